@@ -1,0 +1,58 @@
+import type { AnyStateMachine } from 'xstate';
+import type { ZodType } from 'zod';
+import type { Role } from '../src/domain/roles.ts';
+import {
+  applicationCreateRoles,
+  applicationEventRoles,
+  applicationEventSchemas,
+  applicationMachine,
+  applicationMachineId,
+  applicationMachineVersion,
+} from './application.ts';
+
+/** A machine as the engine sees it: what it is, which events it takes, from whom. */
+export interface RegisteredMachine {
+  id: string;
+  version: number;
+  machine: AnyStateMachine;
+  eventSchemas: Record<string, ZodType>;
+  eventRoles: Record<string, readonly Role[]>;
+  createRoles: readonly Role[];
+}
+
+/**
+ * Every machine version any stream may have been written with (DESIGN §4.5): old versions stay
+ * here while a stream uses them, so that their events replay through the machine that made them.
+ */
+export class MachineRegistry {
+  private readonly byKey = new Map<string, RegisteredMachine>();
+  private readonly current = new Map<string, RegisteredMachine>();
+
+  register(entry: RegisteredMachine, options: { current?: boolean } = {}): this {
+    this.byKey.set(`${entry.id}@${entry.version}`, entry);
+    const latest = this.current.get(entry.id);
+    if (options.current ?? (!latest || latest.version < entry.version)) this.current.set(entry.id, entry);
+    return this;
+  }
+
+  get(id: string, version: number): RegisteredMachine | undefined {
+    return this.byKey.get(`${id}@${version}`);
+  }
+
+  latest(id: string): RegisteredMachine {
+    const entry = this.current.get(id);
+    if (!entry) throw new Error(`no machine registered as ${id}`);
+    return entry;
+  }
+}
+
+export function defaultRegistry(): MachineRegistry {
+  return new MachineRegistry().register({
+    id: applicationMachineId,
+    version: applicationMachineVersion,
+    machine: applicationMachine,
+    eventSchemas: applicationEventSchemas,
+    eventRoles: applicationEventRoles,
+    createRoles: applicationCreateRoles,
+  });
+}

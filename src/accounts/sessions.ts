@@ -1,0 +1,77 @@
+import { randomBytes } from 'node:crypto';
+import { sql } from 'drizzle-orm';
+import type { Db } from '../db/client.ts';
+import { sessions, users } from '../db/schema.ts';
+import { sha256 } from '../engine/ledger.ts';
+import type { Actor, Role } from '../domain/roles.ts';
+
+export type SessionKind = 'cookie' | 'bearer';
+
+export const SESSION_IDLE_MS = 2 * 60 * 60 * 1000;
+export const SESSION_ABSOLUTE_MS = 12 * 60 * 60 * 1000;
+export const TOKEN_TTL_MS = 24 * 60 * 60 * 1000;
+
+export interface Session {
+  tokenHash: string;
+  kind: SessionKind;
+  actor: Actor;
+}
+
+/** Opens a session; the secret goes to the client once, the database keeps only its hash. */
+export function openSession(db: Db, userId: number, kind: SessionKind, now = new Date()): { token: string; expiresAt: string } {
+  const token = randomBytes(32).toString('base64url');
+  const ttl = kind === 'cookie' ? SESSION_ABSOLUTE_MS : TOKEN_TTL_MS;
+  const expiresAt = new Date(now.getTime() + ttl).toISOString();
+  db.insert(sessions)
+    .values({
+      tokenHash: sha256(token),
+      userId,
+      kind,
+      createdAt: now.toISOString(),
+      lastSeenAt: now.toISOString(),
+      expiresAt,
+    })
+    .run();
+  return { token, expiresAt };
+}
+
+/** The session behind a token, if it is live: not revoked, not past its absolute or idle expiry, its user active. */
+export function findSession(db: Db, token: string, kind: SessionKind, now = new Date()): Session | undefined {
+  if (token.length < 20 || token.length > 200) return undefined;
+  const tokenHash = sha256(token);
+  const row = db
+    .select({
+      tokenHash: sessions.tokenHash,
+      kind: sessions.kind,
+      expiresAt: sessions.expiresAt,
+      lastSeenAt: sessions.lastSeenAt,
+      revokedAt: sessions.revokedAt,
+      id: users.id,
+      login: users.login,
+      name: users.name,
+      role: users.role,
+      municipalityId: users.municipalityId,
+      active: users.active,
+    })
+    .from(sessions)
+    .innerJoin(users, sql`${users.id} = ${sessions.userId}`)
+    .where(sql`${sessions.tokenHash} = ${tokenHash}`)
+    .get();
+  if (!row || row.kind !== kind || row.revokedAt || !row.active) return undefined;
+  const nowIso = now.toISOString();
+  if (row.expiresAt <= nowIso) return undefined;
+  if (kind === 'cookie' && now.getTime() - Date.parse(row.lastSeenAt) > SESSION_IDLE_MS) return undefined;
+  // Touch at most once a minute: a read should not write on every request.
+  if (now.getTime() - Date.parse(row.lastSeenAt) > 60_000) {
+    db.update(sessions).set({ lastSeenAt: nowIso }).where(sql`${sessions.tokenHash} = ${tokenHash}`).run();
+  }
+  return {
+    tokenHash,
+    kind,
+    actor: { id: row.id, login: row.login, name: row.name, role: row.role as Role, municipalityId: row.municipalityId },
+  };
+}
+
+export function revokeSession(db: Db, tokenHash: string, now = new Date()): void {
+  db.update(sessions).set({ revokedAt: now.toISOString() }).where(sql`${sessions.tokenHash} = ${tokenHash}`).run();
+}

@@ -1,0 +1,123 @@
+import { sqliteTable, text, integer, index, uniqueIndex } from 'drizzle-orm/sqlite-core';
+
+export const programmes = sqliteTable('programmes', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  title: text('title').notNull(),
+  year: integer('year').notNull(),
+  region: text('region').notNull(),
+  timeZone: text('time_zone').notNull(),
+  fundKopecks: integer('fund_kopecks').notNull(),
+  capKopecks: integer('cap_kopecks').notNull(),
+  /** Minimum shares of the total cost, in basis points (500 = 5 %). */
+  minLocalShareBp: integer('min_local_share_bp').notNull(),
+  minResidentsShareBp: integer('min_residents_share_bp').notNull(),
+  createdAt: text('created_at').notNull(),
+});
+
+export const municipalities = sqliteTable('municipalities', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  name: text('name').notNull().unique(),
+  kind: text('kind').notNull(),
+  population: integer('population').notNull(),
+});
+
+export const users = sqliteTable('users', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  login: text('login').notNull().unique(),
+  name: text('name').notNull(),
+  role: text('role').notNull(),
+  municipalityId: integer('municipality_id').references(() => municipalities.id),
+  passwordHash: text('password_hash').notNull(),
+  active: integer('active', { mode: 'boolean' }).notNull().default(true),
+  createdAt: text('created_at').notNull(),
+});
+
+/** Cookie sessions and API bearer tokens; only the SHA-256 of the secret is stored. */
+export const sessions = sqliteTable(
+  'sessions',
+  {
+    tokenHash: text('token_hash').primaryKey(),
+    userId: integer('user_id')
+      .notNull()
+      .references(() => users.id),
+    kind: text('kind').notNull(),
+    csrfSecret: text('csrf_secret'),
+    createdAt: text('created_at').notNull(),
+    lastSeenAt: text('last_seen_at').notNull(),
+    expiresAt: text('expires_at').notNull(),
+    revokedAt: text('revoked_at'),
+  },
+  (t) => [index('sessions_user').on(t.userId)],
+);
+
+/** One row per event-sourced stream: the current snapshot and the head of its hash chain. */
+export const streams = sqliteTable('streams', {
+  id: text('id').primaryKey(),
+  kind: text('kind').notNull(),
+  machineId: text('machine_id').notNull(),
+  machineVersion: integer('machine_version').notNull(),
+  state: text('state').notNull(),
+  snapshot: text('snapshot').notNull(),
+  version: integer('version').notNull(),
+  headHash: text('head_hash').notNull(),
+  updatedAt: text('updated_at').notNull(),
+});
+
+/** The append-only, hash-chained log. `position` orders every event of every stream. */
+export const events = sqliteTable(
+  'events',
+  {
+    position: integer('position').primaryKey({ autoIncrement: true }),
+    streamId: text('stream_id')
+      .notNull()
+      .references(() => streams.id),
+    seq: integer('seq').notNull(),
+    type: text('type').notNull(),
+    payload: text('payload').notNull(),
+    facts: text('facts').notNull(),
+    actor: text('actor').notNull(),
+    at: text('at').notNull(),
+    fromState: text('from_state'),
+    toState: text('to_state').notNull(),
+    machineId: text('machine_id').notNull(),
+    machineVersion: integer('machine_version').notNull(),
+    prevHash: text('prev_hash').notNull(),
+    hash: text('hash').notNull(),
+  },
+  (t) => [uniqueIndex('events_stream_seq').on(t.streamId, t.seq)],
+);
+
+/** The list projection of applications, written by the engine in the same transaction as its events. */
+export const applications = sqliteTable(
+  'applications',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    streamId: text('stream_id')
+      .notNull()
+      .unique()
+      .references(() => streams.id),
+    programmeId: integer('programme_id')
+      .notNull()
+      .references(() => programmes.id),
+    municipalityId: integer('municipality_id')
+      .notNull()
+      .references(() => municipalities.id),
+    title: text('title').notNull(),
+    projectType: text('project_type'),
+    settlement: text('settlement'),
+    state: text('state').notNull(),
+    version: integer('version').notNull(),
+    subsidyKopecks: integer('subsidy_kopecks').notNull().default(0),
+    totalKopecks: integer('total_kopecks').notNull().default(0),
+    awardedKopecks: integer('awarded_kopecks'),
+    firstSubmittedAt: text('first_submitted_at'),
+    createdAt: text('created_at').notNull(),
+    updatedAt: text('updated_at').notNull(),
+  },
+  (t) => [
+    index('applications_programme_state').on(t.programmeId, t.state),
+    index('applications_municipality').on(t.municipalityId, t.state),
+    index('applications_title').on(t.title),
+    index('applications_type').on(t.projectType),
+  ],
+);

@@ -1,0 +1,175 @@
+import { sql } from 'drizzle-orm';
+import type { AnyMachineSnapshot } from 'xstate';
+import { applications, municipalities, programmes } from '../db/schema.ts';
+import {
+  formPatchSchema,
+  submitProblems,
+  totalCostKopecks,
+  type ApplicationForm,
+  type ProgrammeRules,
+} from '../domain/application.ts';
+import type { Actor } from '../domain/roles.ts';
+import { applicationMachineId, type ApplicationContext } from '../../machines/application.ts';
+import type { AppliedEvent, Engine, StreamRow } from './engine.ts';
+import { NotFoundError, ValidationError } from './errors.ts';
+import { zodProblems } from './engine.ts';
+
+export type ApplicationRow = typeof applications.$inferSelect;
+
+export const applicationStreamId = (id: number) => `application-${id}`;
+
+/** Applicants see their own municipality only; everyone else sees every application. */
+export function maySee(actor: Actor, municipalityId: number): boolean {
+  return actor.role !== 'applicant' || actor.municipalityId === municipalityId;
+}
+
+/**
+ * The application side of the write path: programme rules as facts for `submit`, the reasons a
+ * refused `submit` gives, and the list projection kept in the same transaction.
+ */
+export function installApplicationHooks(engine: Engine): void {
+  const db = engine.db;
+  const rulesOf = db
+    .select({
+      capKopecks: programmes.capKopecks,
+      minLocalShareBp: programmes.minLocalShareBp,
+      minResidentsShareBp: programmes.minResidentsShareBp,
+    })
+    .from(programmes)
+    .innerJoin(applications, sql`${applications.programmeId} = ${programmes.id}`)
+    .where(sql`${applications.streamId} = ${sql.placeholder('streamId')}`)
+    .prepare();
+  const project = db
+    .update(applications)
+    .set({
+      title: sql`${sql.placeholder('title')}`,
+      projectType: sql`${sql.placeholder('projectType')}`,
+      settlement: sql`${sql.placeholder('settlement')}`,
+      state: sql`${sql.placeholder('state')}`,
+      version: sql`${sql.placeholder('version')}`,
+      subsidyKopecks: sql`${sql.placeholder('subsidyKopecks')}`,
+      totalKopecks: sql`${sql.placeholder('totalKopecks')}`,
+      awardedKopecks: sql`${sql.placeholder('awardedKopecks')}`,
+      firstSubmittedAt: sql`${sql.placeholder('firstSubmittedAt')}`,
+      updatedAt: sql`${sql.placeholder('updatedAt')}`,
+    })
+    .where(sql`${applications.streamId} = ${sql.placeholder('streamId')}`)
+    .prepare();
+
+  engine.hook(applicationMachineId, {
+    facts(stream, type) {
+      if (type !== 'submit') return {};
+      const rules = rulesOf.get({ streamId: stream.id });
+      return rules ? { rules } : {};
+    },
+    explainRefusal(_stream, snapshot, type, facts) {
+      if (type !== 'submit' || !facts.rules) return [];
+      const context = snapshot.context as ApplicationContext;
+      return submitProblems(context.form, facts.rules as ProgrammeRules);
+    },
+    project(stream: StreamRow, snapshot: AnyMachineSnapshot) {
+      const context = snapshot.context as ApplicationContext;
+      project.run({
+        streamId: stream.id,
+        title: context.form.title ?? '',
+        projectType: context.form.projectType ?? null,
+        settlement: context.form.settlement ?? null,
+        state: stream.state,
+        version: stream.version,
+        subsidyKopecks: context.form.costs?.subsidy ?? 0,
+        totalKopecks: totalCostKopecks(context.form.costs),
+        awardedKopecks: context.awardedKopecks,
+        firstSubmittedAt: context.firstSubmittedAt,
+        updatedAt: stream.updatedAt,
+      });
+    },
+  });
+}
+
+/** Creates a draft for the applicant's own municipality. A draft may be incomplete; its fields must still be well-formed. */
+export function createApplication(
+  engine: Engine,
+  actor: Actor,
+  input: { programmeId: unknown; form: unknown },
+): AppliedEvent & { id: number } {
+  const parsedForm = formPatchSchema.safeParse(input.form ?? {});
+  const problems = parsedForm.success ? [] : zodProblems(parsedForm.error);
+  const programmeId = typeof input.programmeId === 'number' && Number.isInteger(input.programmeId) ? input.programmeId : NaN;
+  if (Number.isNaN(programmeId)) problems.push({ field: 'programmeId', code: 'required' });
+  if (actor.municipalityId === null) problems.push({ field: 'municipalityId', code: 'required' });
+  if (!parsedForm.success || problems.length > 0) throw new ValidationError('the application is invalid', problems);
+  const form: ApplicationForm = parsedForm.data;
+  const db = engine.db;
+  return engine.transaction(() => {
+    const programme = db.select({ id: programmes.id }).from(programmes).where(sql`${programmes.id} = ${programmeId}`).get();
+    if (!programme) throw new ValidationError('no such programme', [{ field: 'programmeId', code: 'unknown' }]);
+    const municipality = db
+      .select({ id: municipalities.id })
+      .from(municipalities)
+      .where(sql`${municipalities.id} = ${actor.municipalityId}`)
+      .get();
+    if (!municipality) throw new ValidationError('no such municipality', [{ field: 'municipalityId', code: 'unknown' }]);
+    const next = db.$client.prepare<[], { id: number }>('SELECT COALESCE(MAX(id), 0) + 1 AS id FROM applications').get()!.id;
+    const streamId = applicationStreamId(next);
+    const applied = engine.create({
+      streamId,
+      kind: 'application',
+      machineId: applicationMachineId,
+      input: { programmeId, municipalityId: municipality.id, form },
+      actor,
+      afterCreate: (stream) => {
+        db.insert(applications)
+          .values({
+            id: next,
+            streamId,
+            programmeId,
+            municipalityId: municipality.id,
+            title: form.title ?? '',
+            state: stream.state,
+            version: stream.version,
+            createdAt: stream.updatedAt,
+            updatedAt: stream.updatedAt,
+          })
+          .run();
+      },
+    });
+    return { ...applied, id: next };
+  });
+}
+
+/** Loads the application row; one the actor may not see is reported as not found. */
+export function findApplication(engine: Engine, actor: Actor, id: number): ApplicationRow {
+  const row = engine.db.select().from(applications).where(sql`${applications.id} = ${id}`).get();
+  if (!row || !maySee(actor, row.municipalityId)) throw new NotFoundError(`application ${id} not found`);
+  return row;
+}
+
+/** Sends one event to an application, through the engine's one write path. */
+export function sendApplicationEvent(
+  engine: Engine,
+  actor: Actor,
+  id: number,
+  type: string,
+  payload: unknown,
+  expectedVersion: number,
+): AppliedEvent {
+  return engine.apply(applicationStreamId(id), { type, payload }, expectedVersion, actor, () => {
+    findApplication(engine, actor, id);
+  });
+}
+
+/** The events this actor may send to this application now. */
+export function allowedApplicationEvents(engine: Engine, actor: Actor, row: ApplicationRow): string[] {
+  if (!maySee(actor, row.municipalityId)) return [];
+  const stream = engine.loadStream(row.streamId);
+  if (!stream) return [];
+  const entry = engine.registry.get(stream.machineId, stream.machineVersion);
+  if (!entry) return [];
+  return engine.eventsInState(stream).filter((type) => entry.eventRoles[type]?.includes(actor.role));
+}
+
+export function applicationContext(engine: Engine, row: ApplicationRow): ApplicationContext {
+  const stream = engine.loadStream(row.streamId);
+  if (!stream) throw new NotFoundError();
+  return (JSON.parse(stream.snapshot) as { context: ApplicationContext }).context;
+}
