@@ -6,6 +6,7 @@ CREATE TABLE `applications` (
 	`title` text NOT NULL,
 	`project_type` text,
 	`settlement` text,
+	`search` text DEFAULT '' NOT NULL,
 	`state` text NOT NULL,
 	`version` integer NOT NULL,
 	`subsidy_kopecks` integer DEFAULT 0 NOT NULL,

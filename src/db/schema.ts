@@ -105,6 +105,8 @@ export const applications = sqliteTable(
     title: text('title').notNull(),
     projectType: text('project_type'),
     settlement: text('settlement'),
+    /** Title and settlement in lower case: SQLite's LIKE folds only ASCII, and titles are Cyrillic. */
+    search: text('search').notNull().default(''),
     state: text('state').notNull(),
     version: integer('version').notNull(),
     subsidyKopecks: integer('subsidy_kopecks').notNull().default(0),

@@ -134,9 +134,12 @@ function valueAt(form: ApplicationForm, field: string): unknown {
   return value && typeof value === 'object' ? (value as Record<string, unknown>)[tail] : undefined;
 }
 
-/** Share `part / total` at least `minBp` basis points, in integers so that no rounding decides. */
+/**
+ * Share `part / total` below `minBp` basis points, in integers so that no rounding decides: BigInt,
+ * because the products of amounts near the schema's maximum exceed 2^53 and a double rounds them.
+ */
 function shareBelow(part: number, total: number, minBp: number): boolean {
-  return part * 10_000 < total * minBp;
+  return BigInt(part) * 10_000n < BigInt(total) * BigInt(minBp);
 }
 
 /**

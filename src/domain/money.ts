@@ -1,0 +1,29 @@
+/** Money is integer kopecks everywhere; these turn it into roubles for people and back. */
+
+export function formatRoubles(kopecks: number | null | undefined, lang: 'ru' | 'en' = 'ru'): string {
+  if (kopecks === null || kopecks === undefined) return '—';
+  const sign = kopecks < 0 ? '-' : '';
+  const abs = Math.abs(kopecks);
+  const roubles = Math.floor(abs / 100).toString();
+  const cents = (abs % 100).toString().padStart(2, '0');
+  const groupSeparator = lang === 'ru' ? '\u00a0' : ',';
+  const grouped = roubles.replace(/\B(?=(\d{3})+(?!\d))/g, groupSeparator);
+  return `${sign}${grouped}${lang === 'ru' ? ',' : '.'}${cents}`;
+}
+
+/** The value a money input shows: plain, without grouping, so that it parses back. */
+export function roublesInputValue(kopecks: number | null | undefined): string {
+  if (kopecks === null || kopecks === undefined) return '';
+  return `${Math.floor(kopecks / 100)}.${(kopecks % 100).toString().padStart(2, '0')}`;
+}
+
+/**
+ * Parses roubles as people type them — `1 234 567,89`, `1234567.8`, `1 000` — into kopecks.
+ * Returns null for anything that is not a non-negative amount with at most two decimals.
+ */
+export function parseRoubles(text: string): number | null {
+  const cleaned = text.replace(/[\s\u00a0\u202f]/g, '').replace(/₽|руб\.?/gi, '').replace(',', '.');
+  const match = /^(\d{1,13})(?:\.(\d{1,2}))?$/.exec(cleaned);
+  if (!match) return null;
+  return Number(match[1]) * 100 + Number((match[2] ?? '').padEnd(2, '0'));
+}

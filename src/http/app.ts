@@ -1,0 +1,117 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import cookie from '@fastify/cookie';
+import csrf from '@fastify/csrf-protection';
+import formbody from '@fastify/formbody';
+import helmet from '@fastify/helmet';
+import rateLimit from '@fastify/rate-limit';
+import fastifyStatic from '@fastify/static';
+import view from '@fastify/view';
+import { Eta } from 'eta';
+import { randomBytes } from 'node:crypto';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse as parseQuery } from 'node:querystring';
+import type { Db } from '../db/client.ts';
+import { Engine } from '../engine/engine.ts';
+import { installApplicationHooks } from '../engine/applications.ts';
+import { authPlugin } from './plugins/auth.ts';
+import { errorsPlugin } from './plugins/errors.ts';
+import { i18nPlugin } from './plugins/i18n.ts';
+import { sessionRoutes } from './routes/session.ts';
+import { applicationPages } from './routes/application-pages.ts';
+import { applicationApi } from './routes/application-api.ts';
+import { programmeApi } from './routes/programme-api.ts';
+import { auditApi } from './routes/audit-api.ts';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const require = createRequire(import.meta.url);
+
+export interface AppOptions {
+  db: Db;
+  /** The engine's clock; tests move it. */
+  now?: () => Date;
+  logger?: boolean;
+  /** Secure cookies: on behind TLS. */
+  secureCookies?: boolean;
+  /** Rate limits are on by default; tests that hammer a route may relax them. */
+  rateLimitMax?: number;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    db: Db;
+    engine: Engine;
+  }
+}
+
+/**
+ * The app factory: external plugins (security headers, cookies, CSRF, forms, views, static) →
+ * application decorators (db, engine, auth, i18n, errors) → routes. Tests call it with `inject`.
+ */
+export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: options.logger ? { level: 'info', redact: ['req.headers.authorization', 'req.headers.cookie', 'body.password'] } : false,
+    bodyLimit: 256 * 1024,
+    trustProxy: false,
+    routerOptions: { maxParamLength: 200 },
+  });
+
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:'],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+        objectSrc: ["'none'"],
+        baseUri: ["'self'"],
+        upgradeInsecureRequests: options.secureCookies ? [] : null,
+      },
+    },
+    hsts: options.secureCookies ? undefined : false,
+  });
+  await app.register(rateLimit, { global: true, max: options.rateLimitMax ?? 600, timeWindow: '1 minute' });
+  await app.register(cookie, { secret: randomBytes(32).toString('hex') });
+  await app.register(formbody, {
+    bodyLimit: 256 * 1024,
+    // Repeated keys stay arrays; nothing else is coerced.
+    parser: (body: string) => parseQuery(body),
+  });
+  await app.register(csrf, {
+    sessionPlugin: '@fastify/cookie',
+    cookieOpts: { httpOnly: true, sameSite: 'lax', path: '/', secure: options.secureCookies ?? false, signed: true },
+  });
+  await app.register(view, {
+    engine: { eta: new Eta({ autoEscape: true, autoTrim: false }) },
+    templates: join(root, 'views'),
+    production: process.env.NODE_ENV !== 'development',
+  });
+  await app.register(fastifyStatic, { root: join(root, 'public'), prefix: '/static/', decorateReply: false, maxAge: '1h' });
+  await app.register(fastifyStatic, {
+    root: dirname(require.resolve('htmx.org/dist/htmx.min.js')),
+    prefix: '/vendor/htmx/',
+    decorateReply: false,
+    allowedPath: (path) => path === '/htmx.min.js',
+    maxAge: '1d',
+  });
+
+  const engine = new Engine(options.db, options.now ? { now: options.now } : {});
+  installApplicationHooks(engine);
+  app.decorate('db', options.db);
+  app.decorate('engine', engine);
+
+  await app.register(errorsPlugin);
+  await app.register(i18nPlugin);
+  await app.register(authPlugin, { secureCookies: options.secureCookies ?? false });
+
+  app.get('/healthz', async () => ({ ok: true }));
+  await app.register(sessionRoutes);
+  await app.register(applicationPages);
+  await app.register(applicationApi);
+  await app.register(programmeApi);
+  await app.register(auditApi);
+  return app;
+}

@@ -1,0 +1,163 @@
+import { formFields, formPatchSchema, type ApplicationForm, type FieldProblem, type Remark } from '../domain/application.ts';
+import { parseRoubles } from '../domain/money.ts';
+import { zodProblems } from '../engine/engine.ts';
+
+/** How each form field is typed in by a person. */
+export const fieldKinds: Record<string, 'text' | 'textarea' | 'select' | 'int' | 'money'> = {
+  title: 'text',
+  projectType: 'select',
+  settlement: 'text',
+  population: 'int',
+  beneficiaries: 'int',
+  meetingAttendance: 'int',
+  problem: 'textarea',
+  description: 'textarea',
+  durationMonths: 'int',
+  'costs.subsidy': 'money',
+  'costs.localBudget': 'money',
+  'costs.residents': 'money',
+  'costs.business': 'money',
+  'nonMonetary.labour': 'money',
+  'nonMonetary.materials': 'money',
+};
+
+/** A form post's value: the first if the key was repeated, and only strings. */
+export function bodyText(body: Record<string, unknown>, key: string): string | undefined {
+  const value = body[key];
+  const first = Array.isArray(value) ? value[0] : value;
+  return typeof first === 'string' ? first : undefined;
+}
+
+function setPath(target: Record<string, unknown>, field: string, value: unknown) {
+  const [head, tail] = field.split('.') as [string, string | undefined];
+  if (tail === undefined) {
+    target[head] = value;
+    return;
+  }
+  const nested = (target[head] ??= {}) as Record<string, unknown>;
+  nested[tail] = value;
+}
+
+/**
+ * Reads the application form as posted by the HTML page into the API's shape. Empty fields are
+ * left out (a draft may be incomplete); what cannot be read becomes a problem on its field.
+ */
+export function readApplicationForm(body: Record<string, unknown>): { form: ApplicationForm; problems: FieldProblem[] } {
+  const raw: Record<string, unknown> = {};
+  const problems: FieldProblem[] = [];
+  for (const field of formFields) {
+    const text = bodyText(body, field)?.trim();
+    if (text === undefined || text === '') continue;
+    const kind = fieldKinds[field];
+    if (kind === 'int') {
+      if (!/^\d{1,12}$/.test(text.replace(/[\s\u00a0]/g, ''))) problems.push({ field, code: 'not-a-number' });
+      else setPath(raw, field, Number(text.replace(/[\s\u00a0]/g, '')));
+    } else if (kind === 'money') {
+      const kopecks = parseRoubles(text);
+      if (kopecks === null) problems.push({ field, code: 'not-money' });
+      else setPath(raw, field, kopecks);
+    } else {
+      setPath(raw, field, text);
+    }
+  }
+  const parsed = formPatchSchema.safeParse(raw);
+  if (!parsed.success) {
+    for (const problem of zodProblems(parsed.error)) if (!problems.some((p) => p.field === problem.field)) problems.push(problem);
+    return { form: {}, problems };
+  }
+  return { form: parsed.data, problems };
+}
+
+/** The changed fields only, so that each update event in the log says exactly what changed. */
+export function formChanges(before: ApplicationForm, after: ApplicationForm): ApplicationForm {
+  const changes: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(after)) {
+    const old = (before as Record<string, unknown>)[key];
+    if (value !== null && typeof value === 'object') {
+      const nested: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(value)) if ((old as Record<string, unknown> | undefined)?.[k] !== v) nested[k] = v;
+      if (Object.keys(nested).length > 0) changes[key] = nested;
+    } else if (old !== value) {
+      changes[key] = value;
+    }
+  }
+  return changes as ApplicationForm;
+}
+
+/** The remarks of a return for revision as posted: a general text and `remark.<field>` texts. */
+export function readRemarks(body: Record<string, unknown>): Remark[] {
+  const remarks: Remark[] = [];
+  const general = bodyText(body, 'remark.general')?.trim();
+  if (general) remarks.push({ field: 'general', text: general });
+  for (const field of formFields) {
+    const text = bodyText(body, `remark.${field}`)?.trim();
+    if (text) remarks.push({ field, text });
+  }
+  return remarks;
+}
+
+export interface EventField {
+  name: string;
+  kind: 'text' | 'textarea' | 'money' | 'int' | 'decimal';
+  required: boolean;
+}
+
+/** What each event asks of the person who sends it from a page; events not listed ask nothing. */
+export const eventFields: Record<string, EventField[]> = {
+  withdraw: [{ name: 'reason', kind: 'textarea', required: true }],
+  reject: [{ name: 'reason', kind: 'textarea', required: true }],
+  terminate: [{ name: 'reason', kind: 'textarea', required: true }],
+  accept: [{ name: 'comment', kind: 'textarea', required: false }],
+  'not-award': [{ name: 'comment', kind: 'textarea', required: false }],
+  score: [
+    { name: 'significance', kind: 'decimal', required: true },
+    { name: 'comment', kind: 'textarea', required: false },
+  ],
+  award: [{ name: 'amountKopecks', kind: 'money', required: true }],
+  'sign-agreement': [{ name: 'agreementNo', kind: 'text', required: true }],
+  'sign-contract': [
+    { name: 'contractor', kind: 'text', required: true },
+    { name: 'priceKopecks', kind: 'money', required: true },
+  ],
+  'report-progress': [
+    { name: 'percent', kind: 'int', required: true },
+    { name: 'note', kind: 'textarea', required: false },
+  ],
+  'record-monitoring': [{ name: 'finding', kind: 'textarea', required: true }],
+};
+
+/** Events whose button is a plain click; the others open a small panel with their fields. */
+export const dangerousEvents = new Set(['reject', 'withdraw', 'terminate', 'not-award']);
+
+/** Reads an event's payload from a page's form post; problems name the field. */
+export function readEventPayload(type: string, body: Record<string, unknown>): { payload: Record<string, unknown>; problems: FieldProblem[] } {
+  const payload: Record<string, unknown> = {};
+  const problems: FieldProblem[] = [];
+  if (type === 'return-for-revision') {
+    const remarks = readRemarks(body);
+    if (remarks.length === 0) problems.push({ field: 'remarks', code: 'remarks-required' });
+    return { payload: { remarks }, problems };
+  }
+  for (const field of eventFields[type] ?? []) {
+    const text = bodyText(body, field.name)?.trim() ?? '';
+    if (text === '') {
+      if (field.required) problems.push({ field: field.name, code: 'required' });
+      continue;
+    }
+    if (field.kind === 'money') {
+      const kopecks = parseRoubles(text);
+      if (kopecks === null) problems.push({ field: field.name, code: 'not-money' });
+      else payload[field.name] = kopecks;
+    } else if (field.kind === 'int') {
+      if (!/^\d{1,9}$/.test(text)) problems.push({ field: field.name, code: 'not-a-number' });
+      else payload[field.name] = Number(text);
+    } else if (field.kind === 'decimal') {
+      const value = Number(text.replace(',', '.'));
+      if (!/^\d{1,3}([.,]\d{1,2})?$/.test(text) || Number.isNaN(value)) problems.push({ field: field.name, code: 'invalid' });
+      else payload[field.name] = value;
+    } else {
+      payload[field.name] = text;
+    }
+  }
+  return { payload, problems };
+}

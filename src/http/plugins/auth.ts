@@ -1,0 +1,86 @@
+import fp from 'fastify-plugin';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { findSession, type Session } from '../../accounts/sessions.ts';
+import type { Actor, Role } from '../../domain/roles.ts';
+import { ForbiddenError, UnauthorizedError } from '../../engine/errors.ts';
+import { viewHelpers } from '../view-helpers.ts';
+
+export const SESSION_COOKIE = 'sid';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    actor: Actor | null;
+    session: Session | null;
+  }
+  interface FastifyReply {
+    /** Renders a page: the whole document, or only its main part for htmx (DESIGN §5). */
+    page(template: string, data: Record<string, unknown>, status?: number): Promise<FastifyReply>;
+  }
+}
+
+const unsafe = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+export function isHtmx(request: FastifyRequest): boolean {
+  return request.headers['hx-request'] === 'true';
+}
+
+/** The signed-in user or a 401. */
+export function requireActor(request: FastifyRequest): Actor {
+  if (!request.actor) throw new UnauthorizedError();
+  return request.actor;
+}
+
+export function requireRole(request: FastifyRequest, allowed: readonly Role[]): Actor {
+  const actor = requireActor(request);
+  if (!allowed.includes(actor.role)) throw new ForbiddenError(`the role ${actor.role} may not do this`);
+  return actor;
+}
+
+/** Pages send an unauthenticated visitor to the login page, with the way back. */
+export function pageActor(request: FastifyRequest, reply: FastifyReply): Actor | undefined {
+  if (request.actor) return request.actor;
+  const next = encodeURIComponent(request.url);
+  if (isHtmx(request)) {
+    void reply.header('HX-Redirect', `/login?next=${next}`).code(401).send();
+  } else {
+    void reply.redirect(`/login?next=${next}`, 303);
+  }
+  return undefined;
+}
+
+/**
+ * Who is asking: pages authenticate by the session cookie, the API by a bearer token only, so
+ * that no API call rides on a browser's ambient cookie. Every state-changing page request must
+ * carry the CSRF token.
+ */
+export const authPlugin = fp<{ secureCookies: boolean }>(async (app) => {
+  app.decorateRequest('actor', null);
+  app.decorateRequest('session', null);
+
+  app.addHook('onRequest', async (request) => {
+    const now = new Date();
+    if (request.url.startsWith('/api/')) {
+      const header = request.headers.authorization;
+      const match = typeof header === 'string' ? /^Bearer ([A-Za-z0-9_-]+)$/.exec(header) : null;
+      if (match) request.session = findSession(app.db, match[1]!, 'bearer', now) ?? null;
+    } else {
+      const token = request.cookies[SESSION_COOKIE];
+      if (token) request.session = findSession(app.db, token, 'cookie', now) ?? null;
+    }
+    request.actor = request.session?.actor ?? null;
+  });
+
+  app.addHook('preHandler', (request, reply, done) => {
+    if (!unsafe.has(request.method) || request.url.startsWith('/api/')) return done();
+    app.csrfProtection(request, reply, done);
+  });
+
+  app.decorateReply('page', async function page(this: FastifyReply, template: string, data: Record<string, unknown>, status = 200) {
+    const request = this.request;
+    const fragment = isHtmx(request) && request.headers['hx-boosted'] !== 'true';
+    const csrfToken = this.generateCsrf();
+    const locals = { ...viewHelpers(request.lang), t: request.t, lang: request.lang, actor: request.actor, csrfToken, url: request.url, fragment, ...data };
+    const html = await this.viewAsync(template, locals, fragment ? {} : { layout: 'layout.eta' });
+    return this.code(status).header('Vary', 'HX-Request').header('Cache-Control', 'no-store').type('text/html; charset=utf-8').send(html);
+  });
+});

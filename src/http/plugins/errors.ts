@@ -1,0 +1,50 @@
+import fp from 'fastify-plugin';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { ZodError } from 'zod';
+import { DomainError, ValidationError } from '../../engine/errors.ts';
+import { zodProblems } from '../../engine/engine.ts';
+
+export function wantsJson(request: FastifyRequest): boolean {
+  return request.url.startsWith('/api/') || request.url === '/healthz';
+}
+
+/** The body of every error answer: `{error, message}` plus what a client needs to act. */
+export function errorBody(error: DomainError): Record<string, unknown> {
+  const body: Record<string, unknown> = { error: error.code, message: error.message };
+  if ('problems' in error) body.problems = error.problems;
+  if ('current' in error) body.current = error.current;
+  return body;
+}
+
+async function renderError(request: FastifyRequest, reply: FastifyReply, status: number, message: string) {
+  if (wantsJson(request) || typeof reply.page !== 'function') return reply.code(status).send({ error: `http-${status}`, message });
+  return reply.page('pages/error.eta', { title: request.t(`error.${status}`), status, message }, status);
+}
+
+/**
+ * One error handler: our error classes map to their statuses, fastify's own client errors keep
+ * theirs, and anything else is a 500 whose details stay in the log.
+ */
+export const errorsPlugin = fp(async (app) => {
+  app.setErrorHandler(async (error: FastifyError | Error, request, reply) => {
+    let domain: DomainError | undefined;
+    if (error instanceof DomainError) domain = error;
+    else if (error instanceof ZodError) domain = new ValidationError('invalid input', zodProblems(error));
+    if (domain) {
+      if (domain.status >= 400 && domain.status !== 404) request.log.info({ user: request.actor?.login, ip: request.ip, code: domain.code }, domain.message);
+      if (wantsJson(request)) return reply.code(domain.status).send(errorBody(domain));
+      return renderError(request, reply, domain.status, domain.message);
+    }
+    const status = 'statusCode' in error && typeof error.statusCode === 'number' ? error.statusCode : 500;
+    if (status >= 400 && status < 500) {
+      request.log.info({ user: request.actor?.login, ip: request.ip, code: (error as FastifyError).code }, error.message);
+      const message = status === 403 ? 'the form has expired or was not sent from this site; reload the page and try again' : error.message;
+      if (wantsJson(request)) return reply.code(status).send({ error: (error as FastifyError).code ?? `http-${status}`, message });
+      return renderError(request, reply, status, message);
+    }
+    request.log.error(error);
+    if (wantsJson(request)) return reply.code(500).send({ error: 'internal', message: 'internal error' });
+    return renderError(request, reply, 500, 'internal error');
+  });
+  app.setNotFoundHandler(async (request, reply) => renderError(request, reply, 404, 'not found'));
+});

@@ -1,0 +1,107 @@
+import type { FastifyInstance } from 'fastify';
+import {
+  allowedApplicationEvents,
+  applicationContext,
+  createApplication,
+  findApplication,
+  sendApplicationEvent,
+} from '../../engine/applications.ts';
+import { loadStreamEvents, replayStream } from '../../engine/replay.ts';
+import { NotFoundError, ValidationError } from '../../engine/errors.ts';
+import { applicationQueries, listFilterSchema } from '../../read/applications.ts';
+import { requireActor, requireRole } from '../plugins/auth.ts';
+import { expectedVersionOf, idParam, objectBody } from './params.ts';
+
+/** The JSON API of applications (DESIGN §6): bearer tokens, thin handlers over the engine. */
+export async function applicationApi(app: FastifyInstance) {
+  const queries = applicationQueries(app.db);
+
+  app.post('/api/applications', async (request, reply) => {
+    const actor = requireRole(request, ['applicant']);
+    const { programmeId, ...form } = objectBody(request.body);
+    const created = createApplication(app.engine, actor, { programmeId, form });
+    return reply.code(201).header('ETag', `"${created.version}"`).send({ id: created.id, state: created.state, version: created.version });
+  });
+
+  app.get('/api/applications', async (request) => {
+    const actor = requireActor(request);
+    const filter = listFilterSchema.parse(request.query ?? {});
+    return queries.list(actor, filter);
+  });
+
+  app.get('/api/applications/:id', async (request, reply) => {
+    const actor = requireActor(request);
+    const row = findApplication(app.engine, actor, idParam(request.params));
+    const context = applicationContext(app.engine, row);
+    return reply.header('ETag', `"${row.version}"`).send({
+      id: row.id,
+      programmeId: row.programmeId,
+      municipalityId: row.municipalityId,
+      state: row.state,
+      version: row.version,
+      data: context.form,
+      remarks: context.remarks,
+      reason: context.reason,
+      firstSubmittedAt: context.firstSubmittedAt,
+      awardedKopecks: context.awardedKopecks,
+      allowedEvents: allowedApplicationEvents(app.engine, actor, row),
+    });
+  });
+
+  app.post('/api/applications/:id/events', async (request, reply) => {
+    const actor = requireActor(request);
+    const id = idParam(request.params);
+    const { type, expectedVersion: _ignored, ...payload } = objectBody(request.body);
+    if (typeof type !== 'string' || type.length > 64) throw new ValidationError('type is required', [{ field: 'type', code: 'required' }]);
+    const expectedVersion = expectedVersionOf(objectBody(request.body), request.headers['if-match']);
+    const applied = sendApplicationEvent(app.engine, actor, id, type, payload, expectedVersion);
+    return reply.header('ETag', `"${applied.version}"`).send({ id, state: applied.state, version: applied.version });
+  });
+
+  app.get('/api/applications/:id/history', async (request) => {
+    const actor = requireActor(request);
+    const row = findApplication(app.engine, actor, idParam(request.params));
+    return queries.history(row.streamId).map((event) => ({
+      seq: event.seq,
+      position: event.position,
+      type: event.type,
+      payload: JSON.parse(event.payload) as unknown,
+      facts: JSON.parse(event.facts) as unknown,
+      actor: JSON.parse(event.actor) as unknown,
+      at: event.at,
+      from: event.fromState,
+      to: event.toState,
+      machineId: event.machineId,
+      machineVersion: event.machineVersion,
+      prevHash: event.prevHash,
+      hash: event.hash,
+    }));
+  });
+
+  app.get('/api/applications/:id/replay', async (request) => {
+    const actor = requireActor(request);
+    const row = findApplication(app.engine, actor, idParam(request.params));
+    const stream = app.engine.loadStream(row.streamId);
+    if (!stream) throw new NotFoundError();
+    const result = replayStream(app.engine.registry, stream, loadStreamEvents(app.db, row.streamId));
+    const seqParam = (request.query as Record<string, unknown>).seq;
+    const seq = seqParam === undefined ? result.steps.length : Number(seqParam);
+    const step = Number.isInteger(seq) ? result.steps.find((s) => s.seq === seq) : undefined;
+    if (!step) throw new ValidationError(`seq must be between 1 and ${result.steps.length}`, [{ field: 'seq', code: 'out-of-range' }]);
+    const context = step.context as { form?: unknown } | null;
+    return {
+      id: row.id,
+      seq: step.seq,
+      events: result.steps.length,
+      type: step.type,
+      at: step.at,
+      state: step.replayedState,
+      storedState: step.to,
+      data: context?.form ?? null,
+      context,
+      matches: step.matches,
+      ok: result.ok,
+      problems: result.problems,
+    };
+  });
+}

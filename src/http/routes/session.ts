@@ -1,0 +1,118 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { authenticate } from '../../accounts/users.ts';
+import { openSession, revokeSession, SESSION_ABSOLUTE_MS } from '../../accounts/sessions.ts';
+import { isLang } from '../../i18n/index.ts';
+import { ValidationError } from '../../engine/errors.ts';
+import { SESSION_COOKIE } from '../plugins/auth.ts';
+import { LANG_COOKIE } from '../plugins/i18n.ts';
+import { zodProblems } from '../../engine/engine.ts';
+
+const credentialsSchema = z.object({
+  login: z.string().trim().min(1).max(64),
+  password: z.string().min(1).max(200),
+});
+
+/** Only a path on this site may be the way back after login: never another origin. */
+export function safeNext(value: unknown): string {
+  return typeof value === 'string' && /^\/(?![/\\])[\w\-./?=&%]*$/.test(value) && value.length < 500 ? value : '/';
+}
+
+/** Failed logins per login and address: each failure doubles the wait before the next answer. */
+class LoginThrottle {
+  private readonly failures = new Map<string, { count: number; last: number }>();
+  delayMs(key: string, now = Date.now()): number {
+    const entry = this.failures.get(key);
+    if (!entry || now - entry.last > 15 * 60_000) return 0;
+    return Math.min(100 * 2 ** entry.count, 5_000);
+  }
+  fail(key: string, now = Date.now()) {
+    const entry = this.failures.get(key);
+    this.failures.set(key, { count: (entry && now - entry.last < 15 * 60_000 ? entry.count : 0) + 1, last: now });
+    if (this.failures.size > 10_000) this.failures.clear();
+  }
+  succeed(key: string) {
+    this.failures.delete(key);
+  }
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export async function sessionRoutes(app: FastifyInstance) {
+  const throttle = new LoginThrottle();
+  const loginLimit = { config: { rateLimit: { max: 20, timeWindow: '1 minute' } } };
+
+  async function checkCredentials(request: FastifyRequest, body: unknown) {
+    const parsed = credentialsSchema.safeParse(body);
+    if (!parsed.success) throw new ValidationError('login and password are required', zodProblems(parsed.error));
+    const key = `${parsed.data.login.toLowerCase()}|${request.ip}`;
+    const delay = throttle.delayMs(key);
+    if (delay > 0) await sleep(delay);
+    const actor = await authenticate(app.db, parsed.data.login, parsed.data.password);
+    if (!actor) {
+      throttle.fail(key);
+      request.log.warn({ login: parsed.data.login, ip: request.ip }, 'failed login');
+      return undefined;
+    }
+    throttle.succeed(key);
+    return actor;
+  }
+
+  app.get('/login', async (request, reply) => {
+    const next = safeNext((request.query as Record<string, unknown>).next);
+    return reply.page('pages/login.eta', { title: request.t('login.title'), next, error: null, login: '' });
+  });
+
+  app.post('/login', loginLimit, async (request, reply) => {
+    const body = (request.body ?? {}) as Record<string, unknown>;
+    const next = safeNext(body.next);
+    let actor;
+    try {
+      actor = await checkCredentials(request, body);
+    } catch (error) {
+      if (!(error instanceof ValidationError)) throw error;
+    }
+    if (!actor) {
+      const login = typeof body.login === 'string' ? body.login.slice(0, 64) : '';
+      return reply.page('pages/login.eta', { title: request.t('login.title'), next, error: request.t('login.failed'), login }, 401);
+    }
+    if (request.session) revokeSession(app.db, request.session.tokenHash);
+    // A new session id at every login: a planted cookie never becomes a signed-in session.
+    const { token } = openSession(app.db, actor.id, 'cookie');
+    reply.setCookie(SESSION_COOKIE, token, {
+      httpOnly: true,
+      sameSite: 'lax',
+      path: '/',
+      secure: request.protocol === 'https',
+      maxAge: SESSION_ABSOLUTE_MS / 1000,
+    });
+    request.log.info({ user: actor.login, ip: request.ip }, 'login');
+    return reply.redirect(next === '/' ? '/' : next, 303);
+  });
+
+  app.post('/logout', async (request, reply) => {
+    if (request.session) revokeSession(app.db, request.session.tokenHash);
+    reply.clearCookie(SESSION_COOKIE, { path: '/' });
+    return reply.redirect('/login', 303);
+  });
+
+  app.get('/lang/:lang', async (request, reply) => {
+    const { lang } = request.params as { lang: string };
+    const back = safeNext((request.query as Record<string, unknown>).back);
+    if (isLang(lang)) reply.setCookie(LANG_COOKIE, lang, { path: '/', sameSite: 'lax', httpOnly: true, maxAge: 365 * 24 * 3600 });
+    return reply.redirect(back, 303);
+  });
+
+  app.post('/api/session', loginLimit, async (request, reply) => {
+    const actor = await checkCredentials(request, request.body);
+    if (!actor) return reply.code(401).send({ error: 'unauthorized', message: 'wrong login or password' });
+    const { token, expiresAt } = openSession(app.db, actor.id, 'bearer');
+    return { token, expiresAt, user: actor };
+  });
+
+  app.delete('/api/session', async (request, reply) => {
+    if (!request.session) return reply.code(401).send({ error: 'unauthorized', message: 'authentication required' });
+    revokeSession(app.db, request.session.tokenHash);
+    return reply.code(204).send();
+  });
+}

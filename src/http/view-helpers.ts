@@ -1,0 +1,36 @@
+import { formatRoubles, roublesInputValue } from '../domain/money.ts';
+import { formatDate, formatDateTime, zoneLabel } from '../domain/time.ts';
+import type { Lang } from '../i18n/index.ts';
+
+/** The colour family of each state, for its badge: the template only names the class. */
+const stateTone: Record<string, string> = {
+  draft: 'neutral',
+  submitted: 'info',
+  'under-review': 'progress',
+  returned: 'warning',
+  accepted: 'success',
+  rejected: 'danger',
+  withdrawn: 'muted',
+  awarded: 'success-strong',
+  'not-awarded': 'muted',
+  implementation: 'progress',
+  closed: 'done',
+  terminated: 'danger',
+};
+
+export function stateTone_(state: string): string {
+  return stateTone[state] ?? stateTone[state.split('.')[0] ?? ''] ?? 'neutral';
+}
+
+/** Formatting for templates, so that templates hold no logic beyond loops and conditions. */
+export function viewHelpers(lang: Lang) {
+  return {
+    money: (kopecks: number | null | undefined) => formatRoubles(kopecks, lang),
+    moneyInput: roublesInputValue,
+    dateTime: (iso: string | null | undefined, timeZone: string) => formatDateTime(iso, timeZone, lang),
+    date: (iso: string | null | undefined, timeZone: string) => formatDate(iso, timeZone, lang),
+    zone: zoneLabel,
+    tone: stateTone_,
+    number: (n: number | null | undefined) => (n === null || n === undefined ? '—' : n.toLocaleString(lang === 'ru' ? 'ru-RU' : 'en-GB')),
+  };
+}
