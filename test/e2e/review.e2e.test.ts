@@ -1,0 +1,58 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { hasChromium, launchBrowser, startDemoServer, type DemoServer } from './browser.ts';
+
+const stateText = async (page: Page) => (await page.locator('#application-state').textContent())?.trim();
+
+describe.skipIf(!hasChromium)('the reviewer in a real browser', () => {
+  let server: DemoServer;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    server = await startDemoServer();
+    browser = await launchBrowser();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  it('returns a submitted application for revision by clicking, and sees the new status without reloading the page', async () => {
+    const page = await browser.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (error) => errors.push(error.message));
+    page.on('console', (message) => {
+      if (message.type() === 'error') errors.push(message.text());
+    });
+
+    await page.goto(`${server.url}/login`);
+    await page.getByLabel('Логин').fill('reviewer1');
+    await page.getByLabel('Пароль').fill('demo');
+    await page.getByRole('button', { name: 'Войти' }).click();
+    await page.waitForURL(/\/queue/);
+
+    await page.getByRole('link', { name: /Подана/ }).first().click();
+    await page.waitForURL(/state=submitted/);
+    await page.locator('table.applications tbody tr a').first().click();
+    await page.waitForURL(/\/applications\/\d+$/);
+    await expect.poll(() => stateText(page)).toBe('Подана');
+
+    // A marker on window survives htmx swaps and dies with a whole-page load.
+    await page.evaluate(() => ((window as unknown as { reviewMarker: string }).reviewMarker = 'still here'));
+
+    await page.getByRole('button', { name: 'Взять на проверку' }).click();
+    await expect.poll(() => stateText(page)).toBe('На проверке');
+
+    await page.locator('#return-form summary').click();
+    await page.getByLabel('Общее замечание').fill('Приложите протокол итогового собрания с подписями.');
+    await page.getByLabel('Замечание к полю «Вклад населения»').fill('Сумма не совпадает с протоколом собрания.');
+    await page.getByRole('button', { name: 'Подтвердить: Вернуть на доработку' }).click();
+
+    await expect.poll(() => stateText(page)).toBe('На доработке');
+    await expect.poll(() => page.locator('.notice--success').textContent()).toContain('Вернуть на доработку');
+    await page.locator('.field-remark').filter({ hasText: 'Сумма не совпадает с протоколом собрания.' }).waitFor({ state: 'visible' });
+    expect(await page.evaluate(() => (window as unknown as { reviewMarker?: string }).reviewMarker)).toBe('still here');
+    expect(errors).toEqual([]);
+  });
+});

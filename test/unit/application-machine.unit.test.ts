@@ -1,0 +1,363 @@
+import { describe, expect, it } from 'vitest';
+import { initialTransition, transition, type StateValue } from 'xstate';
+import { getShortestPaths, getSimplePaths } from 'xstate/graph';
+import {
+  applicationEventRoles,
+  applicationEventSchemas,
+  applicationEventTypes,
+  applicationMachine,
+  applicationStates,
+  type ApplicationEvent,
+  type ApplicationEventType,
+  type ApplicationInput,
+  type EventFacts,
+} from '../../machines/application.ts';
+import type { ApplicationForm, ProgrammeRules } from '../../src/domain/application.ts';
+import { roles, type Actor, type Role } from '../../src/domain/roles.ts';
+
+/** The machine's snapshot, as `transition` and the graph functions hand it back. */
+type Snapshot = ReturnType<typeof applicationMachine.transition>;
+type AnyNode = (typeof applicationMachine)['root'];
+type PayloadOf<K extends ApplicationEventType> = Extract<ApplicationEvent, { type: K }>['payload'];
+
+const MUNICIPALITY = 7;
+const rules: ProgrammeRules = { capKopecks: 150_000_000, minLocalShareBp: 500, minResidentsShareBp: 300 };
+const AT = '2027-04-01T07:30:00.000Z';
+
+const completeForm: ApplicationForm = {
+  title: 'Освещение улицы Центральной',
+  projectType: 'street-lighting',
+  settlement: 'д. Пироги',
+  population: 640,
+  beneficiaries: 400,
+  meetingAttendance: 90,
+  problem: 'Улица не освещена, дети идут в школу в темноте.',
+  description: 'Установка 24 светодиодных светильников.',
+  durationMonths: 4,
+  costs: { subsidy: 80_000_000, localBudget: 8_000_000, residents: 4_000_000, business: 2_000_000 },
+};
+
+const actors: Record<Role, Actor> = {
+  applicant: { id: 1, login: 'applicant1', name: 'Анна Петрова', role: 'applicant', municipalityId: MUNICIPALITY },
+  reviewer: { id: 2, login: 'reviewer1', name: 'Ольга Смирнова', role: 'reviewer', municipalityId: null },
+  coordinator: { id: 3, login: 'coordinator1', name: 'Сергей Иванов', role: 'coordinator', municipalityId: null },
+  commission: { id: 4, login: 'commission1', name: 'Елена Кузнецова', role: 'commission', municipalityId: null },
+  auditor: { id: 5, login: 'auditor1', name: 'Марина Лекомцева', role: 'auditor', municipalityId: null },
+  admin: { id: 6, login: 'admin1', name: 'Администратор', role: 'admin', municipalityId: null },
+};
+const foreignApplicant: Actor = { id: 9, login: 'applicant2', name: 'Игорь Волков', role: 'applicant', municipalityId: MUNICIPALITY + 1 };
+
+/** One valid payload per event type; a new event type does not compile until it has one. */
+const samplePayloads: { [K in ApplicationEventType]: PayloadOf<K> } = {
+  update: { title: 'Освещение улиц Центральной и Школьной' },
+  submit: {},
+  'start-review': {},
+  'return-for-revision': { remarks: [{ field: 'costs.residents', text: 'Подтвердите вклад жителей.' }] },
+  accept: { comment: 'Документы в порядке.' },
+  reject: { reason: 'Проект не относится к вопросам местного значения.' },
+  withdraw: { reason: 'Собрание решило перенести проект на следующий год.' },
+  score: { significance: 4 },
+  award: { amountKopecks: completeForm.costs!.subsidy! },
+  'not-award': {},
+  'start-implementation': {},
+  'sign-agreement': { agreementNo: 'С-2027/014' },
+  'confirm-contributions': {},
+  'sign-contract': { contractor: 'ООО «Светотехника»', priceKopecks: 76_000_000 },
+  'report-progress': { percent: 40 },
+  'complete-works': {},
+  'record-monitoring': { finding: 'Работы идут по графику.' },
+  close: {},
+  terminate: { reason: 'Подрядчик не приступил к работам.' },
+};
+
+/** The first role allowed to send the event: the sender of the sample events. */
+const senderOf = (type: ApplicationEventType): Actor => actors[applicationEventRoles[type][0]!];
+
+function eventFor(
+  type: ApplicationEventType,
+  options: { actor?: Actor; facts?: EventFacts; payload?: unknown } = {},
+): ApplicationEvent {
+  return {
+    type,
+    payload: options.payload ?? samplePayloads[type],
+    facts: options.facts ?? (type === 'submit' ? { rules } : {}),
+    actor: options.actor ?? senderOf(type),
+    at: AT,
+  } as ApplicationEvent;
+}
+
+const input: ApplicationInput = { programmeId: 1, municipalityId: MUNICIPALITY, form: completeForm, actor: actors.applicant, at: AT };
+const [initial] = initialTransition(applicationMachine, input);
+const sampleEvents = applicationEventTypes.map((type) => eventFor(type));
+
+/** `implementation.works` for `{ implementation: 'works' }`. */
+function stateKey(value: StateValue): string {
+  if (typeof value === 'string') return value;
+  const [key, child] = Object.entries(value)[0]!;
+  return child === undefined ? key : `${key}.${stateKey(child as StateValue)}`;
+}
+
+function descendants(node: AnyNode): AnyNode[] {
+  return Object.values(node.states).flatMap((child) => [child, ...descendants(child)]);
+}
+const leafNodes = descendants(applicationMachine.root).filter((node) => node.type === 'atomic' || node.type === 'final');
+const leafKey = (node: AnyNode) => node.path.join('.');
+
+function ancestry(node: AnyNode): AnyNode[] {
+  const chain: AnyNode[] = [];
+  for (let current: AnyNode | undefined = node; current && current !== applicationMachine.root; current = current.parent) chain.push(current);
+  return chain;
+}
+
+interface DeclaredTransition {
+  key: string;
+  from: string;
+  type: ApplicationEventType;
+  /** The declared target node, or undefined for a transition that stays (and only assigns). */
+  target: AnyNode | undefined;
+}
+
+/**
+ * Every transition the machine declares, per leaf state: its own `on` and those it inherits from
+ * its parents (`terminate` from every step of `implementation`). Read from the definition, so that
+ * a new state or transition enters this list by itself.
+ */
+const declared: DeclaredTransition[] = leafNodes.flatMap((leaf) =>
+  ancestry(leaf).flatMap((node) =>
+    [...node.transitions.entries()].flatMap(([type, definitions]) =>
+      definitions.map((definition) => {
+        const target = definition.target?.[0] as AnyNode | undefined;
+        return {
+          key: transitionKey(leafKey(leaf), type, target),
+          from: leafKey(leaf),
+          type: type as ApplicationEventType,
+          target,
+        };
+      }),
+    ),
+  ),
+);
+
+function transitionKey(from: string, type: string, target: AnyNode | undefined): string {
+  return `${from} --${type}--> ${target ? target.path.join('.') : '(stays)'}`;
+}
+
+/** Which declared transition a step took: the one whose target the new snapshot is in. */
+function takenKey(before: Snapshot, event: ApplicationEvent, after: Snapshot): string | undefined {
+  if (after === before) return undefined;
+  const from = stateKey(before.value);
+  const candidates = declared.filter((d) => d.from === from && d.type === event.type);
+  const match = candidates.find((d) =>
+    d.target ? after._nodes.includes(d.target as never) : stateKey(after.value) === from,
+  );
+  return match?.key;
+}
+
+/**
+ * The graph, walked from a snapshot with a complete form. A vertex is a state *and the edge that led
+ * into it* (the state before and the event), so that every edge — targetless ones (update, score,
+ * report-progress) and the many `withdraw`s and `terminate`s into one state included — ends some
+ * shortest path. Context is left out of the vertex: it would make the graph infinite.
+ */
+const shortestPaths = getShortestPaths(applicationMachine, {
+  fromState: initial,
+  input,
+  events: sampleEvents,
+  serializeState: (snapshot, event, before) =>
+    JSON.stringify({ state: stateKey(snapshot.value), via: event?.type ?? null, from: before ? stateKey(before.value) : null }),
+});
+
+/** A snapshot in the given leaf state, reached by the machine's own transitions. */
+function reach(state: string): Snapshot {
+  const path = shortestPaths.find((p) => stateKey(p.state.value) === state);
+  if (!path) throw new Error(`no path reaches ${state}`);
+  return path.state;
+}
+
+function stepsOf(path: { steps: { state: Snapshot; event: ApplicationEvent }[] }) {
+  // The first step is the start itself (xstate.init): each later step says what the event made of the one before.
+  return path.steps.slice(1).map((step, index) => ({ before: path.steps[index]!.state, event: step.event, after: step.state }));
+}
+
+describe('the application machine, walked from its graph', () => {
+  it('declares exactly the states the rest of the system knows', () => {
+    expect(leafNodes.map(leafKey).sort()).toEqual([...applicationStates].sort());
+  });
+
+  it('declares each event type in some state, and every declared event has a schema and senders', () => {
+    const declaredTypes = new Set(declared.map((d) => d.type));
+    expect([...declaredTypes].sort()).toEqual([...applicationEventTypes].sort());
+    for (const type of declaredTypes) {
+      expect(applicationEventSchemas[type], type).toBeDefined();
+      expect(applicationEventRoles[type].length, type).toBeGreaterThan(0);
+    }
+  });
+
+  it('uses sample payloads that the engine’s schemas accept unchanged', () => {
+    for (const type of applicationEventTypes) {
+      const payload = samplePayloads[type];
+      expect(applicationEventSchemas[type].parse(payload), type).toEqual(payload);
+    }
+  });
+
+  it('reaches every state', () => {
+    const reached = new Set(shortestPaths.map((path) => stateKey(path.state.value)));
+    expect([...reached].sort()).toEqual([...applicationStates].sort());
+  });
+
+  it('takes every declared transition on some path, into its declared target', () => {
+    const taken = new Set<string>();
+    for (const path of shortestPaths) {
+      for (const { before, event, after } of stepsOf(path)) {
+        const key = takenKey(before, event, after);
+        if (key) taken.add(key);
+      }
+    }
+    const missing = declared.map((d) => d.key).filter((key) => !taken.has(key));
+    expect(missing).toEqual([]);
+    expect(declared.length).toBeGreaterThan(applicationStates.length);
+  });
+
+  it('never refuses a valid event from a permitted sender in a state that declares it', () => {
+    for (const d of declared) {
+      const before = reach(d.from);
+      const [after] = transition(applicationMachine, before, eventFor(d.type));
+      expect(after, d.key).not.toBe(before);
+      expect(takenKey(before, eventFor(d.type), after), d.key).toBe(d.key);
+    }
+  });
+
+  it('is pure: every simple path replays to the same snapshots, and keeps its bookkeeping right', () => {
+    const simplePaths = getSimplePaths(applicationMachine, {
+      fromState: initial,
+      input,
+      events: sampleEvents,
+      serializeState: (snapshot) => stateKey(snapshot.value),
+    });
+    expect(simplePaths.length).toBeGreaterThan(applicationStates.length);
+    expect(new Set(simplePaths.map((path) => stateKey(path.state.value)))).toEqual(new Set(applicationStates));
+    for (const path of simplePaths) {
+      // The graph keeps one snapshot per vertex; fold the path's events twice, as replay does.
+      let [first] = initialTransition(applicationMachine, input);
+      let [second] = initialTransition(applicationMachine, input);
+      let submits = 0;
+      for (const { event, after } of stepsOf(path)) {
+        [first] = transition(applicationMachine, first, event);
+        [second] = transition(applicationMachine, second, event);
+        expect(stateKey(first.value)).toBe(stateKey(after.value));
+        expect(applicationMachine.getPersistedSnapshot(first)).toEqual(applicationMachine.getPersistedSnapshot(second));
+        if (event.type === 'submit') {
+          submits += 1;
+          expect(first.context.remarks).toEqual([]);
+          expect(first.context.firstSubmittedAt).toBe(AT);
+        }
+        if (event.type === 'return-for-revision') expect(first.context.remarks.length).toBeGreaterThan(0);
+        expect(first.context.submissions).toBe(submits);
+        if (first.context.awardedKopecks !== null) {
+          expect(first.context.awardedKopecks).toBeLessThanOrEqual(first.context.form.costs!.subsidy!);
+        }
+      }
+    }
+  });
+});
+
+describe('the guards refuse', () => {
+  it('every sender whose role may not send the event, in every state that declares it', () => {
+    let checked = 0;
+    for (const d of declared) {
+      const before = reach(d.from);
+      for (const role of roles.filter((r) => !applicationEventRoles[d.type].includes(r))) {
+        const [after] = transition(applicationMachine, before, eventFor(d.type, { actor: actors[role] }));
+        expect(after, `${role}: ${d.key}`).toBe(before);
+        checked += 1;
+      }
+    }
+    expect(checked).toBeGreaterThan(declared.length * 3);
+  });
+
+  it('an applicant of another municipality, for every event an applicant may send', () => {
+    const applicantTransitions = declared.filter((d) => applicationEventRoles[d.type].includes('applicant'));
+    expect(applicantTransitions.map((d) => d.type)).toEqual(expect.arrayContaining(['update', 'submit', 'withdraw', 'report-progress']));
+    for (const d of applicantTransitions) {
+      const before = reach(d.from);
+      const [refused] = transition(applicationMachine, before, eventFor(d.type, { actor: foreignApplicant }));
+      expect(refused, d.key).toBe(before);
+      const [taken] = transition(applicationMachine, before, eventFor(d.type, { actor: actors.applicant }));
+      expect(taken, d.key).not.toBe(before);
+    }
+  });
+
+  it('submit without the programme rules in its facts', () => {
+    for (const state of ['draft', 'returned']) {
+      const before = reach(state);
+      const [after] = transition(applicationMachine, before, eventFor('submit', { facts: {} }));
+      expect(after, state).toBe(before);
+    }
+  });
+
+  it('submit of an incomplete form, until an update completes it', () => {
+    const { description: _description, costs: _costs, ...partial } = completeForm;
+    const [draft] = initialTransition(applicationMachine, { ...input, form: partial });
+    const [refused] = transition(applicationMachine, draft, eventFor('submit'));
+    expect(refused).toBe(draft);
+
+    const [updated] = transition(
+      applicationMachine,
+      draft,
+      eventFor('update', { payload: { description: completeForm.description, costs: completeForm.costs } }),
+    );
+    expect(updated.value).toBe('draft');
+    const [submitted] = transition(applicationMachine, updated, eventFor('submit'));
+    expect(submitted.value).toBe('submitted');
+  });
+
+  it('submit of a complete form that breaks the rules', () => {
+    const [draft] = initialTransition(applicationMachine, input);
+    const strict: ProgrammeRules = { ...rules, capKopecks: completeForm.costs!.subsidy! - 1 };
+    const [after] = transition(applicationMachine, draft, eventFor('submit', { facts: { rules: strict } }));
+    expect(after).toBe(draft);
+  });
+
+  it('an update in the returned state that breaks the form makes the next submit refuse', () => {
+    const returned = reach('returned');
+    const [broken] = transition(applicationMachine, returned, eventFor('update', { payload: { beneficiaries: 10_000 } }));
+    const [refused] = transition(applicationMachine, broken, eventFor('submit'));
+    expect(refused).toBe(broken);
+  });
+
+  it('an award above the requested subsidy, and takes one exactly at it', () => {
+    const accepted = reach('accepted');
+    const requested = accepted.context.form.costs!.subsidy!;
+    const [above] = transition(applicationMachine, accepted, eventFor('award', { payload: { amountKopecks: requested + 1 } }));
+    expect(above).toBe(accepted);
+    const [exact] = transition(applicationMachine, accepted, eventFor('award', { payload: { amountKopecks: requested } }));
+    expect(exact.value).toBe('awarded');
+    expect(exact.context.awardedKopecks).toBe(requested);
+  });
+
+  it('nothing in a final state: every event, from every role, leaves it as it is', () => {
+    const finals = leafNodes.filter((node) => node.type === 'final').map(leafKey);
+    expect(finals.sort()).toEqual(['closed', 'not-awarded', 'rejected', 'terminated', 'withdrawn']);
+    for (const state of finals) {
+      const before = reach(state);
+      expect(before.status).toBe('done');
+      for (const type of applicationEventTypes) {
+        for (const role of roles) {
+          const [after] = transition(applicationMachine, before, eventFor(type, { actor: actors[role] }));
+          expect(after, `${state}: ${role} ${type}`).toBe(before);
+        }
+      }
+    }
+  });
+
+  it('events a state does not declare, even from a permitted sender', () => {
+    for (const state of applicationStates) {
+      const before = reach(state);
+      const takes = new Set(declared.filter((d) => d.from === state).map((d) => d.type));
+      for (const type of applicationEventTypes.filter((t) => !takes.has(t))) {
+        const [after] = transition(applicationMachine, before, eventFor(type));
+        expect(after, `${state}: ${type}`).toBe(before);
+      }
+    }
+  });
+});
