@@ -182,7 +182,8 @@ export async function seedDemo(db: Db, options: { now?: Date } = {}): Promise<De
 
   let applicationCount = 0;
   const run = (journey: Journey, index: number, programmeId: number, start: Date, end: Date) => {
-    const municipalityIndex = index < 10 ? applicantIndexes[index % 2]! : rng.int(0, municipalityIds.length - 1);
+    // Every other application belongs to applicant1 or applicant2, so that both demo users meet every state.
+    const municipalityIndex = index % 4 < 2 ? applicantIndexes[index % 2]! : rng.int(0, municipalityIds.length - 1);
     const municipalityId = municipalityIds[municipalityIndex]!;
     const applicant = applicants.get(municipalityId)!;
     const pastStages = ['awarded', 'not-awarded', 'agreement', 'co-financing', 'procurement', 'works', 'completed', 'closed', 'terminated'];

@@ -12,17 +12,19 @@ export function formatRoubles(kopecks: number | null | undefined, lang: 'ru' | '
 }
 
 /** The value a money input shows: plain, without grouping, so that it parses back. */
-export function roublesInputValue(kopecks: number | null | undefined): string {
+export function roublesInputValue(kopecks: number | null | undefined, lang: 'ru' | 'en' = 'ru'): string {
   if (kopecks === null || kopecks === undefined) return '';
-  return `${Math.floor(kopecks / 100)}.${(kopecks % 100).toString().padStart(2, '0')}`;
+  return `${Math.floor(kopecks / 100)}${lang === 'ru' ? ',' : '.'}${(kopecks % 100).toString().padStart(2, '0')}`;
 }
 
 /**
- * Parses roubles as people type them — `1 234 567,89`, `1234567.8`, `1 000` — into kopecks.
- * Returns null for anything that is not a non-negative amount with at most two decimals.
+ * Parses roubles as people type them into kopecks: in Russian `1 234 567,89` or `1234567.8`, in
+ * English `1,234,567.89`. Returns null for anything that is not a non-negative amount with at
+ * most two decimals.
  */
-export function parseRoubles(text: string): number | null {
-  const cleaned = text.replace(/[\s\u00a0\u202f]/g, '').replace(/₽|руб\.?/gi, '').replace(',', '.');
+export function parseRoubles(text: string, lang: 'ru' | 'en' = 'ru'): number | null {
+  let cleaned = text.replace(/[\s\u00a0\u202f]/g, '').replace(/₽|руб\.?|rub\.?/gi, '');
+  cleaned = lang === 'en' ? cleaned.replace(/,(?=\d{3}(\D|$))/g, '') : cleaned.replace(',', '.');
   const match = /^(\d{1,13})(?:\.(\d{1,2}))?$/.exec(cleaned);
   if (!match) return null;
   return Number(match[1]) * 100 + Number((match[2] ?? '').padEnd(2, '0'));

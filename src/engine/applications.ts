@@ -11,7 +11,7 @@ import {
 import type { Actor } from '../domain/roles.ts';
 import { applicationMachineId, type ApplicationContext } from '../../machines/application.ts';
 import type { AppliedEvent, Engine, StreamRow } from './engine.ts';
-import { NotFoundError, ValidationError } from './errors.ts';
+import { ForbiddenError, NotFoundError, ValidationError } from './errors.ts';
 import { zodProblems } from './engine.ts';
 
 export type ApplicationRow = typeof applications.$inferSelect;
@@ -94,6 +94,10 @@ export function createApplication(
   actor: Actor,
   input: { programmeId: unknown; form: unknown },
 ): AppliedEvent & { id: number } {
+  // The role first, as `apply` does: a reviewer is refused as a reviewer, not for lacking a municipality.
+  if (!engine.registry.latest(applicationMachineId).createRoles.includes(actor.role)) {
+    throw new ForbiddenError(`the role ${actor.role} may not create an application`);
+  }
   const parsedForm = formPatchSchema.safeParse(input.form ?? {});
   const problems = parsedForm.success ? [] : zodProblems(parsedForm.error);
   const programmeId = typeof input.programmeId === 'number' && Number.isInteger(input.programmeId) ? input.programmeId : NaN;

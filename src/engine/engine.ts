@@ -232,7 +232,8 @@ export class Engine {
       authorize?.(stream);
       const entry = this.registry.get(stream.machineId, stream.machineVersion);
       if (!entry) throw new NotAllowedError(`machine ${stream.machineId} version ${stream.machineVersion} is not registered`);
-      const schema = entry.eventSchemas[incoming.type];
+      // Own keys only: `constructor` or `__proto__` must be an unknown type, not Object's members.
+      const schema = Object.hasOwn(entry.eventSchemas, incoming.type) ? entry.eventSchemas[incoming.type] : undefined;
       if (!schema) throw new NotAllowedError(`unknown event type “${incoming.type}”`, { type: incoming.type });
       if (stream.version !== expectedVersion) {
         throw new ConflictError(`the ${stream.kind} changed: version ${stream.version}, not ${expectedVersion}`, {
@@ -259,7 +260,9 @@ export class Engine {
       const current = restoreSnapshot(entry, stream.snapshot);
       const [next] = transition(entry.machine, current, machineEvent(row) as never);
       if (next === current) {
-        const problems = hooks?.explainRefusal?.(stream, current, incoming.type, facts) ?? [];
+        // Only a state that has a transition for the event may explain why its guard refused it.
+        const declared = current._nodes.some((node) => node.ownEvents.includes(incoming.type));
+        const problems = declared ? (hooks?.explainRefusal?.(stream, current, incoming.type, facts) ?? []) : [];
         if (problems.length > 0) throw new ValidationError(`${incoming.type} is refused`, problems);
         throw new NotAllowedError(`the state “${stream.state}” does not take “${incoming.type}”`, {
           state: stream.state,

@@ -89,7 +89,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     templates: join(root, 'views'),
     production: process.env.NODE_ENV !== 'development',
   });
-  await app.register(fastifyStatic, { root: join(root, 'public'), prefix: '/static/', decorateReply: false, maxAge: '1h' });
+  await app.register(fastifyStatic, { root: join(root, 'views', 'public'), prefix: '/static/', decorateReply: false, maxAge: '1h' });
   await app.register(fastifyStatic, {
     root: dirname(require.resolve('htmx.org/dist/htmx.min.js')),
     prefix: '/vendor/htmx/',

@@ -42,18 +42,21 @@ function setPath(target: Record<string, unknown>, field: string, value: unknown)
  * Reads the application form as posted by the HTML page into the API's shape. Empty fields are
  * left out (a draft may be incomplete); what cannot be read becomes a problem on its field.
  */
-export function readApplicationForm(body: Record<string, unknown>): { form: ApplicationForm; problems: FieldProblem[] } {
+export function readApplicationForm(body: Record<string, unknown>, lang: 'ru' | 'en' = 'ru'): { form: ApplicationForm; problems: FieldProblem[]; entered: Record<string, unknown> } {
   const raw: Record<string, unknown> = {};
+  // What the person typed, shown back as typed when the form is refused: never the stored value beside an error.
+  const entered: Record<string, unknown> = {};
   const problems: FieldProblem[] = [];
   for (const field of formFields) {
     const text = bodyText(body, field)?.trim();
     if (text === undefined || text === '') continue;
+    setPath(entered, field, text);
     const kind = fieldKinds[field];
     if (kind === 'int') {
       if (!/^\d{1,12}$/.test(text.replace(/[\s\u00a0]/g, ''))) problems.push({ field, code: 'not-a-number' });
       else setPath(raw, field, Number(text.replace(/[\s\u00a0]/g, '')));
     } else if (kind === 'money') {
-      const kopecks = parseRoubles(text);
+      const kopecks = parseRoubles(text, lang);
       if (kopecks === null) problems.push({ field, code: 'not-money' });
       else setPath(raw, field, kopecks);
     } else {
@@ -63,9 +66,18 @@ export function readApplicationForm(body: Record<string, unknown>): { form: Appl
   const parsed = formPatchSchema.safeParse(raw);
   if (!parsed.success) {
     for (const problem of zodProblems(parsed.error)) if (!problems.some((p) => p.field === problem.field)) problems.push(problem);
-    return { form: {}, problems };
+    return { form: {}, problems, entered };
   }
-  return { form: parsed.data, problems };
+  return { form: parsed.data, problems, entered };
+}
+
+/** The stored form with what the person typed laid over it, nested money fields merged one by one. */
+export function withEntered(stored: ApplicationForm, entered: Record<string, unknown>): Record<string, unknown> {
+  const shown: Record<string, unknown> = { ...stored, ...entered };
+  for (const group of ['costs', 'nonMonetary'] as const) {
+    if (entered[group]) shown[group] = { ...stored[group], ...(entered[group] as Record<string, unknown>) };
+  }
+  return shown;
 }
 
 /** The changed fields only, so that each update event in the log says exactly what changed. */
@@ -130,7 +142,7 @@ export const eventFields: Record<string, EventField[]> = {
 export const dangerousEvents = new Set(['reject', 'withdraw', 'terminate', 'not-award']);
 
 /** Reads an event's payload from a page's form post; problems name the field. */
-export function readEventPayload(type: string, body: Record<string, unknown>): { payload: Record<string, unknown>; problems: FieldProblem[] } {
+export function readEventPayload(type: string, body: Record<string, unknown>, lang: 'ru' | 'en' = 'ru'): { payload: Record<string, unknown>; problems: FieldProblem[] } {
   const payload: Record<string, unknown> = {};
   const problems: FieldProblem[] = [];
   if (type === 'return-for-revision') {
@@ -145,7 +157,7 @@ export function readEventPayload(type: string, body: Record<string, unknown>): {
       continue;
     }
     if (field.kind === 'money') {
-      const kopecks = parseRoubles(text);
+      const kopecks = parseRoubles(text, lang);
       if (kopecks === null) problems.push({ field: field.name, code: 'not-money' });
       else payload[field.name] = kopecks;
     } else if (field.kind === 'int') {

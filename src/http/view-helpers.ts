@@ -26,7 +26,7 @@ export function stateTone_(state: string): string {
 export function viewHelpers(lang: Lang) {
   return {
     money: (kopecks: number | null | undefined) => formatRoubles(kopecks, lang),
-    moneyInput: roublesInputValue,
+    moneyInput: (kopecks: number | null | undefined) => roublesInputValue(kopecks, lang),
     dateTime: (iso: string | null | undefined, timeZone: string) => formatDateTime(iso, timeZone, lang),
     date: (iso: string | null | undefined, timeZone: string) => formatDate(iso, timeZone, lang),
     zone: zoneLabel,

@@ -12,6 +12,9 @@ import {
   type Browser,
   type TestApp,
 } from './http-helpers.ts';
+import { translator } from '../../src/i18n/index.ts';
+
+const ru = translator('ru');
 
 /**
  * The whole life of an application through the HTML forms, as a person without JavaScript goes
@@ -42,18 +45,16 @@ function fieldBlock(html: string, field: string): string {
   const id = `f-${field.replace('.', '-')}`;
   const start = html.indexOf(`<label for="${id}"`);
   expect(start, `the page has a field ${field}`).toBeGreaterThan(-1);
-  const next = html.indexOf('<div class="field', start);
-  return html.slice(start, next === -1 ? undefined : next);
+  const rest = html.slice(start);
+  const next = rest.search(/<div class="field[" ]/);
+  return next === -1 ? rest : rest.slice(0, next);
 }
 
-/** The row of the costs table on the application page for one money field. */
+/** The row of the costs table on the application page for one money field, found by its label. */
 function costRow(html: string, field: string): string {
-  const start = html.indexOf(`for="remark-${field}"`) > -1 ? html.lastIndexOf('<tr>', html.indexOf(`for="remark-${field}"`)) : -1;
-  const fallback = (() => {
-    const rows = html.split('<tr>');
-    return rows.find((row) => row.includes(`<th scope="row">`) && row.includes(field === 'costs.residents' ? 'жител' : field)) ?? '';
-  })();
-  if (start === -1) return fallback;
+  const label = `<th scope="row">${ru(`field.${field}`)}</th>`;
+  const start = html.indexOf(label);
+  expect(start, `the costs table has a row for ${field}`).toBeGreaterThan(-1);
   return html.slice(start, html.indexOf('</tr>', start));
 }
 
@@ -143,12 +144,31 @@ describe('the application journey through the HTML forms', () => {
     expect(block).toContain('id="f-population-error"');
     expect(block).toContain('Введите целое число.');
     expect(block).toContain('value="abc"');
-    // Only the broken field is marked.
+    // Only the broken field is marked, and every field shows what was typed, not the stored value.
     expect(fieldBlock(response.body, 'title')).not.toContain('error-text');
+    expect(fieldBlock(response.body, 'title')).toContain('value="Другое название"');
+    expect(expectedVersionOf(response.body)).toBe('1');
 
     expect(eventCount(t.db)).toBe(eventsBefore);
     expect(storedApplication(t.db, id)).toEqual(before);
     expect((await stateOf(id)).data.title).toBe(completeHtmlForm().title);
+  });
+
+  it('refuses an invalid new application with 422 beside its field and creates nothing', async () => {
+    const eventsBefore = eventCount(t.db);
+    await applicant.get('/applications/new');
+    const response = await applicant.post('/applications', {
+      ...completeHtmlForm(),
+      'costs.subsidy': 'девятьсот тысяч',
+      programmeId: String(CURRENT_PROGRAMME),
+    });
+    expect(response.statusCode).toBe(422);
+    const block = fieldBlock(response.body, 'costs.subsidy');
+    expect(block).toContain('id="f-costs-subsidy-error"');
+    expect(block).toContain('Введите сумму в рублях');
+    expect(block).toContain('value="девятьсот тысяч"');
+    expect(fieldBlock(response.body, 'costs.residents')).toContain('value="50000,00"');
+    expect(eventCount(t.db)).toBe(eventsBefore);
   });
 
   it('saves an edit as one update event with the changed fields only', async () => {

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { formFields, projectTypes, totalCostKopecks, type ApplicationForm, type FieldProblem } from '../../domain/application.ts';
+import { formFields, projectTypes, totalCostKopecks, type FieldProblem } from '../../domain/application.ts';
 import type { Actor } from '../../domain/roles.ts';
 import {
   allowedApplicationEvents,
@@ -16,7 +16,7 @@ import type { Translate } from '../../i18n/index.ts';
 import { applicationQueries, findProgramme, listFilterSchema, listMunicipalities, listProgrammes } from '../../read/applications.ts';
 import { municipalities } from '../../db/schema.ts';
 import { sql } from 'drizzle-orm';
-import { dangerousEvents, eventFields, fieldKinds, formChanges, readApplicationForm, readEventPayload, bodyText } from '../forms.ts';
+import { dangerousEvents, eventFields, fieldKinds, formChanges, readApplicationForm, readEventPayload, bodyText, withEntered } from '../forms.ts';
 import { isHtmx, pageActor } from '../plugins/auth.ts';
 import { idParam } from './params.ts';
 import { applicationStates } from '../../../machines/application.ts';
@@ -114,7 +114,7 @@ export async function applicationPages(app: FastifyInstance) {
     return reply.page('pages/application.eta', applicationView(request, actor, row, extras), status);
   }
 
-  function formView(request: FastifyRequest, values: ApplicationForm, problems: FieldProblem[], extras: Record<string, unknown>) {
+  function formView(request: FastifyRequest, values: Record<string, unknown>, problems: FieldProblem[], extras: Record<string, unknown>) {
     const programmes = listProgrammes(app.db);
     return {
       values,
@@ -181,11 +181,11 @@ export async function applicationPages(app: FastifyInstance) {
     if (!actor) return reply;
     if (actor.role !== 'applicant') throw new ForbiddenError('only applicants create applications');
     const body = (request.body ?? {}) as Record<string, unknown>;
-    const { form, problems } = readApplicationForm(body);
+    const { form, problems, entered } = readApplicationForm(body, request.lang);
     const programmeText = bodyText(body, 'programmeId') ?? '';
     const programmeId = /^\d{1,9}$/.test(programmeText) ? Number(programmeText) : undefined;
     const render = (list: FieldProblem[]) =>
-      reply.page('pages/application-form.eta', formView(request, form, list, { title: request.t('form.newTitle'), mode: 'new', programmeId, action: '/applications', notice: { tone: 'error', text: request.t('form.errors', { count: list.length }) } }), 422);
+      reply.page('pages/application-form.eta', formView(request, entered, list, { title: request.t('form.newTitle'), mode: 'new', programmeId, action: '/applications', notice: { tone: 'error', text: request.t('form.errors', { count: list.length }) } }), 422);
     if (problems.length > 0) return render(problems);
     try {
       const created = createApplication(app.engine, actor, { programmeId, form });
@@ -237,10 +237,10 @@ export async function applicationPages(app: FastifyInstance) {
     for (const remark of context.remarks) (remarksByField[remark.field] ??= []).push(remark.text);
     const versionText = bodyText(body, 'expectedVersion') ?? '';
     const expectedVersion = /^\d{1,9}$/.test(versionText) ? Number(versionText) : 0;
-    const { form, problems } = readApplicationForm(body);
+    const { form, problems, entered } = readApplicationForm(body, request.lang);
     const submit = bodyText(body, 'intent') === 'submit';
     const renderForm = (status: number, list: FieldProblem[], notice: Notice, version = row.version) =>
-      reply.page('pages/application-form.eta', formView(request, { ...context.form, ...form }, list, { ...editExtras(request, row, remarksByField, version), notice }), status);
+      reply.page('pages/application-form.eta', formView(request, withEntered(context.form, entered), list, { ...editExtras(request, row, remarksByField, version), notice }), status);
     if (problems.length > 0) return renderForm(422, problems, { tone: 'error', text: request.t('form.errors', { count: problems.length }) });
     let version = expectedVersion;
     try {
@@ -273,7 +273,7 @@ export async function applicationPages(app: FastifyInstance) {
     const versionText = bodyText(body, 'expectedVersion') ?? '';
     const expectedVersion = /^\d{1,9}$/.test(versionText) ? Number(versionText) : 0;
     findApplication(app.engine, actor, id);
-    const { payload, problems } = readEventPayload(type, body);
+    const { payload, problems } = readEventPayload(type, body, request.lang);
     const refuse = (status: number, notice: Notice, eventProblems: Record<string, string> = {}) =>
       showApplication(request, reply, actor, id, status, { notice, eventProblems, failedEvent: type });
     if (problems.length > 0) {

@@ -1,0 +1,379 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { openDb, type Db } from '../../src/db/client.ts';
+import { municipalities, programmes, users } from '../../src/db/schema.ts';
+import type { ApplicationForm } from '../../src/domain/application.ts';
+import type { Actor, Role } from '../../src/domain/roles.ts';
+import { seedDemo } from '../../src/demo/seed.ts';
+import { applicationStreamId, createApplication, installApplicationHooks, sendApplicationEvent } from '../../src/engine/applications.ts';
+import { Engine, type StreamRow } from '../../src/engine/engine.ts';
+import { loadStreamEvents, replayStream, verifyLedger, type Problem } from '../../src/engine/replay.ts';
+import { MachineRegistry, defaultRegistry } from '../../machines/registry.ts';
+import {
+  applicationCreateRoles,
+  applicationEventRoles,
+  applicationEventSchemas,
+  applicationMachine,
+  applicationMachineId,
+  applicationMachineVersion,
+} from '../../machines/application.ts';
+
+const registry = defaultRegistry();
+
+const opened: Db[] = [];
+afterEach(() => {
+  for (const db of opened.splice(0)) db.$client.close();
+});
+
+function freshDb(): Db {
+  const db = openDb({ path: ':memory:' });
+  opened.push(db);
+  return db;
+}
+
+type Who = 'applicant' | 'foreignApplicant' | 'reviewer' | 'coordinator' | 'commission1' | 'commission2' | 'commission3';
+
+function world() {
+  const db = freshDb();
+  const createdAt = '2027-01-10T08:00:00.000Z';
+  const programmeId = db
+    .insert(programmes)
+    .values({
+      title: 'Наша инициатива — 2027',
+      year: 2027,
+      region: 'Удмуртская Республика',
+      timeZone: 'Europe/Samara',
+      fundKopecks: 6_000_000_000,
+      capKopecks: 150_000_000,
+      minLocalShareBp: 500,
+      minResidentsShareBp: 300,
+      createdAt,
+    })
+    .returning()
+    .get().id;
+  const [home, away] = [
+    { name: 'Завьяловский район', kind: 'district', population: 70_000 },
+    { name: 'город Глазов', kind: 'city-okrug', population: 90_000 },
+  ].map((m) => db.insert(municipalities).values(m).returning().get().id) as [number, number];
+  const user = (login: string, name: string, role: Role, municipalityId: number | null = null): Actor => {
+    const row = db.insert(users).values({ login, name, role, municipalityId, passwordHash: 'x', createdAt }).returning().get();
+    return { id: row.id, login, name, role, municipalityId };
+  };
+  const actors: Record<Who, Actor> = {
+    applicant: user('applicant1', 'Анна Петрова', 'applicant', home),
+    foreignApplicant: user('applicant2', 'Игорь Волков', 'applicant', away),
+    reviewer: user('reviewer1', 'Ольга Смирнова', 'reviewer'),
+    coordinator: user('coordinator1', 'Сергей Иванов', 'coordinator'),
+    commission1: user('commission1', 'Елена Кузнецова', 'commission'),
+    commission2: user('commission2', 'Алексей Бабинцев', 'commission'),
+    commission3: user('commission3', 'Наталья Шкляева', 'commission'),
+  };
+  let t = Date.parse('2027-03-02T05:00:00.000Z');
+  const engine = new Engine(db, { now: () => new Date((t += 7 * 60_000)) });
+  installApplicationHooks(engine);
+  return { db, engine, programmeId, actors };
+}
+type World = ReturnType<typeof world>;
+
+/** The form as the applicant sees it after a patch: the test's own merge, not the domain's. */
+function patched(form: ApplicationForm, patch: ApplicationForm): ApplicationForm {
+  return {
+    ...form,
+    ...patch,
+    ...(patch.costs ? { costs: { ...form.costs, ...patch.costs } } : {}),
+    ...(patch.nonMonetary ? { nonMonetary: { ...form.nonMonetary, ...patch.nonMonetary } } : {}),
+  };
+}
+
+const firstDraft: ApplicationForm = {
+  title: 'Водопровод в д. Пироги',
+  projectType: 'water-supply',
+  settlement: 'д. Пироги',
+  population: 900,
+};
+
+type Step = [Who, string, Record<string, unknown>?];
+
+/** The long history of application 1: two returns of sorts, three scores, the whole implementation. */
+const mainSteps: Step[] = [
+  ['applicant', 'update', { beneficiaries: 600, meetingAttendance: 120, problem: 'Колодцы пересыхают летом.' }],
+  ['applicant', 'update', { description: 'Прокладка 1,2 км водопровода и две колонки.', durationMonths: 7, costs: { subsidy: 110_000_000, localBudget: 11_000_000 } }],
+  ['applicant', 'update', { costs: { residents: 6_000_000, business: 2_000_000 }, nonMonetary: { labour: 3_000_000 } }],
+  ['applicant', 'submit'],
+  ['reviewer', 'start-review'],
+  ['reviewer', 'return-for-revision', { remarks: [{ field: 'beneficiaries', text: 'Число благополучателей больше, чем подключаемых домов.' }, { text: 'Приложите протокол собрания.' }] }],
+  ['applicant', 'update', { beneficiaries: 450, costs: { residents: 6_500_000 } }],
+  ['applicant', 'submit'],
+  ['reviewer', 'start-review'],
+  ['reviewer', 'accept', { comment: 'Замечания устранены.' }],
+  ['commission1', 'score', { significance: 5 }],
+  ['commission2', 'score', { significance: 4, comment: 'Важно для всей деревни.' }],
+  ['commission3', 'score', { significance: 4.5 }],
+  ['commission1', 'award', { amountKopecks: 110_000_000 }],
+  ['coordinator', 'start-implementation'],
+  ['coordinator', 'sign-agreement', { agreementNo: 'С-2027/031' }],
+  ['coordinator', 'confirm-contributions'],
+  ['coordinator', 'sign-contract', { contractor: 'ООО «Водоканал-Сервис»', priceKopecks: 104_500_000 }],
+  ['applicant', 'report-progress', { percent: 40, note: 'Траншея прокопана.' }],
+  ['coordinator', 'record-monitoring', { finding: 'Работы идут по графику.' }],
+  ['applicant', 'report-progress', { percent: 90 }],
+  ['coordinator', 'complete-works'],
+  ['coordinator', 'record-monitoring', { finding: 'Колонки работают, жители довольны.' }],
+  ['coordinator', 'close'],
+];
+
+/** Application 2, interleaved with application 1 so that the global order mixes the two. */
+const otherSteps: Step[] = [
+  ['foreignApplicant', 'update', { beneficiaries: 300, meetingAttendance: 80, problem: 'Темно.', description: 'Фонари.', durationMonths: 3 }],
+  ['foreignApplicant', 'update', { costs: { subsidy: 50_000_000, localBudget: 5_000_000, residents: 3_000_000, business: 0 } }],
+  ['foreignApplicant', 'submit'],
+  ['reviewer', 'start-review'],
+  ['reviewer', 'reject', { reason: 'Объект не в муниципальной собственности.' }],
+];
+
+interface Built {
+  w: World;
+  streamId: string;
+  otherStreamId: string;
+  /** The form after each event of application 1, by seq. */
+  forms: Map<number, ApplicationForm>;
+  /** The streams row of application 1 after each of its events, by seq. */
+  streamAfter: Map<number, StreamRow>;
+  /** The ledger head right after each event of application 1, by seq. */
+  headAfter: Map<number, string>;
+  /** The streams row of application 2 after each of its events, by seq. */
+  otherAfter: Map<number, StreamRow>;
+}
+
+/**
+ * Builds the two histories through the engine: application 2's events fall between application 1's
+ * 4th and 9th, and application 1 ends the log. `afterEach` runs after every event of application 1.
+ */
+function build(afterEach?: (built: Built, seq: number, type: string) => void): Built {
+  const w = world();
+  const main = createApplication(w.engine, w.actors.applicant, { programmeId: w.programmeId, form: firstDraft });
+  const streamId = applicationStreamId(main.id);
+  const built: Built = { w, streamId, otherStreamId: '', forms: new Map(), streamAfter: new Map(), headAfter: new Map(), otherAfter: new Map() };
+  let form = firstDraft;
+  const record = (seq: number, type: string) => {
+    built.forms.set(seq, form);
+    built.streamAfter.set(seq, w.engine.loadStream(streamId)!);
+    built.headAfter.set(seq, verifyLedger(w.db, registry).head);
+    afterEach?.(built, seq, type);
+  };
+  record(1, 'create');
+
+  const other = createApplication(w.engine, w.actors.foreignApplicant, { programmeId: w.programmeId, form: { title: 'Фонари на ул. Мира' } });
+  built.otherStreamId = applicationStreamId(other.id);
+  built.otherAfter.set(1, w.engine.loadStream(built.otherStreamId)!);
+  let otherVersion = other.version;
+  const sendOther = () => {
+    const [who, type, payload] = otherSteps[otherVersion - 1]!;
+    otherVersion = sendApplicationEvent(w.engine, w.actors[who], other.id, type, payload ?? {}, otherVersion).version;
+    built.otherAfter.set(otherVersion, w.engine.loadStream(built.otherStreamId)!);
+  };
+
+  let version = main.version;
+  for (const [who, type, payload] of mainSteps) {
+    version = sendApplicationEvent(w.engine, w.actors[who], main.id, type, payload ?? {}, version).version;
+    if (type === 'update') form = patched(form, payload as ApplicationForm);
+    record(version, type);
+    if (version >= 4 && version <= 8) sendOther();
+  }
+  expect(otherVersion).toBe(otherSteps.length + 1);
+  expect(version).toBe(mainSteps.length + 1);
+  return built;
+}
+
+const mainLength = mainSteps.length + 1;
+
+function dropTriggers(db: Db): void {
+  db.$client.exec('DROP TRIGGER events_no_update; DROP TRIGGER events_no_delete;');
+}
+
+/** Changes exactly one byte of a text, an ASCII letter or digit to another, so that it stays valid UTF-8. */
+function flipOneByte(text: string): string {
+  const bytes = Buffer.from(text, 'utf8');
+  const isAlnum = (b: number) => (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a);
+  const order = [...bytes.keys()].slice(Math.floor(bytes.length / 2)).concat([...bytes.keys()].slice(0, Math.floor(bytes.length / 2)).reverse());
+  const index = order.find((i) => isAlnum(bytes[i]!));
+  if (index === undefined) throw new Error(`nothing to flip in ${text}`);
+  const b = bytes[index]!;
+  bytes[index] = b === 0x39 ? 0x30 : b === 0x5a ? 0x41 : b === 0x7a ? 0x61 : b + 1;
+  const flipped = bytes.toString('utf8');
+  expect(Buffer.from(flipped, 'utf8').length).toBe(Buffer.from(text, 'utf8').length);
+  return flipped;
+}
+
+const eventColumns = ['payload', 'facts', 'actor', 'at', 'type', 'from_state', 'to_state', 'machine_version', 'prev_hash', 'hash', 'seq'] as const;
+
+function tamper(db: Db, streamId: string, seq: number, column: (typeof eventColumns)[number]): { was: unknown; now: unknown } {
+  const row = db.$client.prepare(`SELECT ${column} AS value FROM events WHERE stream_id = ? AND seq = ?`).get(streamId, seq) as { value: unknown };
+  // Integers change by one bit (0x40: no event of these streams has that seq), texts by one byte.
+  const now = typeof row.value === 'number' ? row.value ^ 0x40 : flipOneByte(row.value as string);
+  db.$client.prepare(`UPDATE events SET ${column} = ? WHERE stream_id = ? AND seq = ?`).run(now, streamId, seq);
+  return { was: row.value, now };
+}
+
+const names = (problems: Problem[], stream: string, seq: number | null) => problems.filter((p) => p.stream === stream && p.seq === seq);
+
+describe('replay', () => {
+  it('after every event reproduces the stored state, snapshot and form, and every earlier step too', () => {
+    let checked = 0;
+    build(({ w, streamId, forms }, seq, type) => {
+      const stream = w.engine.loadStream(streamId)!;
+      const rows = loadStreamEvents(w.db, streamId);
+      const result = replayStream(registry, stream, rows);
+      expect(result.problems).toEqual([]);
+      expect(result.ok).toBe(true);
+      expect(result.steps).toHaveLength(seq);
+      const last = result.steps.at(-1)!;
+      expect(last).toMatchObject({ seq, type, to: stream.state, replayedState: stream.state, matches: true });
+      expect(last.context).toEqual((JSON.parse(stream.snapshot) as { context: unknown }).context);
+      for (const step of result.steps) {
+        expect((step.context as { form: ApplicationForm }).form, `form after event ${step.seq}`).toEqual(forms.get(step.seq));
+      }
+      checked += 1;
+    });
+    expect(checked).toBe(mainLength);
+    expect(mainLength).toBeGreaterThanOrEqual(15);
+  });
+
+  it('replays the history a reader expects: remarks, scores, award and the end state', () => {
+    const { w, streamId } = build();
+    const result = replayStream(registry, w.engine.loadStream(streamId)!, loadStreamEvents(w.db, streamId));
+    expect(result.steps.map((s) => s.to)).toContain('returned');
+    const returned = result.steps.find((s) => s.type === 'return-for-revision')!.context as { remarks: unknown[] };
+    expect(returned.remarks).toEqual([
+      { field: 'beneficiaries', text: 'Число благополучателей больше, чем подключаемых домов.' },
+      { field: 'general', text: 'Приложите протокол собрания.' },
+    ]);
+    const end = result.steps.at(-1)!;
+    expect(end.replayedState).toBe('closed');
+    const context = end.context as { scores: Record<string, unknown>; awardedKopecks: number; submissions: number; progressPercent: number; monitoring: unknown[] };
+    expect(Object.keys(context.scores)).toHaveLength(3);
+    expect(context).toMatchObject({ awardedKopecks: 110_000_000, submissions: 2, progressPercent: 100 });
+    expect(context.monitoring).toHaveLength(2);
+  });
+
+  it('reports, without throwing, events whose machine version is not registered', () => {
+    const { w, streamId } = build();
+    const rows = loadStreamEvents(w.db, streamId);
+    const result = replayStream(new MachineRegistry(), w.engine.loadStream(streamId)!, rows);
+    expect(result.ok).toBe(false);
+    expect(result.steps).toHaveLength(rows.length);
+    expect(result.problems.filter((p) => p.kind === 'unknown-machine-version')).toHaveLength(rows.length);
+    const report = verifyLedger(w.db, new MachineRegistry());
+    expect(report.ok).toBe(false);
+  });
+
+  it('catches a machine changed under a version number it already recorded', () => {
+    const { w, streamId } = build();
+    // Someone "fixed" version 1 so that the commission may no longer award: old histories stop replaying.
+    const changed = new MachineRegistry().register({
+      id: applicationMachineId,
+      version: applicationMachineVersion,
+      machine: applicationMachine.provide({ guards: { awardWithinRequest: () => false } }),
+      eventSchemas: applicationEventSchemas,
+      eventRoles: applicationEventRoles,
+      createRoles: applicationCreateRoles,
+    });
+    const result = replayStream(changed, w.engine.loadStream(streamId)!, loadStreamEvents(w.db, streamId));
+    expect(result.ok).toBe(false);
+    const award = mainSteps.findIndex(([, type]) => type === 'award') + 2;
+    expect(result.problems.find((p) => p.kind === 'state-mismatch')).toMatchObject({ stream: streamId, seq: award });
+  });
+});
+
+describe('verify', () => {
+  it('is ok on the built history and prints a head that pins every event', () => {
+    const { w, headAfter } = build();
+    const report = verifyLedger(w.db, registry);
+    expect(report).toMatchObject({ ok: true, streams: 2, events: mainLength + otherSteps.length + 1, problems: [] });
+    expect(report.head).toMatch(/^[0-9a-f]{64}$/);
+    expect(report.head).toBe(headAfter.get(mainLength));
+    expect(verifyLedger(w.db, registry, { expectedHead: report.head }).ok).toBe(true);
+  });
+
+  it('is ok on the demo seed', async () => {
+    const db = freshDb();
+    const summary = await seedDemo(db, { now: new Date('2027-05-20T09:00:00.000Z') });
+    const report = verifyLedger(db, registry);
+    expect(report.problems).toEqual([]);
+    expect(report.ok).toBe(true);
+    expect(report.streams).toBe(summary.applications);
+    expect(report.events).toBeGreaterThan(summary.applications * 3);
+  });
+
+  describe('finds one changed byte in any column of any event, naming the stream and the event', () => {
+    for (const seq of [1, 7, 8, mainLength]) {
+      for (const column of eventColumns) {
+        if (seq === 1 && column === 'from_state') continue; // null in a creation: there is no byte to change
+        it(`${column} of event ${seq}`, () => {
+          const { w, streamId, headAfter } = build();
+          dropTriggers(w.db);
+          const { was, now } = tamper(w.db, streamId, seq, column);
+          expect(now).not.toEqual(was);
+          const report = verifyLedger(w.db, registry);
+          expect(report.ok).toBe(false);
+          expect(names(report.problems, streamId, seq), JSON.stringify(report.problems, null, 1)).not.toEqual([]);
+          // Application 2 is untouched and stays clean.
+          expect(report.problems.filter((p) => p.stream !== streamId && p.stream !== '*')).toEqual([]);
+          if (column === 'hash') expect(report.head).not.toBe(headAfter.get(mainLength));
+        });
+      }
+    }
+  });
+
+  it('finds a deleted event as missing, by its seq', () => {
+    const { w, streamId } = build();
+    dropTriggers(w.db);
+    w.db.$client.prepare('DELETE FROM events WHERE stream_id = ? AND seq = 8').run(streamId);
+    const report = verifyLedger(w.db, registry);
+    expect(report.ok).toBe(false);
+    expect(names(report.problems, streamId, 8).map((p) => p.kind)).toContain('missing-event');
+    // One deletion is one missing event, not a cascade over every later event.
+    expect(report.problems.filter((p) => p.kind === 'missing-event' && p.stream === streamId)).toHaveLength(1);
+    expect(report.problems.map((p) => p.kind)).toEqual(expect.arrayContaining(['broken-chain', 'version-mismatch']));
+  });
+
+  it('finds a cut tail with its stream row rewritten to match, when events of others follow it', () => {
+    const { w, otherStreamId, otherAfter } = build();
+    expect(verifyLedger(w.db, registry).ok).toBe(true);
+    dropTriggers(w.db);
+    // Application 2's rejection is undone as if it never happened: events and stream row agree again.
+    const keep = otherSteps.length - 1;
+    w.db.$client.prepare('DELETE FROM events WHERE stream_id = ? AND seq > ?').run(otherStreamId, keep);
+    const forged = otherAfter.get(keep)!;
+    w.db.$client
+      .prepare('UPDATE streams SET state = ?, snapshot = ?, version = ?, head_hash = ?, updated_at = ? WHERE id = ?')
+      .run(forged.state, forged.snapshot, forged.version, forged.headHash, forged.updatedAt, otherStreamId);
+    expect(replayStream(registry, w.engine.loadStream(otherStreamId)!, loadStreamEvents(w.db, otherStreamId)).ok).toBe(true);
+    const report = verifyLedger(w.db, registry);
+    expect(report.ok).toBe(false);
+    expect(report.problems.map((p) => p.kind)).toEqual(['missing-event']);
+  });
+
+  it('finds a cut at the end of the log, stream row rewritten to match, against the head published before the cut', () => {
+    const { w, streamId, streamAfter, headAfter } = build();
+    const published = verifyLedger(w.db, registry);
+    expect(published.ok).toBe(true);
+
+    dropTriggers(w.db);
+    const keep = mainLength - 3; // the works are completed, monitored and closed no more
+    w.db.$client.prepare('DELETE FROM events WHERE stream_id = ? AND seq > ?').run(streamId, keep);
+    const forged = streamAfter.get(keep)!;
+    w.db.$client
+      .prepare('UPDATE streams SET state = ?, snapshot = ?, version = ?, head_hash = ?, updated_at = ? WHERE id = ?')
+      .run(forged.state, forged.snapshot, forged.version, forged.headHash, forged.updatedAt, streamId);
+    w.db.$client.prepare('UPDATE applications SET state = ?, version = ? WHERE stream_id = ?').run(forged.state, forged.version, streamId);
+
+    // From inside, the forged ledger is the honest ledger as it stood after event `keep`…
+    const inside = verifyLedger(w.db, registry);
+    expect(inside.problems).toEqual([]);
+    expect(inside.head).toBe(headAfter.get(keep));
+    // …and only the head published before the cut tells them apart.
+    const anchored = verifyLedger(w.db, registry, { expectedHead: published.head });
+    expect(anchored.ok).toBe(false);
+    expect(anchored.problems).toEqual([expect.objectContaining({ stream: '*', seq: null, kind: 'head-mismatch' })]);
+  });
+});
