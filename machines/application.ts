@@ -11,6 +11,7 @@ import {
   type Remark,
 } from '../src/domain/application.ts';
 import type { Actor, Role } from '../src/domain/roles.ts';
+import { stagesOwning } from './stages.ts';
 
 /**
  * The competition application (DESIGN §3). Pure: every fact a guard reads — who sends the event,
@@ -21,7 +22,7 @@ export const applicationMachineVersion = 1;
 
 /** The payload each event takes from its sender; the engine validates it before the machine sees it. */
 export const applicationEventSchemas = {
-  update: formPatchSchema,
+  update: formPatchSchema.refine((patch) => Object.keys(patch).length > 0, 'an update must change at least one field'),
   submit: z.strictObject({}),
   'start-review': z.strictObject({}),
   'return-for-revision': z.strictObject({ remarks: remarksSchema }),
@@ -79,6 +80,8 @@ export const applicationCreateRoles: readonly Role[] = ['applicant'];
 
 export interface EventFacts {
   rules?: ProgrammeRules;
+  /** The keys of the programme's stages active at the moment of the event (DESIGN §2). */
+  activeStages?: string[];
 }
 
 type Payloads = { [K in ApplicationEventType]: z.output<(typeof applicationEventSchemas)[K]> };
@@ -120,6 +123,12 @@ export interface ApplicationContext {
 
 const roleMay = (event: ApplicationEvent) => applicationEventRoles[event.type].includes(event.actor.role);
 
+/** An event that stages own is taken only while one of its stages is active; withdraw and terminate belong to none. */
+const stageOpen = (event: ApplicationEvent) => {
+  const owners = stagesOwning(event.type);
+  return owners.length === 0 || owners.some((stage) => event.facts.activeStages?.includes(stage.key) ?? false);
+};
+
 export const applicationMachine = setup({
   types: {
     context: {} as ApplicationContext,
@@ -128,7 +137,7 @@ export const applicationMachine = setup({
   },
   guards: {
     mayAct: ({ context, event }) =>
-      roleMay(event) && (event.actor.role !== 'applicant' || event.actor.municipalityId === context.municipalityId),
+      roleMay(event) && stageOpen(event) && (event.actor.role !== 'applicant' || event.actor.municipalityId === context.municipalityId),
     formComplete: ({ context, event }) =>
       event.type === 'submit' && event.facts.rules !== undefined && submitProblems(context.form, event.facts.rules).length === 0,
     awardWithinRequest: ({ context, event }) =>

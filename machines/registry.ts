@@ -9,6 +9,7 @@ import {
   applicationMachineId,
   applicationMachineVersion,
 } from './application.ts';
+import { stageCreateRoles, stageEventRoles, stageEventSchemas, stageMachine, stageMachineId, stageMachineVersion } from './stage.ts';
 
 /** A machine as the engine sees it: what it is, which events it takes, from whom. */
 export interface RegisteredMachine {
@@ -54,5 +55,12 @@ export function defaultRegistry(): MachineRegistry {
     eventSchemas: applicationEventSchemas,
     eventRoles: applicationEventRoles,
     createRoles: applicationCreateRoles,
+  }).register({
+    id: stageMachineId,
+    version: stageMachineVersion,
+    machine: stageMachine,
+    eventSchemas: stageEventSchemas,
+    eventRoles: stageEventRoles,
+    createRoles: stageCreateRoles,
   });
 }

@@ -123,3 +123,30 @@ export const applications = sqliteTable(
     index('applications_type').on(t.projectType),
   ],
 );
+
+/** The projection of stage streams: the timeline and the gating of application events read it. */
+export const stages = sqliteTable(
+  'stages',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    streamId: text('stream_id')
+      .notNull()
+      .unique()
+      .references(() => streams.id),
+    programmeId: integer('programme_id')
+      .notNull()
+      .references(() => programmes.id),
+    no: integer('no').notNull(),
+    key: text('key').notNull(),
+    state: text('state').notNull(),
+    version: integer('version').notNull(),
+    plannedStart: text('planned_start'),
+    plannedEnd: text('planned_end'),
+    startedAt: text('started_at'),
+    completedAt: text('completed_at'),
+    tasksDone: integer('tasks_done').notNull().default(0),
+    tasksTotal: integer('tasks_total').notNull().default(0),
+    updatedAt: text('updated_at').notNull(),
+  },
+  (t) => [uniqueIndex('stages_programme_no').on(t.programmeId, t.no), index('stages_programme_state').on(t.programmeId, t.state)],
+);

@@ -12,6 +12,7 @@ import type { Actor } from '../domain/roles.ts';
 import { applicationMachineId, type ApplicationContext } from '../../machines/application.ts';
 import type { AppliedEvent, Engine, StreamRow } from './engine.ts';
 import { ForbiddenError, NotFoundError, ValidationError } from './errors.ts';
+import { assertStageOpen, stageReads } from './stages.ts';
 import { zodProblems } from './engine.ts';
 
 export type ApplicationRow = typeof applications.$inferSelect;
@@ -57,13 +58,23 @@ export function installApplicationHooks(engine: Engine): void {
     .where(sql`${applications.streamId} = ${sql.placeholder('streamId')}`)
     .prepare();
 
+  const programmeOf = db
+    .select({ programmeId: applications.programmeId })
+    .from(applications)
+    .where(sql`${applications.streamId} = ${sql.placeholder('streamId')}`)
+    .prepare();
+  const stages = stageReads(db);
+
   engine.hook(applicationMachineId, {
     facts(stream, type) {
-      if (type !== 'submit') return {};
+      const programmeId = programmeOf.get({ streamId: stream.id })?.programmeId;
+      const activeStages = programmeId === undefined ? [] : stages.activeStageKeys(programmeId);
+      if (type !== 'submit') return { activeStages };
       const rules = rulesOf.get({ streamId: stream.id });
-      return rules ? { rules } : {};
+      return rules ? { activeStages, rules } : { activeStages };
     },
     explainRefusal(_stream, snapshot, type, facts) {
+      assertStageOpen(type, (facts.activeStages as string[] | undefined) ?? []);
       if (type !== 'submit' || !facts.rules) return [];
       const context = snapshot.context as ApplicationContext;
       return submitProblems(context.form, facts.rules as ProgrammeRules);
@@ -115,6 +126,9 @@ export function createApplication(
       .where(sql`${municipalities.id} = ${actor.municipalityId}`)
       .get();
     if (!municipality) throw new ValidationError('no such municipality', [{ field: 'municipalityId', code: 'unknown' }]);
+    // Applications are created only while a stage that owns `create` is active.
+    const activeStages = stageReads(db).activeStageKeys(programmeId);
+    assertStageOpen('create', activeStages);
     const next = db.$client.prepare<[], { id: number }>('SELECT COALESCE(MAX(id), 0) + 1 AS id FROM applications').get()!.id;
     const streamId = applicationStreamId(next);
     const applied = engine.create({
@@ -123,6 +137,7 @@ export function createApplication(
       machineId: applicationMachineId,
       input: { programmeId, municipalityId: municipality.id, form },
       actor,
+      facts: { activeStages },
       afterCreate: (stream) => {
         db.insert(applications)
           .values({

@@ -16,7 +16,10 @@ export type EventRow = typeof events.$inferSelect;
 export interface StreamHooks {
   /** Facts read from the database at the moment of the event; stored with it. */
   facts?(stream: StreamRow, type: string): Record<string, unknown>;
-  /** Explains why the machine refused an event, in problems tied to fields (empty: no explanation). */
+  /**
+   * Explains why the machine refused an event: problems tied to fields (empty: no explanation),
+   * or it throws a more precise refusal itself.
+   */
   explainRefusal?(stream: StreamRow, snapshot: AnyMachineSnapshot, type: string, facts: Record<string, unknown>): FieldProblem[];
   /** Keeps the list projection in step, inside the same transaction. */
   project?(stream: StreamRow, snapshot: AnyMachineSnapshot, event: EventRow): void;
@@ -166,6 +169,8 @@ export class Engine {
     machineId: string;
     input: Record<string, unknown>;
     actor: Actor;
+    /** Facts the creation was allowed on (for example the active stages), stored with it. */
+    facts?: Record<string, unknown>;
     afterCreate?: (stream: StreamRow) => void;
   }): AppliedEvent {
     const entry = this.registry.latest(options.machineId);
@@ -186,7 +191,7 @@ export class Engine {
         seq: 1,
         type: 'create',
         payload,
-        facts: '{}',
+        facts: canonicalJson(options.facts ?? {}),
         actor,
         at,
         fromState: null,

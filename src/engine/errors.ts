@@ -22,9 +22,16 @@ export class ConflictError extends DomainError {
   }
 }
 
-/** The state does not take this event now. */
+/**
+ * The state does not take this event now. `reason` names a catalogue message that says why in a
+ * coordinator's words, with `params` to fill it in.
+ */
 export class NotAllowedError extends DomainError {
-  constructor(message: string, readonly params: Record<string, string | number> = {}) {
+  constructor(
+    message: string,
+    readonly params: Record<string, string | number> = {},
+    readonly reason?: string,
+  ) {
     super('not-allowed', message, 422);
   }
 }

@@ -58,9 +58,15 @@ export function replayStream(registry: MachineRegistry, stream: StreamRow, rows:
   let prevHash = GENESIS_HASH;
   let lastEntry;
   let lost = false;
-  rows.forEach((row, index) => {
-    const expectedSeq = index + 1;
-    if (row.seq !== expectedSeq) problem(row.seq, row.seq > expectedSeq ? 'missing-event' : 'out-of-order', `expected event ${expectedSeq}, found ${row.seq}`);
+  let expectedSeq = 1;
+  rows.forEach((row) => {
+    // A gap names the first event that is missing, once; the events after it are not missing too.
+    if (row.seq > expectedSeq) {
+      problem(expectedSeq, 'missing-event', row.seq === expectedSeq + 1 ? `event ${expectedSeq} is missing` : `events ${expectedSeq}–${row.seq - 1} are missing`);
+    } else if (row.seq < expectedSeq) {
+      problem(row.seq, 'out-of-order', `expected event ${expectedSeq}, found ${row.seq}`);
+    }
+    expectedSeq = Math.max(expectedSeq, row.seq + 1);
     const { hash, ...rest } = row;
     if (row.prevHash !== prevHash) problem(row.seq, 'broken-chain', `prevHash does not match the hash of the event before`);
     if (hashEvent(rest) !== hash) problem(row.seq, 'hash-mismatch', `the stored row does not match its hash`);
@@ -138,6 +144,10 @@ export function verifyLedger(db: Db, registry: MachineRegistry, options: { expec
   for (const row of db.select().from(events).orderBy(asc(events.position)).all()) {
     count += 1;
     if (row.position <= lastPosition) problems.push({ stream: row.streamId, seq: row.seq, kind: 'out-of-order', message: 'positions are not increasing' });
+    // The engine numbers positions densely (MAX + 1): a gap is a deleted event, whichever stream it was in.
+    else if (row.position !== lastPosition + 1) {
+      problems.push({ stream: '*', seq: null, kind: 'missing-event', message: `global positions ${lastPosition + 1}–${row.position - 1} are missing (before event ${row.seq} of ${row.streamId})` });
+    }
     lastPosition = row.position;
     head = foldHead(head, row.hash);
     const list = byStream.get(row.streamId) ?? [];

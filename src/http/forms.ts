@@ -150,7 +150,9 @@ export function readEventPayload(type: string, body: Record<string, unknown>, la
     if (remarks.length === 0) problems.push({ field: 'remarks', code: 'remarks-required' });
     return { payload: { remarks }, problems };
   }
-  for (const field of eventFields[type] ?? []) {
+  // Own keys only: a posted type such as `constructor` must ask nothing, not iterate Object's members.
+  const fields = Object.hasOwn(eventFields, type) ? eventFields[type]! : [];
+  for (const field of fields) {
     const text = bodyText(body, field.name)?.trim() ?? '';
     if (text === '') {
       if (field.required) problems.push({ field: field.name, code: 'required' });

@@ -444,6 +444,19 @@ describe('pages for htmx and for plain browsers', () => {
     expect(expectedVersionOf(response.body)).toBe(String(stored.version));
   });
 
+  it('shows markup typed into a field as text, never as markup', async () => {
+    const other = await createDraft(applicant, { title: '<script>alert(1)</script>', settlement: '"><img src=x onerror=alert(1)>' });
+    const page = await applicant.get(`/applications/${other}`);
+    expect(page.statusCode).toBe(200);
+    expect(page.body).not.toContain('<script>alert(1)</script>');
+    expect(page.body).not.toContain('<img src=x');
+    expect(page.body).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
+    const edit = await applicant.get(`/applications/${other}/edit`);
+    expect(edit.body).not.toContain('<img src=x');
+    const list = await applicant.get('/applications');
+    expect(list.body).not.toContain('<script>alert(1)</script>');
+  });
+
   it('sends a visitor without a session to the login page', async () => {
     const response = await t.app.inject({ method: 'GET', url: `/applications/${id}` });
     expect(response.statusCode).toBe(303);

@@ -6,6 +6,7 @@ import type { Actor, Role } from '../../src/domain/roles.ts';
 import { seedDemo } from '../../src/demo/seed.ts';
 import { applicationStreamId, createApplication, installApplicationHooks, sendApplicationEvent } from '../../src/engine/applications.ts';
 import { Engine, type StreamRow } from '../../src/engine/engine.ts';
+import { GENESIS_HASH, foldHead } from '../../src/engine/ledger.ts';
 import { loadStreamEvents, replayStream, verifyLedger, type Problem } from '../../src/engine/replay.ts';
 import { MachineRegistry, defaultRegistry } from '../../machines/registry.ts';
 import {
@@ -157,12 +158,12 @@ function build(afterEach?: (built: Built, seq: number, type: string) => void): B
   const record = (seq: number, type: string) => {
     built.forms.set(seq, form);
     built.streamAfter.set(seq, w.engine.loadStream(streamId)!);
-    built.headAfter.set(seq, verifyLedger(w.db, registry).head);
+    built.headAfter.set(seq, ledgerHead(w.db));
     afterEach?.(built, seq, type);
   };
   record(1, 'create');
 
-  const other = createApplication(w.engine, w.actors.foreignApplicant, { programmeId: w.programmeId, form: { title: 'Фонари на ул. Мира' } });
+  const other = createApplication(w.engine, w.actors.foreignApplicant, { programmeId: w.programmeId, form: { title: 'Фонари на ул. Мира', projectType: 'street-lighting', settlement: 'г. Глазов, мкр. Северный', population: 4000 } });
   built.otherStreamId = applicationStreamId(other.id);
   built.otherAfter.set(1, w.engine.loadStream(built.otherStreamId)!);
   let otherVersion = other.version;
@@ -186,21 +187,34 @@ function build(afterEach?: (built: Built, seq: number, type: string) => void): B
 
 const mainLength = mainSteps.length + 1;
 
+/** The head as `verify` folds it, computed on its own: every event's hash in global order. */
+function ledgerHead(db: Db): string {
+  const hashes = db.$client.prepare('SELECT hash FROM events ORDER BY position').pluck().all() as string[];
+  return hashes.reduce(foldHead, GENESIS_HASH);
+}
+
 function dropTriggers(db: Db): void {
   db.$client.exec('DROP TRIGGER events_no_update; DROP TRIGGER events_no_delete;');
 }
 
-/** Changes exactly one byte of a text, an ASCII letter or digit to another, so that it stays valid UTF-8. */
+/**
+ * Changes exactly one byte of a text, from its middle on: an ASCII letter or digit to the next one,
+ * or, in a text without any (`{}`), an ASCII sign to another (`{` → `[`). It stays valid UTF-8.
+ */
 function flipOneByte(text: string): string {
   const bytes = Buffer.from(text, 'utf8');
+  const half = Math.floor(bytes.length / 2);
+  const order = [...bytes.keys()].slice(half).concat([...bytes.keys()].slice(0, half).reverse());
   const isAlnum = (b: number) => (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a);
-  const order = [...bytes.keys()].slice(Math.floor(bytes.length / 2)).concat([...bytes.keys()].slice(0, Math.floor(bytes.length / 2)).reverse());
-  const index = order.find((i) => isAlnum(bytes[i]!));
+  const alnum = order.find((i) => isAlnum(bytes[i]!));
+  const index = alnum ?? order.find((i) => bytes[i]! > 0x20 && bytes[i]! < 0x80);
   if (index === undefined) throw new Error(`nothing to flip in ${text}`);
   const b = bytes[index]!;
-  bytes[index] = b === 0x39 ? 0x30 : b === 0x5a ? 0x41 : b === 0x7a ? 0x61 : b + 1;
+  bytes[index] = alnum === undefined ? b ^ 0x20 : b === 0x39 ? 0x30 : b === 0x5a ? 0x41 : b === 0x7a ? 0x61 : b + 1;
   const flipped = bytes.toString('utf8');
+  const changed = [...Buffer.from(flipped, 'utf8')].filter((byte, i) => byte !== Buffer.from(text, 'utf8')[i]);
   expect(Buffer.from(flipped, 'utf8').length).toBe(Buffer.from(text, 'utf8').length);
+  expect(changed).toHaveLength(1);
   return flipped;
 }
 
@@ -350,7 +364,11 @@ describe('verify', () => {
     expect(replayStream(registry, w.engine.loadStream(otherStreamId)!, loadStreamEvents(w.db, otherStreamId)).ok).toBe(true);
     const report = verifyLedger(w.db, registry);
     expect(report.ok).toBe(false);
-    expect(report.problems.map((p) => p.kind)).toEqual(['missing-event']);
+    // Two holes: the two cut events stood apart, between events of application 1.
+    expect(report.problems).toEqual([
+      expect.objectContaining({ stream: '*', seq: null, kind: 'missing-event' }),
+      expect.objectContaining({ stream: '*', seq: null, kind: 'missing-event' }),
+    ]);
   });
 
   it('finds a cut at the end of the log, stream row rewritten to match, against the head published before the cut', () => {

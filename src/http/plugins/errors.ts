@@ -13,6 +13,7 @@ export function errorBody(error: DomainError): Record<string, unknown> {
   const body: Record<string, unknown> = { error: error.code, message: error.message };
   if ('problems' in error) body.problems = error.problems;
   if ('current' in error) body.current = error.current;
+  if ('reason' in error && error.reason) body.reason = error.reason;
   return body;
 }
 

@@ -1,0 +1,156 @@
+import { and, assign, setup } from 'xstate';
+import { z } from 'zod';
+import type { Actor, Role } from '../src/domain/roles.ts';
+import { stageDefinition, type StageFacts } from './stages.ts';
+
+/**
+ * One programme stage (DESIGN §2): planned → active → completed, reopenable with a reason, with
+ * its checklist and planned dates. Pure: the state of the stage before it and the facts its exit
+ * condition looks at arrive in the event.
+ */
+export const stageMachineId = 'stage';
+export const stageMachineVersion = 1;
+
+const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/).refine((value) => !Number.isNaN(Date.parse(`${value}T00:00:00Z`)), 'not a date');
+
+export const stageEventSchemas = {
+  schedule: z
+    .strictObject({ plannedStart: isoDate, plannedEnd: isoDate })
+    .refine((value) => value.plannedStart <= value.plannedEnd, { message: 'the end comes before the start', path: ['plannedEnd'] }),
+  start: z.strictObject({}),
+  'complete-task': z.strictObject({ task: z.string().min(1).max(64) }),
+  'reopen-task': z.strictObject({ task: z.string().min(1).max(64) }),
+  complete: z.strictObject({}),
+  reopen: z.strictObject({ reason: z.string().trim().min(1).max(2000) }),
+} as const;
+
+export type StageEventType = keyof typeof stageEventSchemas;
+export const stageEventTypes = Object.keys(stageEventSchemas) as StageEventType[];
+
+export const stageEventRoles: Record<StageEventType, readonly Role[]> = {
+  schedule: ['coordinator'],
+  start: ['coordinator'],
+  'complete-task': ['coordinator'],
+  'reopen-task': ['coordinator'],
+  complete: ['coordinator'],
+  reopen: ['coordinator'],
+};
+
+/** Stages are created with their programme, by the admin who creates it. */
+export const stageCreateRoles: readonly Role[] = ['admin'];
+
+export interface StageEventFacts {
+  /** The state of the stage before this one; null for the first stage. */
+  previousState?: string | null;
+  exit?: StageFacts;
+}
+
+type Payloads = { [K in StageEventType]: z.output<(typeof stageEventSchemas)[K]> };
+export type StageEvent = {
+  [K in StageEventType]: { type: K; payload: Payloads[K]; facts: StageEventFacts; actor: Actor; at: string };
+}[StageEventType];
+
+export interface StageInput {
+  programmeId: number;
+  no: number;
+  key: string;
+  tasks: string[];
+  plannedStart?: string | null;
+  plannedEnd?: string | null;
+  actor: Actor;
+  at: string;
+}
+
+export interface StageTask {
+  key: string;
+  done: boolean;
+  doneAt: string | null;
+  doneBy: string | null;
+}
+
+export interface StageContext {
+  programmeId: number;
+  no: number;
+  key: string;
+  tasks: StageTask[];
+  plannedStart: string | null;
+  plannedEnd: string | null;
+  startedAt: string | null;
+  completedAt: string | null;
+  reopenings: { at: string; reason: string }[];
+}
+
+const hasTask = (context: StageContext, key: string, done: boolean) => context.tasks.some((t) => t.key === key && t.done === done);
+
+export const stageMachine = setup({
+  types: { context: {} as StageContext, events: {} as StageEvent, input: {} as StageInput },
+  guards: {
+    mayAct: ({ event }) => stageEventRoles[event.type].includes(event.actor.role),
+    previousStarted: ({ context, event }) => context.no === 1 || (event.facts.previousState !== undefined && event.facts.previousState !== null && event.facts.previousState !== 'planned'),
+    taskOpen: ({ context, event }) => event.type === 'complete-task' && hasTask(context, event.payload.task, false),
+    taskDone: ({ context, event }) => event.type === 'reopen-task' && hasTask(context, event.payload.task, true),
+    allTasksDone: ({ context }) => context.tasks.every((t) => t.done),
+    exitHolds: ({ context, event }) => {
+      const definition = stageDefinition(context.key);
+      return definition !== undefined && event.facts.exit !== undefined && definition.exit(event.facts.exit).holds;
+    },
+  },
+  actions: {
+    schedule: assign(({ context, event }) =>
+      event.type === 'schedule' ? { plannedStart: event.payload.plannedStart, plannedEnd: event.payload.plannedEnd } : context,
+    ),
+    markStarted: assign({ startedAt: ({ context, event }) => context.startedAt ?? event.at }),
+    completeTask: assign({
+      tasks: ({ context, event }) =>
+        event.type === 'complete-task'
+          ? context.tasks.map((t) => (t.key === event.payload.task ? { ...t, done: true, doneAt: event.at, doneBy: event.actor.name } : t))
+          : context.tasks,
+    }),
+    reopenTask: assign({
+      tasks: ({ context, event }) =>
+        event.type === 'reopen-task' ? context.tasks.map((t) => (t.key === event.payload.task ? { ...t, done: false, doneAt: null, doneBy: null } : t)) : context.tasks,
+    }),
+    markCompleted: assign({ completedAt: ({ event }) => event.at }),
+    recordReopening: assign({
+      completedAt: () => null,
+      reopenings: ({ context, event }) => (event.type === 'reopen' ? [...context.reopenings, { at: event.at, reason: event.payload.reason }] : context.reopenings),
+    }),
+  },
+}).createMachine({
+  id: stageMachineId,
+  initial: 'planned',
+  context: ({ input }) => ({
+    programmeId: input.programmeId,
+    no: input.no,
+    key: input.key,
+    tasks: input.tasks.map((key) => ({ key, done: false, doneAt: null, doneBy: null })),
+    plannedStart: input.plannedStart ?? null,
+    plannedEnd: input.plannedEnd ?? null,
+    startedAt: null,
+    completedAt: null,
+    reopenings: [],
+  }),
+  states: {
+    planned: {
+      on: {
+        schedule: { guard: 'mayAct', actions: 'schedule' },
+        start: { guard: and(['mayAct', 'previousStarted']), target: 'active', actions: 'markStarted' },
+      },
+    },
+    active: {
+      on: {
+        schedule: { guard: 'mayAct', actions: 'schedule' },
+        'complete-task': { guard: and(['mayAct', 'taskOpen']), actions: 'completeTask' },
+        'reopen-task': { guard: and(['mayAct', 'taskDone']), actions: 'reopenTask' },
+        complete: { guard: and(['mayAct', 'allTasksDone', 'exitHolds']), target: 'completed', actions: 'markCompleted' },
+      },
+    },
+    completed: {
+      on: {
+        reopen: { guard: 'mayAct', target: 'active', actions: 'recordReopening' },
+      },
+    },
+  },
+});
+
+export const stageStates = ['planned', 'active', 'completed'] as const;
