@@ -6,6 +6,9 @@ import type { Actor, Role } from '../domain/roles.ts';
 import { hashPassword } from '../accounts/passwords.ts';
 import { Engine } from '../engine/engine.ts';
 import { createApplication, installApplicationHooks, sendApplicationEvent } from '../engine/applications.ts';
+import { installStageHooks, sendStageEvent } from '../engine/stages.ts';
+import { createProgramme } from '../engine/programmes.ts';
+import { stageDefinitions } from '../../machines/stages.ts';
 import { demoMunicipalities, demoProjects, demoReasons, demoRemarks } from './data.ts';
 
 /** A small deterministic generator, so that the demo is the same on every machine. */
@@ -29,6 +32,9 @@ const DAY = 24 * 60 * 60 * 1000;
 const HOUR = 60 * 60 * 1000;
 
 /** The journeys the demo applications take; each ends in the state its name says. */
+/** The parts of a programme year in which the demo's events happen, in calendar order. */
+type Phase = 'draft' | 'submit' | 'review' | 'revise' | 'decide' | 'score' | 'award' | 'agreement' | 'contributions' | 'contract' | 'works' | 'monitor' | 'works-late' | 'complete' | 'close';
+
 type Journey =
   | 'draft-incomplete'
   | 'draft'
@@ -84,6 +90,11 @@ export interface DemoSummary {
   users: number;
 }
 
+function actorOf(db: Db, login: string): Actor {
+  const row = db.select().from(users).where(sql`${users.login} = ${login}`).get()!;
+  return { id: row.id, login: row.login, name: row.name, role: row.role as Role, municipalityId: row.municipalityId };
+}
+
 export function isEmpty(db: Db): boolean {
   return db.select({ n: sql<number>`count(*)` }).from(users).get()!.n === 0;
 }
@@ -99,6 +110,8 @@ export async function seedDemo(db: Db, options: { now?: Date } = {}): Promise<De
   let clock = now;
   const engine = new Engine(db, { now: () => clock });
   installApplicationHooks(engine);
+  installStageHooks(engine);
+  let applicationCount = 0;
   const rng = random(year);
   const passwordHash = await hashPassword(DEMO_PASSWORD);
   const createdAt = new Date(now.getTime() - 400 * DAY).toISOString();
@@ -133,24 +146,15 @@ export async function seedDemo(db: Db, options: { now?: Date } = {}): Promise<De
     if (!applicants.has(id)) applicants.set(id, addUser(`applicant${index + 3}`, `Заявитель: ${demoMunicipalities[index]!.name}`, 'applicant', id));
   });
 
-  const addProgramme = (programmeYear: number) =>
-    db
-      .insert(programmes)
-      .values({
-        title: `Наша инициатива — ${programmeYear}`,
-        year: programmeYear,
-        region: 'Удмуртская Республика',
-        timeZone: 'Europe/Samara',
-        fundKopecks: 6_000_000_000,
-        capKopecks: 150_000_000,
-        minLocalShareBp: 500,
-        minResidentsShareBp: 300,
-        createdAt,
-      })
-      .returning()
-      .get().id;
-  const pastProgramme = addProgramme(year - 1);
-  const currentProgramme = addProgramme(year);
+  const admin: Actor = { ...actorOf(db, 'admin1') };
+  const rules = {
+    region: 'Удмуртская Республика',
+    timeZone: 'Europe/Samara',
+    fundKopecks: 6_000_000_000,
+    capKopecks: 150_000_000,
+    minLocalShareBp: 500,
+    minResidentsShareBp: 300,
+  };
 
   const formFor = (index: number, municipalityIndex: number, complete: boolean): ApplicationForm => {
     const project = demoProjects[index % demoProjects.length]!;
@@ -180,86 +184,216 @@ export async function seedDemo(db: Db, options: { now?: Date } = {}): Promise<De
     return { title, projectType, settlement: place, population };
   };
 
-  let applicationCount = 0;
-  const run = (journey: Journey, index: number, programmeId: number, start: Date, end: Date) => {
-    // Every other application belongs to applicant1 or applicant2, so that both demo users meet every state.
-    const municipalityIndex = index % 4 < 2 ? applicantIndexes[index % 2]! : rng.int(0, municipalityIds.length - 1);
-    const municipalityId = municipalityIds[municipalityIndex]!;
-    const applicant = applicants.get(municipalityId)!;
-    const pastStages = ['awarded', 'not-awarded', 'agreement', 'co-financing', 'procurement', 'works', 'completed', 'closed', 'terminated'];
-    const steps = 6 + (pastStages.includes(journey) ? 14 : 0);
-    const span = end.getTime() - start.getTime();
-    let tick = 0;
-    const advance = () => {
-      tick += 1;
-      const base = start.getTime() + (span * tick) / (steps + 2);
-      clock = new Date(base + rng.int(0, 6) * HOUR + rng.int(0, 59) * 60_000);
-    };
-    advance();
-    const complete = journey !== 'draft-incomplete';
-    const form = formFor(index, municipalityIndex, complete);
-    // Drafts start with the essentials and grow by update events, so that the log holds every version.
-    const { description, durationMonths, ...firstDraft } = form;
-    const created = createApplication(engine, applicant, { programmeId, form: firstDraft });
-    applicationCount += 1;
-    const id = created.id;
-    let version = created.version;
-    const send = (actor: Actor, type: string, payload: unknown = {}) => {
-      advance();
-      version = sendApplicationEvent(engine, actor, id, type, payload, version).version;
-    };
-    if (complete) send(applicant, 'update', { description, durationMonths });
-    if (journey === 'draft-incomplete' || journey === 'draft') return;
-    if (journey === 'withdrawn' && index % 2 === 0) return send(applicant, 'withdraw', { reason: rng.pick(demoReasons.withdraw) });
-    send(applicant, 'submit');
-    if (journey === 'submitted') return;
-    if (journey === 'withdrawn') return send(applicant, 'withdraw', { reason: rng.pick(demoReasons.withdraw) });
+  /** One step of an application's journey, run in the phase of the programme year it belongs to. */
+  interface Step {
+    phase: Phase;
+    actor: Actor;
+    type: string;
+    payload?: unknown;
+  }
+
+  /** The steps that take an application from its creation to the end of its journey. */
+  const plan = (journey: Journey, index: number, applicant: Actor, form: ApplicationForm): Step[] => {
+    const steps: Step[] = [];
+    const step = (phase: Phase, actor: Actor, type: string, payload: unknown = {}) => steps.push({ phase, actor, type, payload });
+    const { description, durationMonths } = form;
+    if (journey !== 'draft-incomplete') step('draft', applicant, 'update', { description, durationMonths });
+    if (journey === 'draft-incomplete' || journey === 'draft') return steps;
+    if (journey === 'withdrawn' && index % 2 === 0) {
+      step('draft', applicant, 'withdraw', { reason: rng.pick(demoReasons.withdraw) });
+      return steps;
+    }
+    step('submit', applicant, 'submit');
+    if (journey === 'submitted') return steps;
+    if (journey === 'withdrawn') {
+      step('review', applicant, 'withdraw', { reason: rng.pick(demoReasons.withdraw) });
+      return steps;
+    }
     const desk = index % 3 === 0 ? reviewer2 : reviewer;
-    send(desk, 'start-review');
-    if (journey === 'under-review') return;
+    step('review', desk, 'start-review');
+    if (journey === 'under-review') return steps;
     const revisedAfterReturn = journey === 'returned' || journey === 'resubmitted' || journey === 'accepted-after-return' || index % 4 === 0;
     if (revisedAfterReturn) {
       const remarks: Remark[] = [rng.pick(demoRemarks), rng.pick(demoRemarks)]
         .filter((r, i, all) => all.findIndex((o) => o.field === r.field) === i)
         .map((r) => ({ field: r.field as Remark['field'], text: r.text }));
-      send(desk, 'return-for-revision', { remarks });
-      if (journey === 'returned') return;
-      send(applicant, 'update', { beneficiaries: Math.max(10, (form.beneficiaries ?? 100) - rng.int(1, 40)) });
-      send(applicant, 'submit');
-      if (journey === 'resubmitted') return;
-      send(desk, 'start-review');
+      step('review', desk, 'return-for-revision', { remarks });
+      if (journey === 'returned') return steps;
+      step('revise', applicant, 'update', { beneficiaries: Math.max(10, (form.beneficiaries ?? 100) - rng.int(1, 40)) });
+      step('revise', applicant, 'submit');
+      if (journey === 'resubmitted') return steps;
+      step('decide', desk, 'start-review');
     }
-    if (journey === 'rejected') return send(desk, 'reject', { reason: rng.pick(demoReasons.reject) });
-    send(desk, 'accept', {});
-    if (journey === 'accepted' || journey === 'accepted-after-return') return;
-    for (const member of commission) send(member, 'score', { significance: rng.int(2, 5) });
-    if (journey === 'not-awarded') return send(commission[0]!, 'not-award', {});
-    send(commission[0]!, 'award', { amountKopecks: form.costs!.subsidy! });
-    if (journey === 'awarded') return;
-    send(coordinator, 'start-implementation');
-    if (journey === 'agreement') return;
-    send(coordinator, 'sign-agreement', { agreementNo: `С-${year - 1}/${String(id).padStart(3, '0')}` });
-    if (journey === 'co-financing') return;
-    send(coordinator, 'confirm-contributions');
-    if (journey === 'procurement') return;
-    send(coordinator, 'sign-contract', { contractor: `ООО «${rng.pick(['Стройсервис', 'УдмуртДорСтрой', 'Водоканал-Сервис', 'Монолит', 'Светотехника'])}»`, priceKopecks: Math.round((form.costs!.subsidy! * 95) / 100) });
-    if (journey === 'terminated') return send(coordinator, 'terminate', { reason: rng.pick(demoReasons.terminate) });
-    send(applicant, 'report-progress', { percent: 40 });
-    send(coordinator, 'record-monitoring', { finding: 'Работы ведутся по графику, замечаний нет.' });
-    send(applicant, 'report-progress', { percent: 85 });
-    if (journey === 'works') return;
-    send(coordinator, 'complete-works');
-    if (journey === 'completed') return;
-    send(coordinator, 'record-monitoring', { finding: 'Объект введён в эксплуатацию, используется жителями.' });
-    send(coordinator, 'close');
+    if (journey === 'rejected') {
+      step('decide', desk, 'reject', { reason: rng.pick(demoReasons.reject) });
+      return steps;
+    }
+    step('decide', desk, 'accept', {});
+    if (journey === 'accepted' || journey === 'accepted-after-return') return steps;
+    for (const member of commission) step('score', member, 'score', { significance: rng.int(2, 5) });
+    if (journey === 'not-awarded') {
+      step('award', commission[0]!, 'not-award', {});
+      return steps;
+    }
+    step('award', commission[0]!, 'award', { amountKopecks: form.costs!.subsidy! });
+    if (journey === 'awarded') return steps;
+    step('agreement', coordinator, 'start-implementation');
+    if (journey === 'agreement') return steps;
+    step('agreement', coordinator, 'sign-agreement', { agreementNo: `С-${year - 1}/${String(index).padStart(3, '0')}` });
+    if (journey === 'co-financing') return steps;
+    step('contributions', coordinator, 'confirm-contributions');
+    if (journey === 'procurement') return steps;
+    step('contract', coordinator, 'sign-contract', {
+      contractor: `ООО «${rng.pick(['Стройсервис', 'УдмуртДорСтрой', 'Водоканал-Сервис', 'Монолит', 'Светотехника'])}»`,
+      priceKopecks: Math.round((form.costs!.subsidy! * 95) / 100),
+    });
+    if (journey === 'terminated') {
+      step('works', coordinator, 'terminate', { reason: rng.pick(demoReasons.terminate) });
+      return steps;
+    }
+    step('works', applicant, 'report-progress', { percent: 40 });
+    step('monitor', coordinator, 'record-monitoring', { finding: 'Работы ведутся по графику, замечаний нет.' });
+    step('works-late', applicant, 'report-progress', { percent: 85 });
+    if (journey === 'works') return steps;
+    step('complete', coordinator, 'complete-works');
+    if (journey === 'completed') return steps;
+    step('close', coordinator, 'record-monitoring', { finding: 'Объект введён в эксплуатацию, используется жителями.' });
+    step('close', coordinator, 'close');
+    return steps;
   };
 
-  const pastStart = new Date(Date.UTC(year - 1, 2, 1));
-  const pastEnd = new Date(Date.UTC(year - 1, 11, 10));
-  pastJourneys.forEach((journey, i) => run(journey, i + 100, pastProgramme, pastStart, pastEnd));
-  const currentStart = new Date(now.getTime() - 75 * DAY);
-  const currentEnd = new Date(now.getTime() - 2 * HOUR);
-  currentJourneys.forEach((journey, i) => run(journey, i, currentProgramme, currentStart, currentEnd));
+  interface Running {
+    id: number;
+    version: number;
+    steps: Step[];
+  }
+
+  /** Moves the clock through a window, one tick per event, at plausible office hours. */
+  const windowClock = (from: Date, to: Date, events: number) => {
+    let tick = 0;
+    return () => {
+      tick += 1;
+      const base = from.getTime() + ((to.getTime() - from.getTime()) * tick) / (events + 1);
+      clock = new Date(Math.min(to.getTime(), base + rng.int(0, 3) * HOUR + rng.int(0, 59) * 60_000));
+    };
+  };
+
+  const runPhase = (running: Running[], phase: Phase, from: Date, to: Date) => {
+    const due = running.flatMap((app) => app.steps.filter((s) => s.phase === phase).map((s) => ({ app, step: s })));
+    const advance = windowClock(from, to, due.length);
+    for (const { app, step } of due) {
+      advance();
+      app.version = sendApplicationEvent(engine, step.actor, app.id, step.type, step.payload, app.version).version;
+    }
+  };
+
+  const createApplications = (programmeId: number, journeys: Journey[], offset: number, from: Date, to: Date): Running[] => {
+    const advance = windowClock(from, to, journeys.length);
+    return journeys.map((journey, i) => {
+      const index = i + offset;
+      // Every other application belongs to applicant1 or applicant2, so that both demo users meet every state.
+      const municipalityIndex = index % 4 < 2 ? applicantIndexes[index % 2]! : rng.int(0, municipalityIds.length - 1);
+      const applicant = applicants.get(municipalityIds[municipalityIndex]!)!;
+      const form = formFor(index, municipalityIndex, journey !== 'draft-incomplete');
+      // Drafts start with the essentials and grow by update events, so that the log holds every version.
+      const { description: _d, durationMonths: _m, ...firstDraft } = form;
+      advance();
+      const created = createApplication(engine, applicant, { programmeId, form: firstDraft });
+      applicationCount += 1;
+      return { id: created.id, version: created.version, steps: plan(journey, index, applicant, form) };
+    });
+  };
+
+  const stageVersions = new Map<string, number>();
+  /** Sends a coordinator's stage event at a moment of the programme's calendar. */
+  const stageEvent = (programmeId: number, no: number, at: Date, type: string, payload: unknown = {}) => {
+    clock = at;
+    const key = `${programmeId}-${no}`;
+    const version = stageVersions.get(key) ?? 1;
+    stageVersions.set(key, sendStageEvent(engine, coordinator, programmeId, no, type, payload, version).version);
+  };
+  const startStage = (programmeId: number, no: number, at: Date) => stageEvent(programmeId, no, at, 'start');
+  const completeStage = (programmeId: number, no: number, at: Date) => {
+    const definition = stageDefinitions.find((d) => d.no === no)!;
+    definition.tasks.forEach((task, i) => stageEvent(programmeId, no, new Date(at.getTime() - (definition.tasks.length - i) * DAY), 'complete-task', { task: task.key }));
+    stageEvent(programmeId, no, at, 'complete');
+  };
+  const day = (date: Date) => date.toISOString().slice(0, 10);
+
+  // Last year's programme: the whole cycle, its commission decided; late projects keep stages 8–12 open.
+  const pastYear = year - 1;
+  const d = (month: number, dayOfMonth: number) => new Date(Date.UTC(pastYear, month - 1, dayOfMonth, 7, 0));
+  clock = d(1, 9);
+  const pastWindows: Record<number, [Date, Date]> = {
+    1: [d(1, 10), d(2, 28)], 2: [d(2, 15), d(3, 31)], 3: [d(3, 1), d(4, 30)], 4: [d(4, 1), d(5, 31)],
+    5: [d(4, 15), d(6, 30)], 6: [d(5, 15), d(7, 15)], 7: [d(7, 15), d(8, 10)], 8: [d(8, 1), d(9, 30)],
+    9: [d(9, 1), d(10, 31)], 10: [d(10, 1), d(12, 10)], 11: [d(10, 15), d(12, 20)], 12: [d(12, 1), d(12, 25)],
+  };
+  const planOf = (windows: Record<number, [Date, Date]>) =>
+    Object.fromEntries(Object.entries(windows).map(([no, [start, end]]) => [no, { start: day(start), end: day(end) }]));
+  const pastProgramme = createProgramme(engine, admin, { title: `Наша инициатива — ${pastYear}`, year: pastYear, ...rules }, planOf(pastWindows)).id;
+  startStage(pastProgramme, 1, d(1, 12));
+  completeStage(pastProgramme, 1, d(2, 27));
+  startStage(pastProgramme, 2, d(2, 20));
+  startStage(pastProgramme, 3, d(3, 3));
+  completeStage(pastProgramme, 2, d(3, 30));
+  startStage(pastProgramme, 4, d(4, 2));
+  startStage(pastProgramme, 5, d(4, 15));
+  const past = createApplications(pastProgramme, pastJourneys, 100, d(3, 10), d(4, 25));
+  runPhase(past, 'draft', d(4, 26), d(4, 30));
+  completeStage(pastProgramme, 3, d(5, 1));
+  startStage(pastProgramme, 6, d(5, 15));
+  runPhase(past, 'submit', d(5, 2), d(5, 31));
+  completeStage(pastProgramme, 4, d(6, 1));
+  runPhase(past, 'review', d(6, 2), d(6, 10));
+  runPhase(past, 'revise', d(6, 11), d(6, 20));
+  runPhase(past, 'decide', d(6, 21), d(7, 5));
+  completeStage(pastProgramme, 5, d(7, 6));
+  completeStage(pastProgramme, 6, d(7, 12));
+  startStage(pastProgramme, 7, d(7, 14));
+  runPhase(past, 'score', d(7, 15), d(7, 27));
+  runPhase(past, 'award', d(7, 29), d(7, 29));
+  completeStage(pastProgramme, 7, d(8, 2));
+  startStage(pastProgramme, 8, d(8, 3));
+  runPhase(past, 'agreement', d(8, 5), d(8, 31));
+  startStage(pastProgramme, 9, d(9, 2));
+  runPhase(past, 'contributions', d(9, 3), d(9, 20));
+  startStage(pastProgramme, 10, d(10, 1));
+  runPhase(past, 'contract', d(9, 21), d(10, 15));
+  startStage(pastProgramme, 11, d(10, 16));
+  runPhase(past, 'works', d(10, 17), d(10, 31));
+  runPhase(past, 'monitor', d(11, 2), d(11, 10));
+  runPhase(past, 'works-late', d(11, 11), d(11, 19));
+  runPhase(past, 'complete', d(11, 20), d(12, 5));
+  startStage(pastProgramme, 12, d(12, 6));
+  runPhase(past, 'close', d(12, 8), d(12, 20));
+
+  // This year's programme: stages 1–4 done, documentation (overdue) and intake running, 7–12 planned.
+  const r = (days: number) => new Date(now.getTime() + days * DAY);
+  clock = r(-305);
+  const currentWindows: Record<number, [Date, Date]> = {
+    1: [r(-300), r(-245)], 2: [r(-255), r(-200)], 3: [r(-215), r(-125)], 4: [r(-150), r(-92)],
+    5: [r(-102), r(-7)], 6: [r(-72), r(25)], 7: [r(20), r(50)], 8: [r(45), r(120)],
+    9: [r(100), r(180)], 10: [r(150), r(300)], 11: [r(160), r(330)], 12: [r(300), r(360)],
+  };
+  const currentProgramme = createProgramme(engine, admin, { title: `Наша инициатива — ${year}`, year, ...rules }, planOf(currentWindows)).id;
+  startStage(currentProgramme, 1, r(-298));
+  completeStage(currentProgramme, 1, r(-246));
+  startStage(currentProgramme, 2, r(-252));
+  startStage(currentProgramme, 3, r(-212));
+  completeStage(currentProgramme, 2, r(-198));
+  startStage(currentProgramme, 4, r(-148));
+  completeStage(currentProgramme, 3, r(-122));
+  completeStage(currentProgramme, 4, r(-90));
+  startStage(currentProgramme, 5, r(-100));
+  const current = createApplications(currentProgramme, currentJourneys, 0, r(-99), r(-75));
+  runPhase(current, 'draft', r(-74), r(-71));
+  startStage(currentProgramme, 6, r(-70));
+  runPhase(current, 'submit', r(-69), r(-45));
+  runPhase(current, 'review', r(-44), r(-30));
+  runPhase(current, 'revise', r(-29), r(-15));
+  runPhase(current, 'decide', r(-14), r(-1));
+
   return {
     programmeIds: [pastProgramme, currentProgramme],
     applications: applicationCount,

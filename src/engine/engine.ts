@@ -95,7 +95,8 @@ function actorRecord(actor: Actor): string {
 export class Engine {
   readonly registry: MachineRegistry;
   private readonly hooks = new Map<string, StreamHooks>();
-  private readonly now: () => Date;
+  /** The engine's clock: every event's time comes from it, and tests move it. */
+  readonly now: () => Date;
 
   private readonly selectStream;
   private readonly nextPosition;
@@ -288,8 +289,8 @@ export class Engine {
         prevHash: stream.headHash,
       };
       const event: EventRow = { ...withoutHash, hash: hashEvent(withoutHash) };
-      this.insertEvent.run(event);
       const snapshot = persistSnapshot(entry, next);
+      // Compare-and-swap first: zero rows changed means someone else moved the stream on.
       const swapped = this.swapSnapshot.run({
         id: streamId,
         expectedVersion,
@@ -301,6 +302,7 @@ export class Engine {
         machineVersion: entry.version,
       });
       if (swapped.changes !== 1) throw new ConflictError(`the ${stream.kind} changed meanwhile`, { state: stream.state, version: stream.version });
+      this.insertEvent.run(event);
       const updated: StreamRow = { ...stream, state, snapshot, version, headHash: event.hash, updatedAt: at };
       hooks?.project?.(updated, next, event);
       return { streamId, state, version, snapshot: next, event };

@@ -167,6 +167,11 @@ export function verifyLedger(db: Db, registry: MachineRegistry, options: { expec
   for (const [streamId, rows] of byStream) {
     problems.push({ stream: streamId, seq: rows[0]?.seq ?? null, kind: 'missing-event', message: 'events of a stream that has no stream row' });
   }
+  // AUTOINCREMENT remembers the highest position ever given: a log shorter than that lost its tail.
+  const sequence = db.$client.prepare<[], { seq: number }>("SELECT seq FROM sqlite_sequence WHERE name = 'events'").get()?.seq ?? 0;
+  if (sequence > lastPosition) {
+    problems.push({ stream: '*', seq: null, kind: 'missing-event', message: `events up to position ${sequence} were written, the log ends at ${lastPosition}` });
+  }
   if (options.expectedHead && options.expectedHead !== head) {
     problems.push({ stream: '*', seq: null, kind: 'head-mismatch', message: `the ledger head ${head} is not the published ${options.expectedHead}` });
   }

@@ -15,6 +15,7 @@ import { parse as parseQuery } from 'node:querystring';
 import type { Db } from '../db/client.ts';
 import { Engine } from '../engine/engine.ts';
 import { installApplicationHooks } from '../engine/applications.ts';
+import { installStageHooks } from '../engine/stages.ts';
 import { authPlugin } from './plugins/auth.ts';
 import { errorsPlugin } from './plugins/errors.ts';
 import { i18nPlugin } from './plugins/i18n.ts';
@@ -22,6 +23,7 @@ import { sessionRoutes } from './routes/session.ts';
 import { applicationPages } from './routes/application-pages.ts';
 import { applicationApi } from './routes/application-api.ts';
 import { programmeApi } from './routes/programme-api.ts';
+import { programmePages } from './routes/programme-pages.ts';
 import { auditApi } from './routes/audit-api.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -100,6 +102,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   const engine = new Engine(options.db, options.now ? { now: options.now } : {});
   installApplicationHooks(engine);
+  installStageHooks(engine);
   app.decorate('db', options.db);
   app.decorate('engine', engine);
 
@@ -112,6 +115,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(applicationPages);
   await app.register(applicationApi);
   await app.register(programmeApi);
+  await app.register(programmePages);
   await app.register(auditApi);
   return app;
 }

@@ -16,6 +16,9 @@ const stateTone: Record<string, string> = {
   implementation: 'progress',
   closed: 'done',
   terminated: 'danger',
+  planned: 'neutral',
+  active: 'progress',
+  completed: 'done',
 };
 
 export function stateTone_(state: string): string {

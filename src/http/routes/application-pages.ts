@@ -18,6 +18,13 @@ import { municipalities } from '../../db/schema.ts';
 import { sql } from 'drizzle-orm';
 import { dangerousEvents, eventFields, fieldKinds, formChanges, readApplicationForm, readEventPayload, bodyText, withEntered } from '../forms.ts';
 import { isHtmx, pageActor } from '../plugins/auth.ts';
+import { refusalText } from '../refusals.ts';
+import { days, renderStateDurations, stateSpans } from '../charts/state-durations.ts';
+import { stateTone_ } from '../view-helpers.ts';
+import { formatDate } from '../../domain/time.ts';
+
+/** The states an application never leaves: its time in them does not run on. */
+const finalStates = new Set(['rejected', 'withdrawn', 'not-awarded', 'closed', 'terminated']);
 import { idParam } from './params.ts';
 import { applicationStates } from '../../../machines/application.ts';
 
@@ -85,15 +92,28 @@ export async function applicationPages(app: FastifyInstance) {
     const allowed = allowedApplicationEvents(app.engine, actor, row);
     const remarksByField: Record<string, string[]> = {};
     for (const remark of context.remarks) (remarksByField[remark.field] ??= []).push(remark.text);
+    const events = queries.history(row.streamId);
+    const t = request.t;
+    const spans = stateSpans(events.map((e) => ({ at: e.at, to: e.toState })), app.engine.now(), (state) => finalStates.has(state), (state) => ({
+      label: t(`state.${state}`),
+      tone: stateTone_(state),
+    }));
+    const durations = renderStateDurations(spans, {
+      title: t('app.timeInStates'),
+      description: spans.map((span) => `${span.label}: ${t('app.days', { count: Math.round(days(span.from, span.to)) })}`).join('; '),
+      daysLabel: (n) => t('app.days', { count: n }),
+      dateOf: (iso) => formatDate(iso, programme.timeZone, request.lang),
+    });
     return {
       title: `${request.t('app.number', { id: row.id })}: ${row.title || request.t('app.untitled')}`,
+      durations,
       row,
       context,
       form: context.form,
       total: totalCostKopecks(context.form.costs),
       programme,
       municipality: municipalityName.get({ id: row.municipalityId })?.name ?? '',
-      history: queries.history(row.streamId).map((event) => historyRow(request.t, money, event)),
+      history: events.map((event) => historyRow(request.t, money, event)),
       canEdit: allowed.includes('update'),
       canReturn: allowed.includes('return-for-revision'),
       actions: allowed
@@ -297,7 +317,7 @@ export async function applicationPages(app: FastifyInstance) {
       if (error instanceof ValidationError) {
         return refuse(422, { tone: 'error', text: request.t('app.refused', { message: error.problems.map((p) => describeProblem(request.t, request.lang, p)).join(' ') }) }, problemsByField(request.t, request.lang, error.problems));
       }
-      if (error instanceof DomainError && error.status !== 404) return refuse(error.status, { tone: 'error', text: request.t('app.refused', { message: error.message }) });
+      if (error instanceof DomainError && error.status !== 404) return refuse(error.status, { tone: 'error', text: request.t('app.refused', { message: refusalText(request.t, request.lang, error) }) });
       throw error;
     }
   });

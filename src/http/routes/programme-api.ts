@@ -1,19 +1,43 @@
 import type { FastifyInstance } from 'fastify';
-import { NotFoundError } from '../../engine/errors.ts';
+import { NotFoundError, ValidationError } from '../../engine/errors.ts';
+import { createProgramme } from '../../engine/programmes.ts';
+import { sendStageEvent } from '../../engine/stages.ts';
 import { findProgramme, listProgrammes } from '../../read/applications.ts';
+import { programmeStages } from '../../read/programmes.ts';
 import { requireActor } from '../plugins/auth.ts';
-import { idParam } from './params.ts';
+import { expectedVersionOf, idParam, objectBody } from './params.ts';
 
+/** Programmes and their stages through the JSON API (DESIGN §6). */
 export async function programmeApi(app: FastifyInstance) {
+  const now = () => app.engine.now();
+
   app.get('/api/programmes', async (request) => {
     requireActor(request);
     return listProgrammes(app.db);
   });
 
+  app.post('/api/programmes', async (request, reply) => {
+    const actor = requireActor(request);
+    const programme = createProgramme(app.engine, actor, objectBody(request.body));
+    return reply.code(201).send({ ...programme, stages: programmeStages(app.engine, actor, programme.id, programme.timeZone, now()) });
+  });
+
   app.get('/api/programmes/:id', async (request) => {
-    requireActor(request);
+    const actor = requireActor(request);
     const programme = findProgramme(app.db, idParam(request.params));
     if (!programme) throw new NotFoundError();
-    return programme;
+    return { ...programme, stages: programmeStages(app.engine, actor, programme.id, programme.timeZone, now()) };
+  });
+
+  app.post('/api/programmes/:id/stages/:no/events', async (request, reply) => {
+    const actor = requireActor(request);
+    const programmeId = idParam(request.params);
+    const no = idParam(request.params, 'no');
+    if (!findProgramme(app.db, programmeId)) throw new NotFoundError();
+    const body = objectBody(request.body);
+    const { type, expectedVersion: _ignored, ...payload } = body;
+    if (typeof type !== 'string' || type.length > 64) throw new ValidationError('type is required', [{ field: 'type', code: 'required' }]);
+    const applied = sendStageEvent(app.engine, actor, programmeId, no, type, payload, expectedVersionOf(body, request.headers['if-match']));
+    return reply.header('ETag', `"${applied.version}"`).send({ no, state: applied.state, version: applied.version });
   });
 }
