@@ -212,6 +212,10 @@ export async function applicationPages(app: FastifyInstance) {
       return reply.redirect(`/applications/${created.id}`, 303);
     } catch (error) {
       if (error instanceof ValidationError) return render(error.problems);
+      if (error instanceof DomainError && error.status !== 404) {
+        const notice = { tone: 'error', text: request.t('app.refused', { message: refusalText(request.t, request.lang, error) }) };
+        return reply.page('pages/application-form.eta', formView(request, entered, [], { title: request.t('form.newTitle'), mode: 'new', programmeId, action: '/applications', notice }), error.status);
+      }
       throw error;
     }
   });
