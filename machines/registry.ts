@@ -1,4 +1,4 @@
-import type { AnyStateMachine } from 'xstate';
+import type { AnyStateMachine, StateValue } from 'xstate';
 import type { ZodType } from 'zod';
 import type { Role } from '../src/domain/roles.ts';
 import {
@@ -19,6 +19,18 @@ export interface RegisteredMachine {
   eventSchemas: Record<string, ZodType>;
   eventRoles: Record<string, readonly Role[]>;
   createRoles: readonly Role[];
+  /**
+   * Upgrades a persisted snapshot of the version before this one (`{value, context, status}`) to
+   * this version's shape: a renamed state, a new context field. Replay and the engine chain these.
+   */
+  migrate?: (snapshot: PersistedMachineSnapshot) => PersistedMachineSnapshot;
+}
+
+/** A snapshot as the streams table stores it. */
+export interface PersistedMachineSnapshot {
+  value: StateValue;
+  context: Record<string, unknown>;
+  status: string;
 }
 
 /**
@@ -38,6 +50,16 @@ export class MachineRegistry {
 
   get(id: string, version: number): RegisteredMachine | undefined {
     return this.byKey.get(`${id}@${version}`);
+  }
+
+  /** The current version of every registered machine: what a new stream would be written with. */
+  machines(): RegisteredMachine[] {
+    return [...this.current.values()];
+  }
+
+  /** Every registered version, by machine id and then version. */
+  entries(): RegisteredMachine[] {
+    return [...this.byKey.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : a.version - b.version));
   }
 
   latest(id: string): RegisteredMachine {

@@ -1,4 +1,4 @@
-import { sqliteTable, text, integer, index, uniqueIndex } from 'drizzle-orm/sqlite-core';
+import { sqliteTable, text, integer, index, uniqueIndex, primaryKey } from 'drizzle-orm/sqlite-core';
 
 export const programmes = sqliteTable('programmes', {
   id: integer('id').primaryKey({ autoIncrement: true }),
@@ -150,3 +150,72 @@ export const stages = sqliteTable(
   },
   (t) => [uniqueIndex('stages_programme_no').on(t.programmeId, t.no), index('stages_programme_state').on(t.programmeId, t.state)],
 );
+
+/** The commission's criteria, weights, quorum and partial-award option per programme (issue 5); set by an admin before stage 7 starts. */
+export const commissionSettings = sqliteTable('commission_settings', {
+  programmeId: integer('programme_id')
+    .primaryKey()
+    .references(() => programmes.id),
+  /** JSON: [{key, weight, fullAtBp}] in the order the protocol prints them. */
+  criteria: text('criteria').notNull(),
+  quorum: integer('quorum').notNull(),
+  partialAward: integer('partial_award', { mode: 'boolean' }).notNull().default(false),
+  updatedAt: text('updated_at').notNull(),
+  updatedBy: text('updated_by'),
+});
+
+/** What the form-derived criteria read, projected by the engine with every application event (no snapshot parsed per row). */
+export const applicationScoring = sqliteTable('application_scoring', {
+  applicationId: integer('application_id')
+    .primaryKey()
+    .references(() => applications.id),
+  population: integer('population').notNull().default(0),
+  beneficiaries: integer('beneficiaries').notNull().default(0),
+  meetingAttendance: integer('meeting_attendance').notNull().default(0),
+  subsidyKopecks: integer('subsidy_kopecks').notNull().default(0),
+  localBudgetKopecks: integer('local_budget_kopecks').notNull().default(0),
+  residentsKopecks: integer('residents_kopecks').notNull().default(0),
+  businessKopecks: integer('business_kopecks').notNull().default(0),
+  nonMonetaryKopecks: integer('non_monetary_kopecks').notNull().default(0),
+});
+
+/** Each member's current score of an application; the log keeps every earlier one. */
+export const scores = sqliteTable(
+  'scores',
+  {
+    applicationId: integer('application_id')
+      .notNull()
+      .references(() => applications.id),
+    memberId: integer('member_id')
+      .notNull()
+      .references(() => users.id),
+    /** Social significance in hundredths, 0…500. */
+    significanceCenti: integer('significance_centi').notNull(),
+    comment: text('comment'),
+    at: text('at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.applicationId, t.memberId] }), index('scores_member').on(t.memberId)],
+);
+
+/**
+ * The commission's decision, one per programme: who was present, the criteria and the ranking as
+ * decided, and the ledger head right after its award events, so that the protocol is reproducible.
+ */
+export const commissionDecisions = sqliteTable('commission_decisions', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  programmeId: integer('programme_id')
+    .notNull()
+    .unique()
+    .references(() => programmes.id),
+  decidedAt: text('decided_at').notNull(),
+  /** JSON of the commission member who recorded it. */
+  decidedBy: text('decided_by').notNull(),
+  /** JSON: [{id, login, name}]. */
+  membersPresent: text('members_present').notNull(),
+  /** Canonical JSON: settings, fund, cap and every ranked row with its points and allocation. */
+  record: text('record').notNull(),
+  /** sha256 of `record`: printed on the protocol beside the ledger head. */
+  recordHash: text('record_hash').notNull(),
+  ledgerHead: text('ledger_head').notNull(),
+  ledgerEvents: integer('ledger_events').notNull(),
+});

@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
-import { municipalities, programmes, users } from '../db/schema.ts';
+import { applications, municipalities, programmes, users } from '../db/schema.ts';
 import type { ApplicationForm, Remark } from '../domain/application.ts';
 import type { Actor, Role } from '../domain/roles.ts';
 import { hashPassword } from '../accounts/passwords.ts';
@@ -8,6 +8,7 @@ import { Engine } from '../engine/engine.ts';
 import { createApplication, installApplicationHooks, sendApplicationEvent } from '../engine/applications.ts';
 import { installStageHooks, sendStageEvent } from '../engine/stages.ts';
 import { createProgramme } from '../engine/programmes.ts';
+import { recordDecision } from '../engine/commission.ts';
 import { stageDefinitions } from '../../machines/stages.ts';
 import { demoMunicipalities, demoProjects, demoReasons, demoRemarks } from './data.ts';
 
@@ -44,6 +45,7 @@ type Journey =
   | 'resubmitted'
   | 'accepted'
   | 'accepted-after-return'
+  | 'decided'
   | 'rejected'
   | 'withdrawn'
   | 'awarded'
@@ -69,18 +71,24 @@ const currentJourneys: Journey[] = [
   ...Array<Journey>(3).fill('withdrawn'),
 ];
 
+/** Last year: 29 applications reach the commission, whose decision (the real ranking and allocation) picks the winners. */
 const pastJourneys: Journey[] = [
-  ...Array<Journey>(2).fill('awarded'),
-  ...Array<Journey>(5).fill('not-awarded'),
-  ...Array<Journey>(2).fill('agreement'),
-  ...Array<Journey>(2).fill('co-financing'),
-  ...Array<Journey>(2).fill('procurement'),
-  ...Array<Journey>(3).fill('works'),
-  ...Array<Journey>(3).fill('completed'),
-  ...Array<Journey>(8).fill('closed'),
-  ...Array<Journey>(2).fill('terminated'),
+  ...Array<Journey>(29).fill('decided'),
   ...Array<Journey>(2).fill('rejected'),
 ];
+
+/** Where last year's winners got to, by rank; winners beyond the list closed their projects. */
+const pastAfterAward: Journey[] = [
+  ...Array<Journey>(8).fill('closed'),
+  ...Array<Journey>(3).fill('completed'),
+  ...Array<Journey>(3).fill('works'),
+  ...Array<Journey>(2).fill('procurement'),
+  ...Array<Journey>(2).fill('co-financing'),
+  ...Array<Journey>(2).fill('terminated'),
+  ...Array<Journey>(2).fill('agreement'),
+  ...Array<Journey>(2).fill('awarded'),
+];
+const afterAwardPhases: ReadonlySet<Phase> = new Set<Phase>(['agreement', 'contributions', 'contract', 'works', 'monitor', 'works-late', 'complete', 'close']);
 
 export const DEMO_PASSWORD = 'demo';
 
@@ -231,6 +239,7 @@ export async function seedDemo(db: Db, options: { now?: Date } = {}): Promise<De
     step('decide', desk, 'accept', {});
     if (journey === 'accepted' || journey === 'accepted-after-return') return steps;
     for (const member of commission) step('score', member, 'score', { significance: rng.int(2, 5) });
+    if (journey === 'decided') return steps;
     if (journey === 'not-awarded') {
       step('award', commission[0]!, 'not-award', {});
       return steps;
@@ -266,6 +275,8 @@ export async function seedDemo(db: Db, options: { now?: Date } = {}): Promise<De
     id: number;
     version: number;
     steps: Step[];
+    /** The steps of another journey for the same application (after the commission's decision). */
+    replan: (journey: Journey) => Step[];
   }
 
   /** Moves the clock through a window, one tick per event, at plausible office hours. */
@@ -274,7 +285,9 @@ export async function seedDemo(db: Db, options: { now?: Date } = {}): Promise<De
     return () => {
       tick += 1;
       const base = from.getTime() + ((to.getTime() - from.getTime()) * tick) / (events + 1);
-      clock = new Date(Math.min(to.getTime(), base + rng.int(0, 3) * HOUR + rng.int(0, 59) * 60_000));
+      const jittered = Math.min(to.getTime(), base + rng.int(0, 3) * HOUR + rng.int(0, 59) * 60_000);
+      // Never earlier than the event before: the log reads in calendar order.
+      clock = new Date(Math.max(jittered, clock.getTime() + 60_000));
     };
   };
 
@@ -300,7 +313,7 @@ export async function seedDemo(db: Db, options: { now?: Date } = {}): Promise<De
       advance();
       const created = createApplication(engine, applicant, { programmeId, form: firstDraft });
       applicationCount += 1;
-      return { id: created.id, version: created.version, steps: plan(journey, index, applicant, form) };
+      return { id: created.id, version: created.version, steps: plan(journey, index, applicant, form), replan: (next: Journey) => plan(next, index, applicant, form) };
     });
   };
 
@@ -315,7 +328,8 @@ export async function seedDemo(db: Db, options: { now?: Date } = {}): Promise<De
   const startStage = (programmeId: number, no: number, at: Date) => stageEvent(programmeId, no, at, 'start');
   const completeStage = (programmeId: number, no: number, at: Date) => {
     const definition = stageDefinitions.find((d) => d.no === no)!;
-    definition.tasks.forEach((task, i) => stageEvent(programmeId, no, new Date(at.getTime() - (definition.tasks.length - i) * DAY), 'complete-task', { task: task.key }));
+    // The checklist is ticked in the hours before the stage is closed.
+    definition.tasks.forEach((task, i) => stageEvent(programmeId, no, new Date(at.getTime() - (definition.tasks.length - i) * HOUR), 'complete-task', { task: task.key }));
     stageEvent(programmeId, no, at, 'complete');
   };
   const day = (date: Date) => date.toISOString().slice(0, 10);
@@ -331,19 +345,21 @@ export async function seedDemo(db: Db, options: { now?: Date } = {}): Promise<De
   };
   const planOf = (windows: Record<number, [Date, Date]>) =>
     Object.fromEntries(Object.entries(windows).map(([no, [start, end]]) => [no, { start: day(start), end: day(end) }]));
-  const pastProgramme = createProgramme(engine, admin, { title: `Наша инициатива — ${pastYear}`, year: pastYear, ...rules }, planOf(pastWindows)).id;
+  // Last year's fund was smaller than what the accepted applications asked for: the ranking decided.
+  const pastProgramme = createProgramme(engine, admin, { title: `Наша инициатива — ${pastYear}`, year: pastYear, ...rules, fundKopecks: 2_000_000_000 }, planOf(pastWindows)).id;
+  // Every call below moves the clock forward: the log reads as the calendar did.
   startStage(pastProgramme, 1, d(1, 12));
-  completeStage(pastProgramme, 1, d(2, 27));
   startStage(pastProgramme, 2, d(2, 20));
+  completeStage(pastProgramme, 1, d(2, 27));
   startStage(pastProgramme, 3, d(3, 3));
+  const past = createApplications(pastProgramme, pastJourneys, 100, d(3, 10), d(3, 28));
   completeStage(pastProgramme, 2, d(3, 30));
   startStage(pastProgramme, 4, d(4, 2));
+  runPhase(past, 'draft', d(4, 5), d(4, 12));
   startStage(pastProgramme, 5, d(4, 15));
-  const past = createApplications(pastProgramme, pastJourneys, 100, d(3, 10), d(4, 25));
-  runPhase(past, 'draft', d(4, 26), d(4, 30));
   completeStage(pastProgramme, 3, d(5, 1));
+  runPhase(past, 'submit', d(5, 2), d(5, 14));
   startStage(pastProgramme, 6, d(5, 15));
-  runPhase(past, 'submit', d(5, 2), d(5, 31));
   completeStage(pastProgramme, 4, d(6, 1));
   runPhase(past, 'review', d(6, 2), d(6, 10));
   runPhase(past, 'revise', d(6, 11), d(6, 20));
@@ -352,14 +368,23 @@ export async function seedDemo(db: Db, options: { now?: Date } = {}): Promise<De
   completeStage(pastProgramme, 6, d(7, 12));
   startStage(pastProgramme, 7, d(7, 14));
   runPhase(past, 'score', d(7, 15), d(7, 27));
-  runPhase(past, 'award', d(7, 29), d(7, 29));
+  // The commission meets: its decision awards or not every accepted application by the ranking, in one transaction.
+  clock = d(7, 29);
+  const decision = recordDecision(engine, commission[0]!, pastProgramme, { membersPresent: commission.map((member) => member.id) });
+  decision.record.rows
+    .filter((row) => row.allocatedKopecks > 0)
+    .forEach((row, i) => {
+      const running = past.find((app) => app.id === row.applicationId)!;
+      running.version = db.select({ version: applications.version }).from(applications).where(sql`${applications.id} = ${row.applicationId}`).get()!.version;
+      running.steps = running.replan(pastAfterAward[i] ?? 'closed').filter((step) => afterAwardPhases.has(step.phase));
+    });
   completeStage(pastProgramme, 7, d(8, 2));
   startStage(pastProgramme, 8, d(8, 3));
   runPhase(past, 'agreement', d(8, 5), d(8, 31));
   startStage(pastProgramme, 9, d(9, 2));
   runPhase(past, 'contributions', d(9, 3), d(9, 20));
+  runPhase(past, 'contract', d(9, 21), d(9, 30));
   startStage(pastProgramme, 10, d(10, 1));
-  runPhase(past, 'contract', d(9, 21), d(10, 15));
   startStage(pastProgramme, 11, d(10, 16));
   runPhase(past, 'works', d(10, 17), d(10, 31));
   runPhase(past, 'monitor', d(11, 2), d(11, 10));
@@ -378,16 +403,16 @@ export async function seedDemo(db: Db, options: { now?: Date } = {}): Promise<De
   };
   const currentProgramme = createProgramme(engine, admin, { title: `Наша инициатива — ${year}`, year, ...rules }, planOf(currentWindows)).id;
   startStage(currentProgramme, 1, r(-298));
-  completeStage(currentProgramme, 1, r(-246));
   startStage(currentProgramme, 2, r(-252));
+  completeStage(currentProgramme, 1, r(-246));
   startStage(currentProgramme, 3, r(-212));
   completeStage(currentProgramme, 2, r(-198));
   startStage(currentProgramme, 4, r(-148));
   completeStage(currentProgramme, 3, r(-122));
-  completeStage(currentProgramme, 4, r(-90));
   startStage(currentProgramme, 5, r(-100));
-  const current = createApplications(currentProgramme, currentJourneys, 0, r(-99), r(-75));
-  runPhase(current, 'draft', r(-74), r(-71));
+  const current = createApplications(currentProgramme, currentJourneys, 0, r(-99), r(-91));
+  completeStage(currentProgramme, 4, r(-90));
+  runPhase(current, 'draft', r(-89), r(-72));
   startStage(currentProgramme, 6, r(-70));
   runPhase(current, 'submit', r(-69), r(-45));
   runPhase(current, 'review', r(-44), r(-30));

@@ -10,9 +10,10 @@ import {
 } from '../domain/application.ts';
 import type { Actor } from '../domain/roles.ts';
 import { applicationMachineId, type ApplicationContext } from '../../machines/application.ts';
-import type { AppliedEvent, Engine, StreamRow } from './engine.ts';
+import type { AppliedEvent, Engine, EventRow, StreamRow } from './engine.ts';
+import { commissionProjection } from './commission.ts';
 import { ForbiddenError, NotFoundError, ValidationError } from './errors.ts';
-import { assertStageOpen, stageReads } from './stages.ts';
+import { assertStageOpen, stageOpenFor, stageReads } from './stages.ts';
 import { zodProblems } from './engine.ts';
 
 export type ApplicationRow = typeof applications.$inferSelect;
@@ -64,6 +65,7 @@ export function installApplicationHooks(engine: Engine): void {
     .where(sql`${applications.streamId} = ${sql.placeholder('streamId')}`)
     .prepare();
   const stages = stageReads(db);
+  const projectForCommission = commissionProjection(db);
 
   engine.hook(applicationMachineId, {
     facts(stream, type) {
@@ -79,7 +81,7 @@ export function installApplicationHooks(engine: Engine): void {
       const context = snapshot.context as ApplicationContext;
       return submitProblems(context.form, facts.rules as ProgrammeRules);
     },
-    project(stream: StreamRow, snapshot: AnyMachineSnapshot) {
+    project(stream: StreamRow, snapshot: AnyMachineSnapshot, event: EventRow) {
       const context = snapshot.context as ApplicationContext;
       project.run({
         streamId: stream.id,
@@ -95,6 +97,7 @@ export function installApplicationHooks(engine: Engine): void {
         firstSubmittedAt: context.firstSubmittedAt,
         updatedAt: stream.updatedAt,
       });
+      projectForCommission(stream, snapshot, event);
     },
   });
 }
@@ -179,14 +182,15 @@ export function sendApplicationEvent(
   });
 }
 
-/** The events this actor may send to this application now. */
+/** The events this actor may send to this application now: its state takes them, the role may, a stage owning them is active. */
 export function allowedApplicationEvents(engine: Engine, actor: Actor, row: ApplicationRow): string[] {
   if (!maySee(actor, row.municipalityId)) return [];
   const stream = engine.loadStream(row.streamId);
   if (!stream) return [];
   const entry = engine.registry.get(stream.machineId, stream.machineVersion);
   if (!entry) return [];
-  return engine.eventsInState(stream).filter((type) => entry.eventRoles[type]?.includes(actor.role));
+  const activeStages = stageReads(engine.db).activeStageKeys(row.programmeId);
+  return engine.eventsInState(stream).filter((type) => entry.eventRoles[type]?.includes(actor.role) && stageOpenFor(type, activeStages));
 }
 
 export function applicationContext(engine: Engine, row: ApplicationRow): ApplicationContext {

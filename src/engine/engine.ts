@@ -8,6 +8,7 @@ import type { Actor } from '../domain/roles.ts';
 import { defaultRegistry, type MachineRegistry, type RegisteredMachine } from '../../machines/registry.ts';
 import { ConflictError, ForbiddenError, NotAllowedError, NotFoundError, ValidationError } from './errors.ts';
 import { GENESIS_HASH, canonicalJson, hashEvent } from './ledger.ts';
+import { currentMachine } from './versions.ts';
 
 export type StreamRow = typeof streams.$inferSelect;
 export type EventRow = typeof events.$inferSelect;
@@ -236,8 +237,9 @@ export class Engine {
       const stream = this.loadStream(streamId);
       if (!stream) throw new NotFoundError(`${streamId} does not exist`);
       authorize?.(stream);
-      const entry = this.registry.get(stream.machineId, stream.machineVersion);
-      if (!entry) throw new NotAllowedError(`machine ${stream.machineId} version ${stream.machineVersion} is not registered`);
+      const recorded = this.registry.get(stream.machineId, stream.machineVersion);
+      if (!recorded) throw new NotAllowedError(`machine ${stream.machineId} version ${stream.machineVersion} is not registered`);
+      const { entry, snapshot: current } = currentMachine(this.registry, recorded, stream.snapshot);
       // Own keys only: `constructor` or `__proto__` must be an unknown type, not Object's members.
       const schema = Object.hasOwn(entry.eventSchemas, incoming.type) ? entry.eventSchemas[incoming.type] : undefined;
       if (!schema) throw new NotAllowedError(`unknown event type “${incoming.type}”`, { type: incoming.type });
@@ -263,7 +265,6 @@ export class Engine {
         actor: actorRecord(actor),
         at,
       };
-      const current = restoreSnapshot(entry, stream.snapshot);
       const [next] = transition(entry.machine, current, machineEvent(row) as never);
       if (next === current) {
         // Only a state that has a transition for the event may explain why its guard refused it.

@@ -5,6 +5,7 @@ import type { Engine } from './engine.ts';
 import { ForbiddenError, ValidationError } from './errors.ts';
 import { zodProblems } from './engine.ts';
 import { createStages } from './stages.ts';
+import { installDefaultCommissionSettings } from './commission.ts';
 
 const basisPoints = z.number().int().min(0).max(10_000);
 
@@ -37,10 +38,11 @@ export function createProgramme(engine: Engine, actor: Actor, input: unknown, pl
   return engine.transaction(() => {
     const row = engine.db
       .insert(programmes)
-      .values({ ...parsed.data, createdAt: new Date().toISOString() })
+      .values({ ...parsed.data, createdAt: engine.now().toISOString() })
       .returning()
       .get();
     createStages(engine, actor, row.id, planned);
+    installDefaultCommissionSettings(engine.db, row.id, row.createdAt);
     return row;
   });
 }

@@ -60,13 +60,19 @@ export function stageReads(db: Db) {
   };
 }
 
+/** Whether an application event may be sent while these stages are active: one of them owns it, or no stage does. */
+export function stageOpenFor(eventType: string, activeStages: readonly string[]): boolean {
+  const owners = stagesOwning(eventType);
+  return owners.length === 0 || owners.some((stage) => activeStages.includes(stage.key));
+}
+
 /**
  * Refuses an application event no active stage owns, naming the stages that would have to be
  * active. Events that no stage owns (withdraw, terminate) pass: the state alone decides them.
  */
 export function assertStageOpen(eventType: string, activeStages: readonly string[]): void {
+  if (stageOpenFor(eventType, activeStages)) return;
   const owners = stagesOwning(eventType);
-  if (owners.length === 0 || owners.some((stage) => activeStages.includes(stage.key))) return;
   throw new NotAllowedError(
     `${eventType} is possible only while one of these stages is active: ${owners.map((s) => s.title.en).join(', ')}`,
     { event: eventType, stages: owners.map((s) => s.key).join(',') },

@@ -16,7 +16,7 @@ import type { Db } from '../db/client.ts';
 import { Engine } from '../engine/engine.ts';
 import { installApplicationHooks } from '../engine/applications.ts';
 import { installStageHooks } from '../engine/stages.ts';
-import { authPlugin } from './plugins/auth.ts';
+import { authPlugin, csrfUserInfo } from './plugins/auth.ts';
 import { errorsPlugin } from './plugins/errors.ts';
 import { i18nPlugin } from './plugins/i18n.ts';
 import { sessionRoutes } from './routes/session.ts';
@@ -24,7 +24,13 @@ import { applicationPages } from './routes/application-pages.ts';
 import { applicationApi } from './routes/application-api.ts';
 import { programmeApi } from './routes/programme-api.ts';
 import { programmePages } from './routes/programme-pages.ts';
+import { commissionPages } from './routes/commission-pages.ts';
+import { commissionApi } from './routes/commission-api.ts';
 import { auditApi } from './routes/audit-api.ts';
+import { auditPages } from './routes/audit-pages.ts';
+import { adminUserRoutes } from './routes/admin-users.ts';
+import { accountPasswordRoutes } from './routes/account-password.ts';
+import { access, authorizationPlugin } from './authorization.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const require = createRequire(import.meta.url);
@@ -38,7 +44,24 @@ export interface AppOptions {
   secureCookies?: boolean;
   /** Rate limits are on by default; tests that hammer a route may relax them. */
   rateLimitMax?: number;
+  /** Where the log goes instead of stdout (tests read it); implies logging. */
+  logStream?: NodeJS.WritableStream;
+  /** Behind a reverse proxy: take the client's address from X-Forwarded-For (for the rate limit and the log). */
+  trustProxy?: boolean;
 }
+
+/** Never in the log: credentials, session and CSRF secrets, passwords wherever they are nested. */
+export const logRedactions = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'req.headers["x-csrf-token"]',
+  'res.headers["set-cookie"]',
+  'password',
+  '*.password',
+  'body.password',
+  'token',
+  '*.token',
+];
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -53,9 +76,12 @@ declare module 'fastify' {
  */
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: options.logger ? { level: 'info', redact: ['req.headers.authorization', 'req.headers.cookie', 'body.password'] } : false,
+    logger:
+      options.logger || options.logStream
+        ? { level: 'info', redact: { paths: logRedactions, censor: '[redacted]' }, ...(options.logStream ? { stream: options.logStream } : {}) }
+        : false,
     bodyLimit: 256 * 1024,
-    trustProxy: false,
+    trustProxy: options.trustProxy ?? false,
     routerOptions: { maxParamLength: 200 },
   });
 
@@ -84,6 +110,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
   await app.register(csrf, {
     sessionPlugin: '@fastify/cookie',
+    // Each token is bound to the session it was issued in: a planted CSRF cookie forges nothing.
+    csrfOpts: { hmacKey: randomBytes(32), userInfo: true },
+    getUserInfo: (request) => csrfUserInfo(request),
     cookieOpts: { httpOnly: true, sameSite: 'lax', path: '/', secure: options.secureCookies ?? false, signed: true },
   });
   await app.register(view, {
@@ -91,6 +120,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     templates: join(root, 'views'),
     production: process.env.NODE_ENV !== 'development',
   });
+  // Before any route, so that every route's access rule is recorded and enforced (src/http/authorization.ts).
+  await app.register(authorizationPlugin, { assetPrefixes: ['/static/', '/vendor/htmx/'] });
   await app.register(fastifyStatic, { root: join(root, 'views', 'public'), prefix: '/static/', decorateReply: false, maxAge: '1h' });
   await app.register(fastifyStatic, {
     root: dirname(require.resolve('htmx.org/dist/htmx.min.js')),
@@ -110,12 +141,17 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(i18nPlugin);
   await app.register(authPlugin, { secureCookies: options.secureCookies ?? false });
 
-  app.get('/healthz', async () => ({ ok: true }));
+  app.get('/healthz', { config: { access: access.public } }, async () => ({ ok: true }));
   await app.register(sessionRoutes);
   await app.register(applicationPages);
   await app.register(applicationApi);
   await app.register(programmeApi);
   await app.register(programmePages);
+  await app.register(commissionPages);
+  await app.register(commissionApi);
   await app.register(auditApi);
+  await app.register(auditPages);
+  await app.register(adminUserRoutes);
+  await app.register(accountPasswordRoutes);
   return app;
 }

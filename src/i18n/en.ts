@@ -1,6 +1,9 @@
 import type { ru } from './ru.ts';
 import { core } from './en/core.ts';
 import { stages } from './en/stages.ts';
+import { admin } from './en/admin.ts';
+import { audit } from './en/audit.ts';
+import { commission } from './en/commission.ts';
 
 /** The English catalogue: every key of the Russian one (the type checks it), same placeholders. */
-export const en: Record<keyof typeof ru, string> = { ...core, ...stages };
+export const en: Record<keyof typeof ru, string> = { ...core, ...stages, ...admin, ...audit, ...commission };

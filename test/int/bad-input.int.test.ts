@@ -160,7 +160,8 @@ describe('sending events with bad input', () => {
   it('refuses unknown event types, including names that objects inherit', async () => {
     for (const type of ['explode', 'UPDATE', 'create', 'constructor', '__proto__', 'toString', 'hasOwnProperty', 'valueOf', 'isPrototypeOf']) {
       await refused(422, event(draft, { type, expectedVersion: 1 }));
-      await refused(422, event(draft, { type, expectedVersion: 1 }, 'auditor1'));
+      // An auditor may send no event at all: the authorisation table refuses the route before the type is read.
+      await refused(403, event(draft, { type, expectedVersion: 1 }, 'auditor1'));
     }
   });
 

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { sql } from 'drizzle-orm';
+import { gt, sql } from 'drizzle-orm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openDb, type Db } from '../../src/db/client.ts';
 import { events, municipalities, programmes, streams, users } from '../../src/db/schema.ts';
@@ -20,7 +20,9 @@ import {
 import { Engine } from '../../src/engine/engine.ts';
 import { ConflictError, ForbiddenError, NotAllowedError, NotFoundError, ValidationError } from '../../src/engine/errors.ts';
 import { GENESIS_HASH, hashEvent } from '../../src/engine/ledger.ts';
+import { installStageHooks, stageReads } from '../../src/engine/stages.ts';
 import { applicationMachineId } from '../../machines/application.ts';
+import { programmeWithActiveStages } from './fixtures.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -41,6 +43,8 @@ interface World {
   db: Db;
   engine: Engine;
   programmeId: number;
+  /** The events the setup wrote (the programme's stages); the tests' own events follow them. */
+  setupEvents: number;
   actors: Record<Exclude<Role, 'applicant'>, Actor> & { applicant: Actor; foreignApplicant: Actor; commission2: Actor };
 }
 
@@ -68,25 +72,16 @@ function open(path: string): Db {
   return db;
 }
 
-/** A database with one programme, two municipalities and one user per role (two applicants). */
+/** The stages active in the tests' programme: together they own every event these tests send. */
+const activeStages = ['documentation', 'intake', 'commission'] as const;
+
+/**
+ * A database with one programme (created through the engine, its documentation, intake and
+ * commission stages active), two municipalities and one user per role (two applicants).
+ */
 function world(path = ':memory:'): World {
   const db = open(path);
   const createdAt = '2027-01-10T08:00:00.000Z';
-  const programmeId = db
-    .insert(programmes)
-    .values({
-      title: 'Наша инициатива — 2027',
-      year: 2027,
-      region: 'Удмуртская Республика',
-      timeZone: 'Europe/Samara',
-      fundKopecks: 6_000_000_000,
-      capKopecks: 150_000_000,
-      minLocalShareBp: 500,
-      minResidentsShareBp: 300,
-      createdAt,
-    })
-    .returning()
-    .get().id;
   const [home, away] = [
     { name: 'Якшур-Бодьинский район', kind: 'district', population: 21_000 },
     { name: 'город Сарапул', kind: 'city-okrug', population: 94_000 },
@@ -107,7 +102,9 @@ function world(path = ':memory:'): World {
   };
   const engine = new Engine(db, { now: clock() });
   installApplicationHooks(engine);
-  return { db, engine, programmeId, actors };
+  installStageHooks(engine);
+  const staged = programmeWithActiveStages(engine, actors, activeStages);
+  return { db, engine, programmeId: staged.programmeId, setupEvents: staged.events, actors };
 }
 
 /** An application walked through the given events by their usual senders; returns its id and version. */
@@ -123,6 +120,11 @@ const toReview: [keyof World['actors'], string, unknown?][] = [
   ['reviewer', 'start-review'],
 ];
 
+/** The events written after the setup, in global order. */
+function testEvents(w: World) {
+  return w.db.select().from(events).where(gt(events.position, w.setupEvents)).orderBy(events.position).all();
+}
+
 /** Every row the write path touches, as SQLite holds it. */
 function dump(db: Db) {
   return {
@@ -130,6 +132,7 @@ function dump(db: Db) {
     events: db.$client.prepare('SELECT * FROM events ORDER BY position').all(),
     streams: db.$client.prepare('SELECT * FROM streams ORDER BY id').all(),
     applications: db.$client.prepare('SELECT * FROM applications ORDER BY id').all(),
+    stages: db.$client.prepare('SELECT * FROM stages ORDER BY id').all(),
   };
 }
 
@@ -152,7 +155,9 @@ describe('the write path writes', () => {
     const w = world();
     const created = createApplication(w.engine, w.actors.applicant, { programmeId: w.programmeId, form: { title: 'Черновик' } });
     expect(created).toMatchObject({ id: 1, state: 'draft', version: 1 });
-    const [event] = w.db.select().from(events).all();
+    const written = testEvents(w);
+    expect(written).toHaveLength(1);
+    const [event] = written;
     expect(event).toMatchObject({ seq: 1, type: 'create', fromState: null, toState: 'draft', prevHash: GENESIS_HASH });
     const { hash, ...rest } = event!;
     expect(hash).toBe(hashEvent(rest));
@@ -164,14 +169,18 @@ describe('the write path writes', () => {
   it('an accepted event: chained to the one before, the snapshot swapped and the list row in step', () => {
     const w = world();
     const { id } = application(w, completeForm, ...toReview);
-    const rows = w.db.select().from(events).orderBy(events.position).all();
+    const rows = testEvents(w);
     expect(rows.map((r) => [r.seq, r.type, r.fromState, r.toState])).toEqual([
       [1, 'create', null, 'draft'],
       [2, 'submit', 'draft', 'submitted'],
       [3, 'start-review', 'submitted', 'under-review'],
     ]);
     for (let i = 1; i < rows.length; i += 1) expect(rows[i]!.prevHash).toBe(rows[i - 1]!.hash);
-    expect(JSON.parse(rows[1]!.facts)).toEqual({ rules: { capKopecks: 150_000_000, minLocalShareBp: 500, minResidentsShareBp: 300 } });
+    expect(JSON.parse(rows[1]!.facts)).toEqual({
+      activeStages: [...activeStages],
+      rules: { capKopecks: 150_000_000, minLocalShareBp: 500, minResidentsShareBp: 300 },
+    });
+    expect(JSON.parse(rows[2]!.facts)).toEqual({ activeStages: [...activeStages] });
     const stream = w.engine.loadStream(applicationStreamId(id))!;
     expect(stream).toMatchObject({ state: 'under-review', version: 3, headHash: rows[2]!.hash });
     expect(findApplication(w.engine, w.actors.reviewer, id)).toMatchObject({
@@ -326,12 +335,16 @@ describe('a refusal writes nothing', () => {
   it('a failure after the event is appended rolls the whole transaction back', () => {
     const w = world();
     const { id, version } = application(w, completeForm);
+    // The same facts as the real hook (the active stages), so that the event is taken and only the projection fails.
+    const stages = stageReads(w.db);
     const failing = new Engine(w.db, { now: clock('2027-05-01T00:00:00.000Z') }).hook(applicationMachineId, {
+      facts: () => ({ activeStages: stages.activeStageKeys(w.programmeId) }),
       project() {
         throw new Error('projection failed');
       },
     });
-    refused(w, Error, () => sendApplicationEvent(failing, w.actors.applicant, id, 'update', { title: 'Новое' }, version));
+    const error = refused(w, Error, () => sendApplicationEvent(failing, w.actors.applicant, id, 'update', { title: 'Новое' }, version));
+    expect(error.message).toBe('projection failed');
     expect(sendApplicationEvent(w.engine, w.actors.applicant, id, 'update', { title: 'Новое' }, version).version).toBe(version + 1);
   });
 });
@@ -352,7 +365,7 @@ describe('a race on one expectedVersion', () => {
     expect(winners).toHaveLength(1);
     expect(losers).toHaveLength(1);
     expect(losers[0]!.current).toEqual({ state: 'under-review', version: version + 1 });
-    expect(w.db.select().from(events).all()).toHaveLength(version + 1);
+    expect(testEvents(w)).toHaveLength(version + 1);
   });
 
   it('two commission members scoring at once on two connections: one score, one conflict', () => {
@@ -361,6 +374,7 @@ describe('a race on one expectedVersion', () => {
     const { id, version } = application(w, completeForm, ...toReview, ['reviewer', 'accept']);
     const second = new Engine(open(path), { now: clock('2027-06-01T00:00:00.000Z') });
     installApplicationHooks(second);
+    installStageHooks(second);
     const first = sendApplicationEvent(w.engine, w.actors.commission, id, 'score', { significance: 5 }, version);
     expect(first.version).toBe(version + 1);
     const before = dump(w.db);
@@ -385,10 +399,12 @@ import { existsSync } from 'node:fs';
 const { openDb } = await import(${JSON.stringify(url('src/db/client.ts'))});
 const { Engine } = await import(${JSON.stringify(url('src/engine/engine.ts'))});
 const { installApplicationHooks, sendApplicationEvent } = await import(${JSON.stringify(url('src/engine/applications.ts'))});
+const { installStageHooks } = await import(${JSON.stringify(url('src/engine/stages.ts'))});
 const [dbPath, goFile, id, expectedVersion, login] = process.argv.slice(2);
 const db = openDb({ path: dbPath });
 const engine = new Engine(db);
 installApplicationHooks(engine);
+installStageHooks(engine);
 const row = db.$client.prepare('SELECT * FROM users WHERE login = ?').get(login);
 const actor = { id: row.id, login: row.login, name: row.name, role: row.role, municipalityId: row.municipality_id };
 process.stdout.write('ready\\n');
@@ -429,7 +445,7 @@ process.stdout.write(JSON.stringify(outcome) + '\\n');
     const outcomes = await Promise.all(racers.map((r) => r.done));
     expect(outcomes.filter((o) => o.ok)).toEqual([{ ok: true, version: version + 1 }]);
     expect(outcomes.filter((o) => !o.ok)).toEqual([{ ok: false, name: 'ConflictError', current: { state: 'under-review', version: version + 1 } }]);
-    expect(w.db.select().from(events).all()).toHaveLength(version + 1);
+    expect(testEvents(w)).toHaveLength(version + 1);
     expect(w.engine.loadStream(applicationStreamId(id))).toMatchObject({ state: 'under-review', version: version + 1 });
   });
 });

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { openDb, type Db } from '../../src/db/client.ts';
-import { municipalities, programmes, users } from '../../src/db/schema.ts';
+import { municipalities, users } from '../../src/db/schema.ts';
 import type { ApplicationForm } from '../../src/domain/application.ts';
 import type { Actor, Role } from '../../src/domain/roles.ts';
 import { seedDemo } from '../../src/demo/seed.ts';
@@ -8,6 +8,7 @@ import { applicationStreamId, createApplication, installApplicationHooks, sendAp
 import { Engine, type StreamRow } from '../../src/engine/engine.ts';
 import { GENESIS_HASH, foldHead } from '../../src/engine/ledger.ts';
 import { loadStreamEvents, replayStream, verifyLedger, type Problem } from '../../src/engine/replay.ts';
+import { installStageHooks } from '../../src/engine/stages.ts';
 import { MachineRegistry, defaultRegistry } from '../../machines/registry.ts';
 import {
   applicationCreateRoles,
@@ -17,6 +18,8 @@ import {
   applicationMachineId,
   applicationMachineVersion,
 } from '../../machines/application.ts';
+import { stageDefinitions } from '../../machines/stages.ts';
+import { programmeWithActiveStages } from './fixtures.ts';
 
 const registry = defaultRegistry();
 
@@ -33,24 +36,15 @@ function freshDb(): Db {
 
 type Who = 'applicant' | 'foreignApplicant' | 'reviewer' | 'coordinator' | 'commission1' | 'commission2' | 'commission3';
 
+/**
+ * The stages active in the tests' programme: the histories below run from the documentation to the
+ * closing of the project, so every stage from the documentation on is open at once.
+ */
+const activeStages = ['documentation', 'intake', 'commission', 'legal', 'procurement', 'works', 'monitoring', 'closing'] as const;
+
 function world() {
   const db = freshDb();
   const createdAt = '2027-01-10T08:00:00.000Z';
-  const programmeId = db
-    .insert(programmes)
-    .values({
-      title: 'Наша инициатива — 2027',
-      year: 2027,
-      region: 'Удмуртская Республика',
-      timeZone: 'Europe/Samara',
-      fundKopecks: 6_000_000_000,
-      capKopecks: 150_000_000,
-      minLocalShareBp: 500,
-      minResidentsShareBp: 300,
-      createdAt,
-    })
-    .returning()
-    .get().id;
   const [home, away] = [
     { name: 'Завьяловский район', kind: 'district', population: 70_000 },
     { name: 'город Глазов', kind: 'city-okrug', population: 90_000 },
@@ -68,10 +62,13 @@ function world() {
     commission2: user('commission2', 'Алексей Бабинцев', 'commission'),
     commission3: user('commission3', 'Наталья Шкляева', 'commission'),
   };
+  const admin = user('admin1', 'Администратор', 'admin');
   let t = Date.parse('2027-03-02T05:00:00.000Z');
   const engine = new Engine(db, { now: () => new Date((t += 7 * 60_000)) });
   installApplicationHooks(engine);
-  return { db, engine, programmeId, actors };
+  installStageHooks(engine);
+  const staged = programmeWithActiveStages(engine, { admin, coordinator: actors.coordinator }, activeStages);
+  return { db, engine, programmeId: staged.programmeId, actors, stageEvents: staged.events };
 }
 type World = ReturnType<typeof world>;
 
@@ -302,7 +299,13 @@ describe('verify', () => {
   it('is ok on the built history and prints a head that pins every event', () => {
     const { w, headAfter } = build();
     const report = verifyLedger(w.db, registry);
-    expect(report).toMatchObject({ ok: true, streams: 2, events: mainLength + otherSteps.length + 1, problems: [] });
+    // The two applications, and the twelve stage streams with the events that opened the stages.
+    expect(report).toMatchObject({
+      ok: true,
+      streams: 2 + stageDefinitions.length,
+      events: mainLength + otherSteps.length + 1 + w.stageEvents,
+      problems: [],
+    });
     expect(report.head).toMatch(/^[0-9a-f]{64}$/);
     expect(report.head).toBe(headAfter.get(mainLength));
     expect(verifyLedger(w.db, registry, { expectedHead: report.head }).ok).toBe(true);
@@ -314,7 +317,8 @@ describe('verify', () => {
     const report = verifyLedger(db, registry);
     expect(report.problems).toEqual([]);
     expect(report.ok).toBe(true);
-    expect(report.streams).toBe(summary.applications);
+    // Every application, and the twelve stage streams of each programme.
+    expect(report.streams).toBe(summary.applications + stageDefinitions.length * summary.programmeIds.length);
     expect(report.events).toBeGreaterThan(summary.applications * 3);
   });
 
@@ -385,7 +389,14 @@ describe('verify', () => {
       .run(forged.state, forged.snapshot, forged.version, forged.headHash, forged.updatedAt, streamId);
     w.db.$client.prepare('UPDATE applications SET state = ?, version = ? WHERE stream_id = ?').run(forged.state, forged.version, streamId);
 
-    // From inside, the forged ledger is the honest ledger as it stood after event `keep`…
+    // SQLite's AUTOINCREMENT counter still remembers the cut positions, and verify reads it…
+    const remembered = verifyLedger(w.db, registry);
+    expect(remembered.problems).toEqual([expect.objectContaining({ stream: '*', seq: null, kind: 'missing-event' })]);
+    // …so a thorough forger rewinds it too.
+    const lastKept = w.db.$client.prepare('SELECT MAX(position) FROM events').pluck().get() as number;
+    w.db.$client.prepare("UPDATE sqlite_sequence SET seq = ? WHERE name = 'events'").run(lastKept);
+
+    // From inside, the forged ledger is then the honest ledger as it stood after event `keep`…
     const inside = verifyLedger(w.db, registry);
     expect(inside.problems).toEqual([]);
     expect(inside.head).toBe(headAfter.get(keep));

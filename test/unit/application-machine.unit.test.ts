@@ -12,6 +12,7 @@ import {
   type ApplicationInput,
   type EventFacts,
 } from '../../machines/application.ts';
+import { stageKeys, stagesOwning } from '../../machines/stages.ts';
 import type { ApplicationForm, ProgrammeRules } from '../../src/domain/application.ts';
 import { roles, type Actor, type Role } from '../../src/domain/roles.ts';
 
@@ -70,6 +71,16 @@ const samplePayloads: { [K in ApplicationEventType]: PayloadOf<K> } = {
   terminate: { reason: 'Подрядчик не приступил к работам.' },
 };
 
+/**
+ * Every stage active at once: the walk below is about the application's own statechart, so no
+ * event is held back by a closed stage. The gating has its own tests at the end.
+ */
+const allStages: string[] = [...stageKeys];
+
+/** The facts the engine would carry: the active stages, and the programme rules for `submit`. */
+const factsFor = (type: ApplicationEventType, activeStages: string[] = allStages): EventFacts =>
+  type === 'submit' ? { rules, activeStages } : { activeStages };
+
 /** The first role allowed to send the event: the sender of the sample events. */
 const senderOf = (type: ApplicationEventType): Actor => actors[applicationEventRoles[type][0]!];
 
@@ -80,7 +91,7 @@ function eventFor(
   return {
     type,
     payload: options.payload ?? samplePayloads[type],
-    facts: options.facts ?? (type === 'submit' ? { rules } : {}),
+    facts: options.facts ?? factsFor(type),
     actor: options.actor ?? senderOf(type),
     at: AT,
   } as ApplicationEvent;
@@ -290,7 +301,7 @@ describe('the guards refuse', () => {
   it('submit without the programme rules in its facts', () => {
     for (const state of ['draft', 'returned']) {
       const before = reach(state);
-      const [after] = transition(applicationMachine, before, eventFor('submit', { facts: {} }));
+      const [after] = transition(applicationMachine, before, eventFor('submit', { facts: { activeStages: allStages } }));
       expect(after, state).toBe(before);
     }
   });
@@ -314,7 +325,7 @@ describe('the guards refuse', () => {
   it('submit of a complete form that breaks the rules', () => {
     const [draft] = initialTransition(applicationMachine, input);
     const strict: ProgrammeRules = { ...rules, capKopecks: completeForm.costs!.subsidy! - 1 };
-    const [after] = transition(applicationMachine, draft, eventFor('submit', { facts: { rules: strict } }));
+    const [after] = transition(applicationMachine, draft, eventFor('submit', { facts: { rules: strict, activeStages: allStages } }));
     expect(after).toBe(draft);
   });
 
@@ -357,6 +368,67 @@ describe('the guards refuse', () => {
       for (const type of applicationEventTypes.filter((t) => !takes.has(t))) {
         const [after] = transition(applicationMachine, before, eventFor(type));
         expect(after, `${state}: ${type}`).toBe(before);
+      }
+    }
+  });
+});
+
+describe('the stages gate the events they own (DESIGN §2)', () => {
+  const owned = declared.filter((d) => stagesOwning(d.type).length > 0);
+  const ownerKeys = (type: ApplicationEventType): string[] => stagesOwning(type).map((stage) => stage.key);
+
+  it('every event but withdraw and terminate is owned by some stage', () => {
+    const unowned = applicationEventTypes.filter((type) => stagesOwning(type).length === 0);
+    expect(unowned.sort()).toEqual(['terminate', 'withdraw']);
+    expect(owned.length).toBeGreaterThan(0);
+  });
+
+  it('refuses each owned event when none of its owning stages is active: no stages, the others only, or no facts at all', () => {
+    let checked = 0;
+    for (const d of owned) {
+      const before = reach(d.from);
+      const others = allStages.filter((key) => !ownerKeys(d.type).includes(key));
+      for (const activeStages of [[], others]) {
+        const [after] = transition(applicationMachine, before, eventFor(d.type, { facts: factsFor(d.type, activeStages) }));
+        expect(after, `${d.key} with [${activeStages.join(', ')}] active`).toBe(before);
+        checked += 1;
+      }
+      const withoutStages = d.type === 'submit' ? { rules } : {};
+      const [after] = transition(applicationMachine, before, eventFor(d.type, { facts: withoutStages }));
+      expect(after, `${d.key} without activeStages`).toBe(before);
+    }
+    expect(checked).toBe(owned.length * 2);
+  });
+
+  it('takes each owned event while any one of its owning stages is active, alone', () => {
+    for (const d of owned) {
+      const before = reach(d.from);
+      for (const owner of ownerKeys(d.type)) {
+        const event = eventFor(d.type, { facts: factsFor(d.type, [owner]) });
+        const [after] = transition(applicationMachine, before, event);
+        expect(after, `${d.key} with ${owner} active`).not.toBe(before);
+        expect(takenKey(before, event, after), `${d.key} with ${owner} active`).toBe(d.key);
+      }
+    }
+  });
+
+  it('owns submit by documentation and intake, accept and reject by intake only, the commission’s events by the commission', () => {
+    expect(ownerKeys('submit')).toEqual(['documentation', 'intake']);
+    expect(ownerKeys('accept')).toEqual(['intake']);
+    expect(ownerKeys('reject')).toEqual(['intake']);
+    for (const type of ['score', 'award', 'not-award'] as const) expect(ownerKeys(type)).toEqual(['commission']);
+  });
+
+  it('takes withdraw and terminate with no stage active, and without any stage facts', () => {
+    const unowned = declared.filter((d) => d.type === 'withdraw' || d.type === 'terminate');
+    expect(new Set(unowned.map((d) => d.type))).toEqual(new Set(['withdraw', 'terminate']));
+    for (const d of unowned) {
+      const before = reach(d.from);
+      for (const facts of [{ activeStages: [] }, {}]) {
+        const event = eventFor(d.type, { facts });
+        const [after] = transition(applicationMachine, before, event);
+        expect(after, `${d.key} with ${JSON.stringify(facts)}`).not.toBe(before);
+        expect(takenKey(before, event, after)).toBe(d.key);
       }
     }
   });

@@ -8,6 +8,10 @@ import { viewHelpers } from '../view-helpers.ts';
 export const SESSION_COOKIE = 'sid';
 
 declare module 'fastify' {
+  interface FastifyInstance {
+    /** Cookies are marked Secure: the app is served over TLS (directly or behind a proxy). */
+    secureCookies: boolean;
+  }
   interface FastifyRequest {
     actor: Actor | null;
     session: Session | null;
@@ -24,12 +28,18 @@ export function isHtmx(request: FastifyRequest): boolean {
   return request.headers['hx-request'] === 'true';
 }
 
+/** What a CSRF token is bound to: the session it was issued in, or a visitor's lack of one. */
+export function csrfUserInfo(request: FastifyRequest): string {
+  return request.session?.tokenHash ?? 'visitor';
+}
+
 /** The signed-in user or a 401. */
 export function requireActor(request: FastifyRequest): Actor {
   if (!request.actor) throw new UnauthorizedError();
   return request.actor;
 }
 
+/** A second check inside a handler; routes declare who may use them in `config.access` (src/http/authorization.ts). */
 export function requireRole(request: FastifyRequest, allowed: readonly Role[]): Actor {
   const actor = requireActor(request);
   if (!allowed.includes(actor.role)) throw new ForbiddenError(`the role ${actor.role} may not do this`);
@@ -53,12 +63,13 @@ export function pageActor(request: FastifyRequest, reply: FastifyReply): Actor |
  * that no API call rides on a browser's ambient cookie. Every state-changing page request must
  * carry the CSRF token.
  */
-export const authPlugin = fp<{ secureCookies: boolean }>(async (app) => {
+export const authPlugin = fp<{ secureCookies: boolean }>(async (app, options) => {
+  app.decorate('secureCookies', options.secureCookies);
   app.decorateRequest('actor', null);
   app.decorateRequest('session', null);
 
   app.addHook('onRequest', async (request) => {
-    const now = new Date();
+    const now = app.engine.now();
     if (request.url.startsWith('/api/')) {
       const header = request.headers.authorization;
       const match = typeof header === 'string' ? /^Bearer ([A-Za-z0-9_-]+)$/.exec(header) : null;
@@ -78,7 +89,7 @@ export const authPlugin = fp<{ secureCookies: boolean }>(async (app) => {
   app.decorateReply('page', async function page(this: FastifyReply, template: string, data: Record<string, unknown>, status = 200) {
     const request = this.request;
     const fragment = isHtmx(request) && request.headers['hx-boosted'] !== 'true';
-    const csrfToken = this.generateCsrf();
+    const csrfToken = this.generateCsrf({ userInfo: csrfUserInfo(request) });
     const locals = { ...viewHelpers(request.lang), t: request.t, lang: request.lang, actor: request.actor, csrfToken, url: request.url, fragment, ...data };
     const html = await this.viewAsync(template, locals, fragment ? {} : { layout: 'layout.eta' });
     return this.code(status).header('Vary', 'HX-Request').header('Cache-Control', 'no-store').type('text/html; charset=utf-8').send(html);

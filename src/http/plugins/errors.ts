@@ -32,7 +32,8 @@ export const errorsPlugin = fp(async (app) => {
     if (error instanceof DomainError) domain = error;
     else if (error instanceof ZodError) domain = new ValidationError('invalid input', zodProblems(error));
     if (domain) {
-      if (domain.status >= 400 && domain.status !== 404) request.log.info({ user: request.actor?.login, ip: request.ip, code: domain.code }, domain.message);
+      // A signed-in user's 404 may be another municipality's application: an access refusal worth its log line.
+      if (domain.status >= 400 && (domain.status !== 404 || request.actor)) request.log.info({ user: request.actor?.login, ip: request.ip, code: domain.code, url: request.url }, domain.message);
       if (wantsJson(request)) return reply.code(domain.status).send(errorBody(domain));
       return renderError(request, reply, domain.status, domain.message);
     }

@@ -9,27 +9,28 @@ import {
 import { loadStreamEvents, replayStream } from '../../engine/replay.ts';
 import { NotFoundError, ValidationError } from '../../engine/errors.ts';
 import { applicationQueries, listFilterSchema } from '../../read/applications.ts';
-import { requireActor, requireRole } from '../plugins/auth.ts';
+import { requireActor } from '../plugins/auth.ts';
+import { access } from '../authorization.ts';
 import { expectedVersionOf, idParam, objectBody } from './params.ts';
 
 /** The JSON API of applications (DESIGN §6): bearer tokens, thin handlers over the engine. */
 export async function applicationApi(app: FastifyInstance) {
   const queries = applicationQueries(app.db);
 
-  app.post('/api/applications', async (request, reply) => {
-    const actor = requireRole(request, ['applicant']);
+  app.post('/api/applications', { config: { access: access.createApplication } }, async (request, reply) => {
+    const actor = requireActor(request);
     const { programmeId, ...form } = objectBody(request.body);
     const created = createApplication(app.engine, actor, { programmeId, form });
     return reply.code(201).header('ETag', `"${created.version}"`).send({ id: created.id, state: created.state, version: created.version });
   });
 
-  app.get('/api/applications', async (request) => {
+  app.get('/api/applications', { config: { access: access.signedIn } }, async (request) => {
     const actor = requireActor(request);
     const filter = listFilterSchema.parse(request.query ?? {});
     return queries.list(actor, filter);
   });
 
-  app.get('/api/applications/:id', async (request, reply) => {
+  app.get('/api/applications/:id', { config: { access: access.signedIn } }, async (request, reply) => {
     const actor = requireActor(request);
     const row = findApplication(app.engine, actor, idParam(request.params));
     const context = applicationContext(app.engine, row);
@@ -48,7 +49,7 @@ export async function applicationApi(app: FastifyInstance) {
     });
   });
 
-  app.post('/api/applications/:id/events', async (request, reply) => {
+  app.post('/api/applications/:id/events', { config: { access: access.applicationEvents } }, async (request, reply) => {
     const actor = requireActor(request);
     const id = idParam(request.params);
     const { type, expectedVersion: _ignored, ...payload } = objectBody(request.body);
@@ -58,7 +59,7 @@ export async function applicationApi(app: FastifyInstance) {
     return reply.header('ETag', `"${applied.version}"`).send({ id, state: applied.state, version: applied.version });
   });
 
-  app.get('/api/applications/:id/history', async (request) => {
+  app.get('/api/applications/:id/history', { config: { access: access.signedIn } }, async (request) => {
     const actor = requireActor(request);
     const row = findApplication(app.engine, actor, idParam(request.params));
     return queries.history(row.streamId).map((event) => ({
@@ -78,7 +79,7 @@ export async function applicationApi(app: FastifyInstance) {
     }));
   });
 
-  app.get('/api/applications/:id/replay', async (request) => {
+  app.get('/api/applications/:id/replay', { config: { access: access.signedIn } }, async (request) => {
     const actor = requireActor(request);
     const row = findApplication(app.engine, actor, idParam(request.params));
     const stream = app.engine.loadStream(row.streamId);

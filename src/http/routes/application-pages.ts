@@ -9,7 +9,7 @@ import {
   sendApplicationEvent,
   type ApplicationRow,
 } from '../../engine/applications.ts';
-import { ConflictError, DomainError, ForbiddenError, NotAllowedError, ValidationError } from '../../engine/errors.ts';
+import { ConflictError, DomainError, NotAllowedError, ValidationError } from '../../engine/errors.ts';
 import type { EventRow } from '../../engine/engine.ts';
 import { formatRoubles } from '../../domain/money.ts';
 import type { Translate } from '../../i18n/index.ts';
@@ -26,6 +26,8 @@ import { formatDate } from '../../domain/time.ts';
 /** The states an application never leaves: its time in them does not run on. */
 const finalStates = new Set(['rejected', 'withdrawn', 'not-awarded', 'closed', 'terminated']);
 import { idParam } from './params.ts';
+import { currentStatechart } from '../../audit/views.ts';
+import { access } from '../authorization.ts';
 import { applicationStates } from '../../../machines/application.ts';
 
 const reviewQueueStates = ['submitted', 'under-review', 'returned'];
@@ -107,6 +109,7 @@ export async function applicationPages(app: FastifyInstance) {
     return {
       title: `${request.t('app.number', { id: row.id })}: ${row.title || request.t('app.untitled')}`,
       durations,
+      statechart: currentStatechart(t, app.engine, row.streamId),
       row,
       context,
       form: context.form,
@@ -147,7 +150,7 @@ export async function applicationPages(app: FastifyInstance) {
     };
   }
 
-  app.get('/', async (request, reply) => {
+  app.get('/', { config: { access: access.signedIn } }, async (request, reply) => {
     const actor = pageActor(request, reply);
     if (!actor) return reply;
     return reply.redirect(actor.role === 'reviewer' ? '/queue' : '/applications', 303);
@@ -156,7 +159,6 @@ export async function applicationPages(app: FastifyInstance) {
   async function listPage(request: FastifyRequest, reply: FastifyReply, queue: boolean) {
     const actor = pageActor(request, reply);
     if (!actor) return reply;
-    if (queue && actor.role === 'applicant') throw new ForbiddenError('the review queue is for reviewers');
     const filter = listFilterSchema.parse(request.query ?? {});
     const states = queue ? reviewQueueStates : null;
     const rows = queries.list(actor, filter, states);
@@ -185,21 +187,19 @@ export async function applicationPages(app: FastifyInstance) {
     });
   }
 
-  app.get('/applications', (request, reply) => listPage(request, reply, false));
-  app.get('/queue', (request, reply) => listPage(request, reply, true));
+  app.get('/applications', { config: { access: access.signedIn } }, (request, reply) => listPage(request, reply, false));
+  app.get('/queue', { config: { access: access.staff } }, (request, reply) => listPage(request, reply, true));
 
-  app.get('/applications/new', async (request, reply) => {
+  app.get('/applications/new', { config: { access: access.createApplication } }, async (request, reply) => {
     const actor = pageActor(request, reply);
     if (!actor) return reply;
-    if (actor.role !== 'applicant') throw new ForbiddenError('only applicants create applications');
     const programmes = listProgrammes(app.db);
     return reply.page('pages/application-form.eta', formView(request, {}, [], { title: request.t('form.newTitle'), mode: 'new', programmeId: programmes.find((p) => p.year === new Date().getUTCFullYear())?.id ?? programmes[0]?.id, action: '/applications' }));
   });
 
-  app.post('/applications', async (request, reply) => {
+  app.post('/applications', { config: { access: access.createApplication } }, async (request, reply) => {
     const actor = pageActor(request, reply);
     if (!actor) return reply;
-    if (actor.role !== 'applicant') throw new ForbiddenError('only applicants create applications');
     const body = (request.body ?? {}) as Record<string, unknown>;
     const { form, problems, entered } = readApplicationForm(body, request.lang);
     const programmeText = bodyText(body, 'programmeId') ?? '';
@@ -220,13 +220,13 @@ export async function applicationPages(app: FastifyInstance) {
     }
   });
 
-  app.get('/applications/:id', async (request, reply) => {
+  app.get('/applications/:id', { config: { access: access.signedIn } }, async (request, reply) => {
     const actor = pageActor(request, reply);
     if (!actor) return reply;
     return showApplication(request, reply, actor, idParam(request.params));
   });
 
-  app.get('/applications/:id/edit', async (request, reply) => {
+  app.get('/applications/:id/edit', { config: { access: access.editApplication } }, async (request, reply) => {
     const actor = pageActor(request, reply);
     if (!actor) return reply;
     const id = idParam(request.params);
@@ -250,7 +250,7 @@ export async function applicationPages(app: FastifyInstance) {
     };
   }
 
-  app.post('/applications/:id/edit', async (request, reply) => {
+  app.post('/applications/:id/edit', { config: { access: access.editApplication } }, async (request, reply) => {
     const actor = pageActor(request, reply);
     if (!actor) return reply;
     const id = idParam(request.params);
@@ -288,7 +288,7 @@ export async function applicationPages(app: FastifyInstance) {
     return reply.redirect(`/applications/${id}`, 303);
   });
 
-  app.post('/applications/:id/events', async (request, reply) => {
+  app.post('/applications/:id/events', { config: { access: access.applicationEvents } }, async (request, reply) => {
     const actor = pageActor(request, reply);
     if (!actor) return reply;
     const id = idParam(request.params);

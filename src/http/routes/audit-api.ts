@@ -1,10 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import { verifyLedger } from '../../engine/replay.ts';
-import { requireRole } from '../plugins/auth.ts';
+import { access } from '../authorization.ts';
 
 export async function auditApi(app: FastifyInstance) {
-  app.get('/api/audit/verify', async (request) => {
-    requireRole(request, ['auditor', 'admin']);
+  app.get('/api/audit/verify', { config: { access: access.auditors } }, async () => {
     return verifyLedger(app.db, app.engine.registry);
   });
 }

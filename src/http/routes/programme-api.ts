@@ -5,31 +5,32 @@ import { sendStageEvent } from '../../engine/stages.ts';
 import { findProgramme, listProgrammes } from '../../read/applications.ts';
 import { programmeStages } from '../../read/programmes.ts';
 import { requireActor } from '../plugins/auth.ts';
+import { access } from '../authorization.ts';
 import { expectedVersionOf, idParam, objectBody } from './params.ts';
 
 /** Programmes and their stages through the JSON API (DESIGN §6). */
 export async function programmeApi(app: FastifyInstance) {
   const now = () => app.engine.now();
 
-  app.get('/api/programmes', async (request) => {
+  app.get('/api/programmes', { config: { access: access.signedIn } }, async (request) => {
     requireActor(request);
     return listProgrammes(app.db);
   });
 
-  app.post('/api/programmes', async (request, reply) => {
+  app.post('/api/programmes', { config: { access: access.createProgramme } }, async (request, reply) => {
     const actor = requireActor(request);
     const programme = createProgramme(app.engine, actor, objectBody(request.body));
     return reply.code(201).send({ ...programme, stages: programmeStages(app.engine, actor, programme.id, programme.timeZone, now()) });
   });
 
-  app.get('/api/programmes/:id', async (request) => {
+  app.get('/api/programmes/:id', { config: { access: access.signedIn } }, async (request) => {
     const actor = requireActor(request);
     const programme = findProgramme(app.db, idParam(request.params));
     if (!programme) throw new NotFoundError();
     return { ...programme, stages: programmeStages(app.engine, actor, programme.id, programme.timeZone, now()) };
   });
 
-  app.post('/api/programmes/:id/stages/:no/events', async (request, reply) => {
+  app.post('/api/programmes/:id/stages/:no/events', { config: { access: access.stageEvents } }, async (request, reply) => {
     const actor = requireActor(request);
     const programmeId = idParam(request.params);
     const no = idParam(request.params, 'no');

@@ -11,6 +11,7 @@ import { renderTimeline } from '../charts/timeline.ts';
 import { bodyText } from '../forms.ts';
 import { isHtmx, pageActor } from '../plugins/auth.ts';
 import { idParam } from './params.ts';
+import { access } from '../authorization.ts';
 import type { EventRow } from '../../engine/engine.ts';
 import type { Actor as EventActor } from '../../domain/roles.ts';
 
@@ -45,13 +46,13 @@ export async function programmePages(app: FastifyInstance) {
   const queries = applicationQueries(app.db);
   const reads = stageReads(app.db);
 
-  app.get('/programmes', async (request, reply) => {
+  app.get('/programmes', { config: { access: access.signedIn } }, async (request, reply) => {
     const actor = pageActor(request, reply);
     if (!actor) return reply;
     return reply.page('pages/programmes.eta', { title: request.t('programme.list'), programmes: listProgrammes(app.db) });
   });
 
-  app.get('/programmes/:id', async (request, reply) => {
+  app.get('/programmes/:id', { config: { access: access.signedIn } }, async (request, reply) => {
     const actor = pageActor(request, reply);
     if (!actor) return reply;
     const programme = findProgramme(app.db, idParam(request.params));
@@ -134,13 +135,13 @@ export async function programmePages(app: FastifyInstance) {
     return reply.page('pages/stage.eta', stageView(request, actor, programmeId, no, extras), status);
   }
 
-  app.get('/programmes/:id/stages/:no', async (request, reply) => {
+  app.get('/programmes/:id/stages/:no', { config: { access: access.signedIn } }, async (request, reply) => {
     const actor = pageActor(request, reply);
     if (!actor) return reply;
     return showStage(request, reply, actor, idParam(request.params), idParam(request.params, 'no'));
   });
 
-  app.post('/programmes/:id/stages/:no/events', async (request, reply) => {
+  app.post('/programmes/:id/stages/:no/events', { config: { access: access.stageEvents } }, async (request, reply) => {
     const actor = pageActor(request, reply);
     if (!actor) return reply;
     const programmeId = idParam(request.params);

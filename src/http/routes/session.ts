@@ -7,6 +7,7 @@ import { ValidationError } from '../../engine/errors.ts';
 import { SESSION_COOKIE } from '../plugins/auth.ts';
 import { LANG_COOKIE } from '../plugins/i18n.ts';
 import { zodProblems } from '../../engine/engine.ts';
+import { access } from '../authorization.ts';
 
 const credentialsSchema = z.object({
   login: z.string().trim().min(1).max(64),
@@ -19,7 +20,7 @@ export function safeNext(value: unknown): string {
 }
 
 /** Failed logins per login and address: each failure doubles the wait before the next answer. */
-class LoginThrottle {
+export class LoginThrottle {
   private readonly failures = new Map<string, { count: number; last: number }>();
   delayMs(key: string, now = Date.now()): number {
     const entry = this.failures.get(key);
@@ -40,7 +41,9 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export async function sessionRoutes(app: FastifyInstance) {
   const throttle = new LoginThrottle();
-  const loginLimit = { config: { rateLimit: { max: 20, timeWindow: '1 minute' } } };
+  const loginLimit = { config: { access: access.public, rateLimit: { max: 20, timeWindow: '1 minute' } } };
+  const open = { config: { access: access.public } };
+  const signedIn = { config: { access: access.signedIn } };
 
   async function checkCredentials(request: FastifyRequest, body: unknown) {
     const parsed = credentialsSchema.safeParse(body);
@@ -58,7 +61,7 @@ export async function sessionRoutes(app: FastifyInstance) {
     return actor;
   }
 
-  app.get('/login', async (request, reply) => {
+  app.get('/login', open, async (request, reply) => {
     const next = safeNext((request.query as Record<string, unknown>).next);
     return reply.page('pages/login.eta', { title: request.t('login.title'), next, error: null, login: '' });
   });
@@ -76,27 +79,29 @@ export async function sessionRoutes(app: FastifyInstance) {
       const login = typeof body.login === 'string' ? body.login.slice(0, 64) : '';
       return reply.page('pages/login.eta', { title: request.t('login.title'), next, error: request.t('login.failed'), login }, 401);
     }
-    if (request.session) revokeSession(app.db, request.session.tokenHash);
+    if (request.session) revokeSession(app.db, request.session.tokenHash, app.engine.now());
     // A new session id at every login: a planted cookie never becomes a signed-in session.
-    const { token } = openSession(app.db, actor.id, 'cookie');
+    const { token } = openSession(app.db, actor.id, 'cookie', app.engine.now());
     reply.setCookie(SESSION_COOKIE, token, {
       httpOnly: true,
       sameSite: 'lax',
       path: '/',
-      secure: request.protocol === 'https',
+      secure: app.secureCookies || request.protocol === 'https',
       maxAge: SESSION_ABSOLUTE_MS / 1000,
     });
     request.log.info({ user: actor.login, ip: request.ip }, 'login');
     return reply.redirect(next === '/' ? '/' : next, 303);
   });
 
-  app.post('/logout', async (request, reply) => {
-    if (request.session) revokeSession(app.db, request.session.tokenHash);
-    reply.clearCookie(SESSION_COOKIE, { path: '/' });
+  // Signed in only: an expired session goes to the login page instead of failing its CSRF check.
+  app.post('/logout', signedIn, async (request, reply) => {
+    if (request.session) revokeSession(app.db, request.session.tokenHash, app.engine.now());
+    request.log.info({ user: request.actor?.login, ip: request.ip }, 'logout');
+    reply.clearCookie(SESSION_COOKIE, { path: '/', httpOnly: true, sameSite: 'lax', secure: app.secureCookies || request.protocol === 'https' });
     return reply.redirect('/login', 303);
   });
 
-  app.get('/lang/:lang', async (request, reply) => {
+  app.get('/lang/:lang', open, async (request, reply) => {
     const { lang } = request.params as { lang: string };
     const back = safeNext((request.query as Record<string, unknown>).back);
     if (isLang(lang)) reply.setCookie(LANG_COOKIE, lang, { path: '/', sameSite: 'lax', httpOnly: true, maxAge: 365 * 24 * 3600 });
@@ -106,13 +111,13 @@ export async function sessionRoutes(app: FastifyInstance) {
   app.post('/api/session', loginLimit, async (request, reply) => {
     const actor = await checkCredentials(request, request.body);
     if (!actor) return reply.code(401).send({ error: 'unauthorized', message: 'wrong login or password' });
-    const { token, expiresAt } = openSession(app.db, actor.id, 'bearer');
+    const { token, expiresAt } = openSession(app.db, actor.id, 'bearer', app.engine.now());
     return { token, expiresAt, user: actor };
   });
 
-  app.delete('/api/session', async (request, reply) => {
+  app.delete('/api/session', signedIn, async (request, reply) => {
     if (!request.session) return reply.code(401).send({ error: 'unauthorized', message: 'authentication required' });
-    revokeSession(app.db, request.session.tokenHash);
+    revokeSession(app.db, request.session.tokenHash, app.engine.now());
     return reply.code(204).send();
   });
 }

@@ -1,0 +1,267 @@
+import type { AnyStateMachine } from 'xstate';
+import type { Engine, EventRow, StreamRow } from '../engine/engine.ts';
+import { loadStreamEvents, replayStream, type Problem, type ReplayResult } from '../engine/replay.ts';
+import { formFields } from '../domain/application.ts';
+import { formatRoubles } from '../domain/money.ts';
+import { formatDateTime } from '../domain/time.ts';
+import type { Actor } from '../domain/roles.ts';
+import type { Lang, Translate } from '../i18n/index.ts';
+import { fieldKinds } from '../http/forms.ts';
+import { contextChanges, type FieldChange } from './diff.ts';
+import { renderStatechart } from './statechart.ts';
+
+/**
+ * What the auditor's pages show, computed in TypeScript so that the templates only loop and
+ * branch: history rows, a replayed step with its field-by-field changes, the verdict in words.
+ */
+
+/** `form.costs.subsidy` and the other context paths, in the order the form shows them. */
+const formOrder = formFields.map((f) => `form.${f}`);
+const contextOrder = [...formOrder, 'remarks', 'reason', 'firstSubmittedAt', 'submissions', 'scores', 'awardedKopecks', 'agreementNo', 'contract', 'progressPercent', 'monitoring'];
+/** Context that never changes after creation, or is bookkeeping: not a "field" to an auditor. */
+const hiddenContext = new Set(['programmeId', 'municipalityId']);
+
+/** A translation, or null when the catalogue has no such key. */
+function known(t: Translate, key: string): string | null {
+  const text = t(key);
+  return text === key ? null : text;
+}
+
+export function labelOf(t: Translate, path: string): string {
+  if (path.startsWith('form.')) return known(t, `field.${path.slice(5)}`) ?? path.slice(5);
+  return known(t, `audit.context.${path}`) ?? path;
+}
+
+/** A context value as a person reads it: money in roubles, times in the programme's zone, lists as lines. */
+export function displayValue(t: Translate, lang: Lang, timeZone: string, path: string, value: unknown): string[] {
+  if (value === undefined || value === null || value === '') return [];
+  const field = path.startsWith('form.') ? path.slice(5) : path;
+  const money = (k: number) => `${formatRoubles(k, lang)} ₽`;
+  if (fieldKinds[field] === 'money' || (field.endsWith('Kopecks') && typeof value === 'number')) return typeof value === 'number' ? [money(value)] : [String(value)];
+  if (field === 'projectType' && typeof value === 'string') return [known(t, `projectType.${value}`) ?? value];
+  if (typeof value === 'string' && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/.test(value)) return [formatDateTime(value, timeZone, lang)];
+  if (path === 'remarks' && Array.isArray(value)) {
+    return (value as { field?: string; text?: string }[]).map((r) => (r.field && r.field !== 'general' ? `${known(t, `field.${r.field}`) ?? r.field}: ${r.text ?? ''}` : (r.text ?? '')));
+  }
+  if (path === 'scores' && typeof value === 'object') {
+    return Object.entries(value as Record<string, { significance?: number; comment?: string }>).map(
+      ([id, s]) => `${t('audit.scoreBy', { id, score: s.significance ?? '—' })}${s.comment ? ` (${s.comment})` : ''}`,
+    );
+  }
+  if (path === 'contract' && typeof value === 'object') {
+    const c = value as { contractor?: string; priceKopecks?: number };
+    return [`${c.contractor ?? ''}${typeof c.priceKopecks === 'number' ? `, ${money(c.priceKopecks)}` : ''}`];
+  }
+  if (path === 'monitoring' && Array.isArray(value)) {
+    return (value as { finding?: string; at?: string }[]).map((m) => `${m.at ? `${formatDateTime(m.at, timeZone, lang)}: ` : ''}${m.finding ?? ''}`);
+  }
+  if (typeof value === 'number') return [value.toLocaleString(lang === 'ru' ? 'ru-RU' : 'en-GB')];
+  if (typeof value === 'string' || typeof value === 'boolean') return [String(value)];
+  if (Array.isArray(value)) return value.map((item) => (typeof item === 'string' ? item : JSON.stringify(item)));
+  return [JSON.stringify(value)];
+}
+
+export interface HistoryRowView {
+  seq: number;
+  at: string;
+  actorName: string;
+  actorRole: string;
+  type: string;
+  from: string | null;
+  to: string;
+  summary: string[];
+  hash: string;
+}
+
+/** One line per payload entry, in words: the changed fields of an update with their new values. */
+export function payloadSummary(t: Translate, lang: Lang, timeZone: string, row: Pick<EventRow, 'type' | 'payload'>): string[] {
+  let payload: Record<string, unknown>;
+  try {
+    payload = JSON.parse(row.payload) as Record<string, unknown>;
+  } catch {
+    return [row.payload];
+  }
+  const form = row.type === 'create' ? (payload.form as Record<string, unknown> | undefined) : row.type === 'update' ? payload : undefined;
+  if (form) {
+    return contextChanges({}, { form }, formOrder).map((c) => `${labelOf(t, c.path)}: ${displayValue(t, lang, timeZone, c.path, c.after).join('; ')}`);
+  }
+  const lines: string[] = [];
+  for (const [key, value] of Object.entries(payload)) {
+    const label = known(t, `field.${key}`) ?? key;
+    const path = key === 'remarks' ? 'remarks' : key;
+    lines.push(`${label}: ${displayValue(t, lang, timeZone, path, value).join('; ')}`);
+  }
+  return lines;
+}
+
+export function historyRows(t: Translate, lang: Lang, timeZone: string, rows: EventRow[]): HistoryRowView[] {
+  return rows.map((row) => {
+    let actor: Partial<Actor> = {};
+    try {
+      actor = JSON.parse(row.actor) as Actor;
+    } catch {
+      // shown as unknown; verify names the damage
+    }
+    return {
+      seq: row.seq,
+      at: row.at,
+      actorName: actor.name ?? '?',
+      actorRole: actor.role ?? '',
+      type: row.type,
+      from: row.fromState,
+      to: row.toState,
+      summary: payloadSummary(t, lang, timeZone, row),
+      hash: row.hash,
+    };
+  });
+}
+
+export interface ProblemView {
+  stream: string;
+  seq: number | null;
+  kind: string;
+  where: string;
+  what: string;
+  detail: string;
+}
+
+export function problemViews(t: Translate, problems: Problem[]): ProblemView[] {
+  return problems.map((p) => ({
+    stream: p.stream,
+    seq: p.seq,
+    kind: p.kind,
+    where: p.seq === null ? t('audit.problemWhole') : t('audit.problemAt', { seq: p.seq }),
+    what: t(`audit.kind.${p.kind}`),
+    detail: p.message,
+  }));
+}
+
+/** Labels for a statechart: the catalogue's state and event names, a child without its parent's prefix. */
+export function chartLabels(t: Translate) {
+  const stateLabel = (id: string): string => {
+    const label = known(t, `audit.chartState.${id}`) ?? known(t, `state.${id}`) ?? id.split('.').at(-1) ?? id;
+    const parent = id.includes('.') ? id.slice(0, id.lastIndexOf('.')) : null;
+    if (parent) {
+      const parentLabel = stateLabel(parent);
+      if (label.startsWith(`${parentLabel}: `)) {
+        const rest = label.slice(parentLabel.length + 2);
+        return rest.charAt(0).toLocaleUpperCase() + rest.slice(1);
+      }
+    }
+    return label;
+  };
+  return { stateLabel, eventLabel: (type: string) => known(t, `event.${type}`) ?? type };
+}
+
+/** The statechart of a stream's machine with its state highlighted, as SVG markup. */
+export function chartSvg(t: Translate, machine: AnyStateMachine, options: { active: string | null; taken?: { from: string | null; to: string; event: string } | null; description: string; idPrefix: string }): string {
+  return renderStatechart(machine, { ...chartLabels(t), title: t('audit.chartTitle'), ...options });
+}
+
+export interface ChangeView {
+  path: string;
+  label: string;
+  before: string[];
+  after: string[];
+}
+
+export interface FormFieldView {
+  field: string;
+  label: string;
+  value: string[];
+  changed: boolean;
+}
+
+export interface StepView {
+  seq: number;
+  total: number;
+  type: string;
+  at: string;
+  actorName: string;
+  actorRole: string;
+  from: string | null;
+  storedState: string;
+  replayedState: string | null;
+  matches: boolean;
+  machineVersion: number;
+  created: boolean;
+  changes: ChangeView[];
+  form: FormFieldView[];
+  payload: string[];
+  svg: string;
+}
+
+/** Replays a stream once: the result feeds the stepper, the verdict and the history table alike. */
+export function replayOf(engine: Engine, stream: StreamRow): { rows: EventRow[]; result: ReplayResult } {
+  const rows = loadStreamEvents(engine.db, stream.id);
+  return { rows, result: replayStream(engine.registry, stream, rows) };
+}
+
+/**
+ * Step `seq` of a replay: the state, the form as it was, and what changed since the step before.
+ * The machine the picture shows is the version recorded on the event.
+ */
+export function stepView(t: Translate, lang: Lang, timeZone: string, engine: Engine, rows: EventRow[], result: ReplayResult, seq: number): StepView {
+  const index = result.steps.findIndex((s) => s.seq === seq);
+  const step = result.steps[index]!;
+  const row = rows.find((r) => r.seq === seq)!;
+  const before = index > 0 ? result.steps[index - 1]!.context : null;
+  const after = step.context;
+  const changes: FieldChange[] = after === null ? [] : contextChanges(before ?? {}, after, contextOrder).filter((c) => !hiddenContext.has(c.path));
+  const changed = new Set(changes.map((c) => c.path));
+  const form = ((after as { form?: Record<string, unknown> } | null)?.form ?? {}) as Record<string, unknown>;
+  const valueAt = (field: string): unknown => {
+    const [head, tail] = field.split('.');
+    const value = form[head!];
+    return tail === undefined ? value : value && typeof value === 'object' ? (value as Record<string, unknown>)[tail] : undefined;
+  };
+  let actor: Partial<Actor> = {};
+  try {
+    actor = JSON.parse(row.actor) as Actor;
+  } catch {
+    // unknown actor: verify names the damage
+  }
+  const entry = engine.registry.get(row.machineId, row.machineVersion);
+  const shown = step.replayedState ?? step.to;
+  return {
+    seq,
+    total: result.steps.length,
+    type: step.type,
+    at: step.at,
+    actorName: actor.name ?? '?',
+    actorRole: actor.role ?? '',
+    from: step.from,
+    storedState: step.to,
+    replayedState: step.replayedState,
+    matches: step.matches,
+    machineVersion: step.machineVersion,
+    created: step.type === 'create',
+    changes: changes
+      .map((c) => ({
+        path: c.path,
+        label: labelOf(t, c.path),
+        before: displayValue(t, lang, timeZone, c.path, c.before),
+        after: displayValue(t, lang, timeZone, c.path, c.after),
+      }))
+      // An empty list becoming another empty list (a new context's `[]`) is no change to a reader.
+      .filter((c) => c.before.length > 0 || c.after.length > 0),
+    form: formFields.map((field) => ({ field, label: labelOf(t, `form.${field}`), value: displayValue(t, lang, timeZone, `form.${field}`, valueAt(field)), changed: changed.has(`form.${field}`) })),
+    payload: payloadSummary(t, lang, timeZone, row),
+    svg: entry
+      ? chartSvg(t, entry.machine, {
+          active: shown,
+          taken: { from: step.from, to: step.to, event: step.type },
+          description: t('audit.chartReplayed', { seq, state: chartLabels(t).stateLabel(shown) }),
+          idPrefix: `sc-step-${seq}`,
+        })
+      : '',
+  };
+}
+
+/** The statechart of a stream as it stands now, its current state highlighted (the application page's card). */
+export function currentStatechart(t: Translate, engine: Engine, streamId: string): string {
+  const stream = engine.loadStream(streamId);
+  const entry = stream ? engine.registry.get(stream.machineId, stream.machineVersion) : undefined;
+  if (!stream || !entry) return '';
+  return chartSvg(t, entry.machine, { active: stream.state, description: t('audit.chartCurrent', { state: chartLabels(t).stateLabel(stream.state) }), idPrefix: 'sc-current' });
+}

@@ -1,0 +1,146 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import type { Actor } from '../../domain/roles.ts';
+import { findApplication } from '../../engine/applications.ts';
+import { NotFoundError } from '../../engine/errors.ts';
+import { verifyLedger } from '../../engine/replay.ts';
+import { findProgramme } from '../../read/applications.ts';
+import { auditSearch } from '../../audit/search.ts';
+import { historyCsv, historyExport } from '../../audit/export.ts';
+import { chartLabels, chartSvg, historyRows, problemViews, replayOf, stepView } from '../../audit/views.ts';
+import { renderStatechart } from '../../audit/statechart.ts';
+import { access } from '../authorization.ts';
+import { idParam } from './params.ts';
+
+const seqQuery = z.object({ seq: z.coerce.number().int().min(1).max(1_000_000).optional().catch(undefined) });
+const searchQuery = z.object({ q: z.string().max(200).optional().catch(undefined) });
+const headQuery = z.object({ head: z.string().trim().regex(/^[0-9a-f]{64}$/).optional().catch(undefined) });
+
+/**
+ * The auditor's pages (issue 4): search, an application's history with its verdict, the replay
+ * stepper, the whole-ledger verification, the statecharts, and the history exports. Everything
+ * here reads; nothing sends an event. Other roles see the same for what they may see: an
+ * applicant only its municipality's applications, through `findApplication`.
+ */
+export async function auditPages(app: FastifyInstance) {
+  const search = auditSearch(app.db);
+  const municipalityName = app.db.$client.prepare<[number], { name: string }>('SELECT name FROM municipalities WHERE id = ?');
+
+  /** The application, its stream and its programme, or a 404 for what the actor may not see. */
+  function load(actor: Actor, id: number) {
+    const row = findApplication(app.engine, actor, id);
+    const stream = app.engine.loadStream(row.streamId);
+    if (!stream) throw new NotFoundError();
+    const programme = findProgramme(app.db, row.programmeId)!;
+    const municipality = municipalityName.get(row.municipalityId)?.name ?? '';
+    return { row, stream, programme, municipality };
+  }
+
+  function applicationPage(request: FastifyRequest, reply: FastifyReply, id: number, verify: boolean) {
+    const actor = request.actor!;
+    const { row, stream, programme, municipality } = load(actor, id);
+    const { rows, result } = replayOf(app.engine, stream);
+    const t = request.t;
+    const entry = app.engine.registry.get(stream.machineId, stream.machineVersion);
+    return reply.page('pages/audit-application.eta', {
+      title: t('audit.appTitle', { id: row.id }),
+      row,
+      programme,
+      municipality,
+      history: historyRows(t, request.lang, programme.timeZone, rows),
+      verified: verify,
+      ok: result.ok,
+      eventCount: rows.length,
+      headHash: stream.headHash,
+      problems: problemViews(t, result.problems),
+      statechart: entry
+        ? chartSvg(t, entry.machine, { active: stream.state, description: t('audit.chartCurrent', { state: chartLabels(t).stateLabel(stream.state) }), idPrefix: 'sc-current' })
+        : '',
+    });
+  }
+
+  app.get('/audit', { config: { access: access.signedIn } }, async (request, reply) => {
+    const { q } = searchQuery.parse(request.query ?? {});
+    const rows = search(request.actor!, q);
+    return reply.page('pages/audit-search.eta', { title: request.t('audit.title'), q: q ?? '', rows, searched: q !== undefined && q.trim() !== '' });
+  });
+
+  app.get('/audit/applications/:id', { config: { access: access.signedIn } }, async (request, reply) =>
+    applicationPage(request, reply, idParam(request.params), false),
+  );
+
+  app.get('/audit/applications/:id/verify', { config: { access: access.signedIn } }, async (request, reply) =>
+    applicationPage(request, reply, idParam(request.params), true),
+  );
+
+  app.get('/audit/applications/:id/replay', { config: { access: access.signedIn } }, async (request, reply) => {
+    const actor = request.actor!;
+    const { row, stream, programme } = load(actor, idParam(request.params));
+    const { rows, result } = replayOf(app.engine, stream);
+    const total = result.steps.length;
+    const asked = seqQuery.parse(request.query ?? {}).seq ?? total;
+    const seq = result.steps.some((s) => s.seq === asked) ? asked : total;
+    const step = stepView(request.t, request.lang, programme.timeZone, app.engine, rows, result, seq);
+    const seqs = result.steps.map((s) => s.seq);
+    const at = seqs.indexOf(seq);
+    return reply.page('pages/audit-replay.eta', {
+      title: request.t('audit.replayTitle', { id: row.id }),
+      row,
+      programme,
+      step,
+      firstSeq: seqs[0],
+      prevSeq: at > 0 ? seqs[at - 1] : null,
+      nextSeq: at < seqs.length - 1 ? seqs[at + 1] : null,
+      lastSeq: seqs.at(-1),
+      ok: result.ok,
+      problems: problemViews(request.t, result.problems),
+    });
+  });
+
+  /** The history as a download: JSON ready for an independent re-check, or CSV for a spreadsheet. */
+  function sendExport(request: FastifyRequest, reply: FastifyReply, format: 'json' | 'csv') {
+    const { row, stream, programme, municipality } = load(request.actor!, idParam(request.params));
+    const { rows, result } = replayOf(app.engine, stream);
+    const name = `application-${row.id}-history.${format}`;
+    void reply.header('Content-Disposition', `attachment; filename="${name}"`).header('Cache-Control', 'no-store');
+    if (format === 'csv') return reply.type('text/csv; charset=utf-8').send(historyCsv(rows, programme.timeZone));
+    const body = historyExport({
+      application: { id: row.id, title: row.title, municipality, programme: programme.title, timeZone: programme.timeZone },
+      stream: { id: stream.id, machineId: stream.machineId, machineVersion: stream.machineVersion, version: stream.version, state: stream.state, headHash: stream.headHash },
+      rows,
+      replay: { ok: result.ok, problems: result.problems },
+      now: new Date(),
+    });
+    return reply.type('application/json; charset=utf-8').send(JSON.stringify(body, null, 2));
+  }
+
+  // Pages download with the session cookie; the API (bearer tokens) serves the same files.
+  for (const prefix of ['/audit/applications', '/api/applications']) {
+    app.get(`${prefix}/:id/history.json`, { config: { access: access.signedIn } }, async (request, reply) => sendExport(request, reply, 'json'));
+    app.get(`${prefix}/:id/history.csv`, { config: { access: access.signedIn } }, async (request, reply) => sendExport(request, reply, 'csv'));
+  }
+
+  app.get('/audit/ledger', { config: { access: access.auditors } }, async (request, reply) => {
+    const { head } = headQuery.parse(request.query ?? {});
+    const report = verifyLedger(app.db, app.engine.registry, head ? { expectedHead: head } : {});
+    return reply.page('pages/audit-ledger.eta', {
+      title: request.t('audit.ledgerTitle'),
+      report,
+      publishedHead: head ?? null,
+      headMatches: head ? !report.problems.some((p) => p.kind === 'head-mismatch' && p.stream === '*') : null,
+      problems: problemViews(request.t, report.problems),
+    });
+  });
+
+  app.get('/audit/machines', { config: { access: access.signedIn } }, async (request, reply) => {
+    const t = request.t;
+    const labels = chartLabels(t);
+    const machines = app.engine.registry.entries().map((entry) => ({
+      id: entry.id,
+      version: entry.version,
+      name: t(`audit.machine.${entry.id}`) === `audit.machine.${entry.id}` ? entry.id : t(`audit.machine.${entry.id}`),
+      svg: renderStatechart(entry.machine, { ...labels, title: `${entry.id} v${entry.version}`, idPrefix: `sc-${entry.id}-${entry.version}` }),
+    }));
+    return reply.page('pages/audit-machines.eta', { title: t('audit.machinesTitle'), machines });
+  });
+}

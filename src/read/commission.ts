@@ -1,0 +1,324 @@
+import { sql } from 'drizzle-orm';
+import type { Db } from '../db/client.ts';
+import { applicationScoring, applications, commissionDecisions, commissionSettings, municipalities, programmes, scores, stages, streams, users } from '../db/schema.ts';
+import {
+  commissionSettingsSchema,
+  defaultCommissionSettings,
+  scoreApplication,
+  significanceCenti,
+  type CommissionSettings,
+  type CriterionKey,
+  type ScoringInput,
+} from '../domain/criteria.ts';
+import { rankAndAllocate, type Outcome, type SkipReason } from '../domain/ranking.ts';
+import type { ApplicationContext } from '../../machines/application.ts';
+
+/**
+ * What the commission reads (issue 5): the settings, the ranking as it stands — computed from the
+ * projections `applications`, `application_scoring` and `scores` by prepared statements, never by
+ * parsing snapshots per row (DESIGN §4.8) — and the recorded decision.
+ */
+
+export interface MemberScoreView {
+  memberId: number;
+  memberName: string;
+  significanceCenti: number;
+  comment: string | null;
+  at: string;
+}
+
+export interface RankingRow {
+  rank: number;
+  applicationId: number;
+  title: string;
+  municipality: string;
+  settlement: string | null;
+  firstSubmittedAt: string | null;
+  criteria: { key: CriterionKey; pointsCenti: number; measure: number | null }[];
+  totalCenti: number;
+  scores: MemberScoreView[];
+  requestedKopecks: number;
+  allocatedKopecks: number;
+  fundLeftKopecks: number;
+  outcome: Outcome;
+  why: SkipReason | null;
+}
+
+export interface ProgrammeFacts {
+  id: number;
+  title: string;
+  year: number;
+  region: string;
+  timeZone: string;
+  fundKopecks: number;
+  capKopecks: number;
+  minLocalShareBp: number;
+}
+
+export interface RankingView {
+  programme: ProgrammeFacts;
+  settings: CommissionSettings;
+  /** Awarded in this programme outside the ranking (before it): the ranking shares out the rest. */
+  alreadyAwardedKopecks: number;
+  availableKopecks: number;
+  rows: RankingRow[];
+  allocatedKopecks: number;
+  fundLeftKopecks: number;
+}
+
+/** A live row also carries what the decision needs to send its event. */
+export interface LiveRankingRow extends RankingRow {
+  streamId: string;
+  version: number;
+}
+
+export interface LiveRankingView extends RankingView {
+  rows: LiveRankingRow[];
+}
+
+export interface DecisionMember {
+  id: number;
+  login: string;
+  name: string;
+}
+
+export interface DecisionView {
+  id: number;
+  programmeId: number;
+  decidedAt: string;
+  decidedBy: DecisionMember & { role: string };
+  membersPresent: DecisionMember[];
+  record: RankingView;
+  recordText: string;
+  recordHash: string;
+  ledgerHead: string;
+  ledgerEvents: number;
+}
+
+/** The programme's settings; a programme made before they existed reads the defaults. */
+export function readCommissionSettings(db: Db, programmeId: number): CommissionSettings {
+  const row = db.select().from(commissionSettings).where(sql`${commissionSettings.programmeId} = ${programmeId}`).get();
+  if (!row) return structuredClone(defaultCommissionSettings);
+  const parsed = commissionSettingsSchema.safeParse({ criteria: JSON.parse(row.criteria), quorum: row.quorum, partialAward: row.partialAward });
+  return parsed.success ? parsed.data : structuredClone(defaultCommissionSettings);
+}
+
+/** The scoring input of an application that has no projected row yet (made before issue 5): read from its snapshot, once. */
+function inputFromSnapshot(snapshot: string): Omit<ScoringInput, 'significancesCenti'> & { scores: Record<string, { significance: number; at: string; comment?: string }> } {
+  const context = (JSON.parse(snapshot) as { context: ApplicationContext }).context;
+  const form = context.form;
+  return {
+    population: form.population ?? 0,
+    beneficiaries: form.beneficiaries ?? 0,
+    meetingAttendance: form.meetingAttendance ?? 0,
+    subsidyKopecks: form.costs?.subsidy ?? 0,
+    localBudgetKopecks: form.costs?.localBudget ?? 0,
+    residentsKopecks: form.costs?.residents ?? 0,
+    businessKopecks: form.costs?.business ?? 0,
+    nonMonetaryKopecks: (form.nonMonetary?.labour ?? 0) + (form.nonMonetary?.materials ?? 0),
+    scores: context.scores,
+  };
+}
+
+export function commissionReads(db: Db) {
+  const programme = db
+    .select({
+      id: programmes.id,
+      title: programmes.title,
+      year: programmes.year,
+      region: programmes.region,
+      timeZone: programmes.timeZone,
+      fundKopecks: programmes.fundKopecks,
+      capKopecks: programmes.capKopecks,
+      minLocalShareBp: programmes.minLocalShareBp,
+    })
+    .from(programmes)
+    .where(sql`${programmes.id} = ${sql.placeholder('programmeId')}`)
+    .prepare();
+  const accepted = db
+    .select({
+      id: applications.id,
+      streamId: applications.streamId,
+      title: applications.title,
+      settlement: applications.settlement,
+      version: applications.version,
+      subsidyKopecks: applications.subsidyKopecks,
+      firstSubmittedAt: applications.firstSubmittedAt,
+      municipality: municipalities.name,
+      projected: applicationScoring.applicationId,
+      population: applicationScoring.population,
+      beneficiaries: applicationScoring.beneficiaries,
+      meetingAttendance: applicationScoring.meetingAttendance,
+      localBudgetKopecks: applicationScoring.localBudgetKopecks,
+      residentsKopecks: applicationScoring.residentsKopecks,
+      businessKopecks: applicationScoring.businessKopecks,
+      nonMonetaryKopecks: applicationScoring.nonMonetaryKopecks,
+    })
+    .from(applications)
+    .innerJoin(municipalities, sql`${municipalities.id} = ${applications.municipalityId}`)
+    .leftJoin(applicationScoring, sql`${applicationScoring.applicationId} = ${applications.id}`)
+    .where(sql`${applications.programmeId} = ${sql.placeholder('programmeId')} AND ${applications.state} = 'accepted'`)
+    .orderBy(applications.id)
+    .prepare();
+  const acceptedScores = db
+    .select({
+      applicationId: scores.applicationId,
+      memberId: scores.memberId,
+      memberName: users.name,
+      significanceCenti: scores.significanceCenti,
+      comment: scores.comment,
+      at: scores.at,
+    })
+    .from(scores)
+    .innerJoin(applications, sql`${applications.id} = ${scores.applicationId}`)
+    .innerJoin(users, sql`${users.id} = ${scores.memberId}`)
+    .where(sql`${applications.programmeId} = ${sql.placeholder('programmeId')} AND ${applications.state} = 'accepted'`)
+    .orderBy(scores.applicationId, users.name)
+    .prepare();
+  const awardedOutside = db
+    .select({ sum: sql<number>`COALESCE(SUM(${applications.awardedKopecks}), 0)` })
+    .from(applications)
+    .where(sql`${applications.programmeId} = ${sql.placeholder('programmeId')} AND ${applications.awardedKopecks} IS NOT NULL`)
+    .prepare();
+  const snapshotOf = db
+    .select({ snapshot: streams.snapshot })
+    .from(streams)
+    .where(sql`${streams.id} = ${sql.placeholder('streamId')}`)
+    .prepare();
+  const memberNames = db
+    .select({ id: users.id, name: users.name })
+    .from(users)
+    .where(sql`${users.role} = 'commission'`)
+    .prepare();
+  const decision = db
+    .select()
+    .from(commissionDecisions)
+    .where(sql`${commissionDecisions.programmeId} = ${sql.placeholder('programmeId')}`)
+    .prepare();
+  const commissionStage = db
+    .select({ state: stages.state, version: stages.version })
+    .from(stages)
+    .where(sql`${stages.programmeId} = ${sql.placeholder('programmeId')} AND ${stages.key} = 'commission'`)
+    .prepare();
+
+  return {
+    programme(programmeId: number): ProgrammeFacts | undefined {
+      return programme.get({ programmeId });
+    },
+
+    /** The state of stage 7 (`planned` when the programme has no stages). */
+    commissionStageState(programmeId: number): string {
+      return commissionStage.get({ programmeId })?.state ?? 'planned';
+    },
+
+    /** The ranking as it stands: the accepted applications, scored, ranked, and the fund shared out. */
+    liveRanking(programmeId: number): LiveRankingView | undefined {
+      const facts = programme.get({ programmeId });
+      if (!facts) return undefined;
+      const settings = readCommissionSettings(db, programmeId);
+      const scoreRows = acceptedScores.all({ programmeId });
+      const byApplication = new Map<number, MemberScoreView[]>();
+      for (const s of scoreRows) {
+        const list = byApplication.get(s.applicationId) ?? [];
+        list.push({ memberId: s.memberId, memberName: s.memberName, significanceCenti: s.significanceCenti, comment: s.comment, at: s.at });
+        byApplication.set(s.applicationId, list);
+      }
+      let names: Map<number, string> | undefined;
+      const candidates = accepted.all({ programmeId }).map((row) => {
+        let input: Omit<ScoringInput, 'significancesCenti'>;
+        let memberScores = byApplication.get(row.id) ?? [];
+        if (row.projected === null) {
+          // Made before the projection existed: its snapshot says what the projection would.
+          const fromSnapshot = inputFromSnapshot(snapshotOf.get({ streamId: row.streamId })!.snapshot);
+          input = fromSnapshot;
+          names ??= new Map(memberNames.all().map((m) => [m.id, m.name]));
+          memberScores = Object.entries(fromSnapshot.scores).map(([memberId, s]) => ({
+            memberId: Number(memberId),
+            memberName: names!.get(Number(memberId)) ?? memberId,
+            significanceCenti: significanceCenti(s.significance),
+            comment: s.comment ?? null,
+            at: s.at,
+          }));
+        } else {
+          input = {
+            population: row.population!,
+            beneficiaries: row.beneficiaries!,
+            meetingAttendance: row.meetingAttendance!,
+            subsidyKopecks: row.subsidyKopecks,
+            localBudgetKopecks: row.localBudgetKopecks!,
+            residentsKopecks: row.residentsKopecks!,
+            businessKopecks: row.businessKopecks!,
+            nonMonetaryKopecks: row.nonMonetaryKopecks!,
+          };
+        }
+        const result = scoreApplication(settings.criteria, { ...input, significancesCenti: memberScores.map((s) => s.significanceCenti) }, { minLocalShareBp: facts.minLocalShareBp });
+        return {
+          id: row.id,
+          totalCenti: result.totalCenti,
+          firstSubmittedAt: row.firstSubmittedAt,
+          requestedKopecks: row.subsidyKopecks,
+          row,
+          criteria: result.criteria,
+          memberScores,
+        };
+      });
+      const alreadyAwardedKopecks = awardedOutside.get({ programmeId })?.sum ?? 0;
+      const availableKopecks = Math.max(0, facts.fundKopecks - alreadyAwardedKopecks);
+      const allocated = rankAndAllocate(candidates, { fundKopecks: availableKopecks, capKopecks: facts.capKopecks, partialAward: settings.partialAward });
+      const rows: LiveRankingRow[] = allocated.map((a) => ({
+        rank: a.rank,
+        applicationId: a.candidate.id,
+        title: a.candidate.row.title,
+        municipality: a.candidate.row.municipality,
+        settlement: a.candidate.row.settlement,
+        firstSubmittedAt: a.candidate.firstSubmittedAt,
+        criteria: a.candidate.criteria,
+        totalCenti: a.candidate.totalCenti,
+        scores: a.candidate.memberScores,
+        requestedKopecks: a.candidate.requestedKopecks,
+        allocatedKopecks: a.allocatedKopecks,
+        fundLeftKopecks: a.fundLeftKopecks,
+        outcome: a.outcome,
+        why: a.why,
+        streamId: a.candidate.row.streamId,
+        version: a.candidate.row.version,
+      }));
+      const allocatedKopecks = rows.reduce((sum, r) => sum + r.allocatedKopecks, 0);
+      return { programme: facts, settings, alreadyAwardedKopecks, availableKopecks, rows, allocatedKopecks, fundLeftKopecks: availableKopecks - allocatedKopecks };
+    },
+
+    decision(programmeId: number): DecisionView | undefined {
+      const row = decision.get({ programmeId });
+      if (!row) return undefined;
+      return {
+        id: row.id,
+        programmeId: row.programmeId,
+        decidedAt: row.decidedAt,
+        decidedBy: JSON.parse(row.decidedBy) as DecisionView['decidedBy'],
+        membersPresent: JSON.parse(row.membersPresent) as DecisionMember[],
+        record: JSON.parse(row.record) as RankingView,
+        recordText: row.record,
+        recordHash: row.recordHash,
+        ledgerHead: row.ledgerHead,
+        ledgerEvents: row.ledgerEvents,
+      };
+    },
+
+    /** The commission members who may be named present, active ones first by name. */
+    members(): DecisionMember[] {
+      return db.$client
+        .prepare<[], DecisionMember>("SELECT id, login, name FROM users WHERE role = 'commission' AND active = 1 ORDER BY name, id")
+        .all();
+    },
+  };
+}
+
+export type CommissionReads = ReturnType<typeof commissionReads>;
+
+/** The decided ranking when there is a decision, the live one otherwise. */
+export function rankingFor(reads: CommissionReads, programmeId: number): { view: RankingView; decision: DecisionView | null } | undefined {
+  const decision = reads.decision(programmeId);
+  if (decision) return { view: decision.record, decision };
+  const live = reads.liveRanking(programmeId);
+  return live ? { view: live, decision: null } : undefined;
+}

@@ -1,0 +1,102 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { hasChromium, launchBrowser, startDemoServer, type DemoServer } from './browser.ts';
+
+/** The step the stepper shows, the state highlighted in the picture, and the form as it was. */
+async function snapshotOf(page: Page) {
+  return page.evaluate(() => {
+    const replay = document.querySelector('#replay') as HTMLElement;
+    const active = document.querySelector('#replay svg.statechart .sc-state--active') as SVGGElement | null;
+    const rows = [...document.querySelectorAll('#form-as-was .form-as-was__row')].map((row) => `${(row as HTMLElement).dataset.field}=${row.querySelector('dd')!.textContent!.trim()}`);
+    const changed = [...document.querySelectorAll('#form-as-was .is-changed')].map((row) => (row as HTMLElement).dataset.field);
+    return { seq: Number(replay.dataset.seq), active: active?.dataset.state ?? null, activeCount: document.querySelectorAll('#replay svg.statechart .sc-state--active').length, form: rows.join('|'), changed, position: document.querySelector('#step-position')!.textContent!.trim() };
+  });
+}
+
+describe.skipIf(!hasChromium)('the auditor replays a history in a real browser', () => {
+  let server: DemoServer;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    server = await startDemoServer();
+    browser = await launchBrowser();
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  it('steps through a closed application of last year: the form changes and the highlighted state moves', async () => {
+    const target = server.db.$client.prepare<[], { id: number; version: number; title: string }>("SELECT id, version, title FROM applications WHERE state = 'closed' ORDER BY version DESC, id LIMIT 1").get()!;
+    expect(target.version).toBeGreaterThanOrEqual(10);
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    const errors: string[] = [];
+    page.on('pageerror', (error) => errors.push(error.message));
+    page.on('console', (message) => {
+      if (message.type() === 'error') errors.push(message.text());
+    });
+
+    await page.goto(`${server.url}/login`);
+    await page.getByLabel('Логин').fill('auditor1');
+    await page.getByLabel('Пароль').fill('demo');
+    await page.getByRole('button', { name: 'Войти' }).click();
+    await page.waitForURL(/\/applications/);
+
+    // Find it from the audit search, by its number.
+    await page.getByRole('link', { name: 'Аудит' }).click();
+    await page.waitForURL(/\/audit$/);
+    await page.getByLabel('Номер, название или муниципальное образование').fill(String(target.id));
+    await page.getByRole('button', { name: 'Найти' }).click();
+    await page.locator(`table.audit-results a[href="/audit/applications/${target.id}"]`).first().click();
+    await page.waitForURL(new RegExp(`/audit/applications/${target.id}$`));
+    expect(await page.locator('table.audit-history tbody tr').count()).toBe(target.version);
+
+    // The verify button answers in place with a plain verdict.
+    await page.getByRole('button', { name: 'Проверить заявку' }).click();
+    await expect.poll(() => page.locator('#verdict').textContent()).toContain('Запись подлинна и полна');
+
+    await page.getByRole('link', { name: 'Воспроизвести историю' }).first().click();
+    await page.waitForURL(/\/replay$/);
+    expect((await snapshotOf(page)).seq).toBe(target.version);
+
+    // A marker on window survives htmx swaps and dies with a whole-page load.
+    await page.evaluate(() => ((window as unknown as { replayMarker: string }).replayMarker = 'still here'));
+    await page.locator('.stepper__first').click();
+    await expect.poll(async () => (await snapshotOf(page)).seq).toBe(1);
+    const seen = [await snapshotOf(page)];
+    expect(seen[0]!.active).toBe('draft');
+    expect(seen[0]!.position).toBe(`Шаг 1 из ${target.version}`);
+
+    for (let step = 2; step <= target.version; step += 1) {
+      await page.locator('.stepper__next').click();
+      await expect.poll(async () => (await snapshotOf(page)).seq).toBe(step);
+      const now = await snapshotOf(page);
+      expect(now.activeCount).toBe(1);
+      expect(now.position).toBe(`Шаг ${step} из ${target.version}`);
+      seen.push(now);
+    }
+    expect(page.url()).toContain(`seq=${target.version}`);
+    expect(await page.evaluate(() => (window as unknown as { replayMarker?: string }).replayMarker)).toBe('still here');
+
+    // The form changed along the way, and each change was marked at its step.
+    const forms = new Set(seen.map((s) => s.form));
+    expect(forms.size).toBeGreaterThanOrEqual(2);
+    const update = seen[1]!;
+    expect(update.form).not.toBe(seen[0]!.form);
+    expect(update.changed.length).toBeGreaterThan(0);
+    // The highlighted state moved through the statechart, from the draft to the closing.
+    const path = seen.map((s) => s.active);
+    expect(new Set(path).size).toBeGreaterThanOrEqual(8);
+    expect(path).toEqual(expect.arrayContaining(['draft', 'submitted', 'under-review', 'accepted', 'awarded', 'implementation.works']));
+    expect(path.at(-1)).toBe('closed');
+
+    // The slider moves too: one step back with the keyboard.
+    await page.locator('#step-slider').focus();
+    await page.keyboard.press('ArrowLeft');
+    await expect.poll(async () => (await snapshotOf(page)).seq).toBe(target.version - 1);
+
+    await page.screenshot({ path: 'test-results/audit-replay.png', fullPage: true }).catch(() => undefined);
+    expect(errors).toEqual([]);
+  }, 120_000);
+});
