@@ -346,7 +346,7 @@ export async function seedDemo(db: Db, options: { now?: Date } = {}): Promise<De
   const planOf = (windows: Record<number, [Date, Date]>) =>
     Object.fromEntries(Object.entries(windows).map(([no, [start, end]]) => [no, { start: day(start), end: day(end) }]));
   // Last year's fund was smaller than what the accepted applications asked for: the ranking decided.
-  const pastProgramme = createProgramme(engine, admin, { title: `Наша инициатива — ${pastYear}`, year: pastYear, ...rules, fundKopecks: 2_000_000_000 }, planOf(pastWindows)).id;
+  const pastProgramme = createProgramme(engine, admin, { title: `Наша инициатива — ${pastYear}`, year: pastYear, ...rules, fundKopecks: 1_800_000_000 }, planOf(pastWindows)).id;
   // Every call below moves the clock forward: the log reads as the calendar did.
   startStage(pastProgramme, 1, d(1, 12));
   startStage(pastProgramme, 2, d(2, 20));

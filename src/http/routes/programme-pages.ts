@@ -6,6 +6,7 @@ import { findProgramme, listProgrammes, applicationQueries } from '../../read/ap
 import { applicationCountsOf, localToday, programmeStages, type StageView } from '../../read/programmes.ts';
 import { stageDefinitions, type StageFacts } from '../../../machines/stages.ts';
 import { refusalText } from '../refusals.ts';
+import { currentStatechart } from '../../audit/views.ts';
 import type { Translate } from '../../i18n/index.ts';
 import { renderTimeline } from '../charts/timeline.ts';
 import { bodyText } from '../forms.ts';
@@ -126,6 +127,7 @@ export async function programmePages(app: FastifyInstance) {
       canTick: stage.allowedEvents.includes('complete-task') || stage.allowedEvents.includes('reopen-task'),
       canSchedule: stage.allowedEvents.includes('schedule'),
       history: queries.history(row.streamId).map((event) => stageHistoryRow(t, request.lang, event, stage.key)),
+      statechart: currentStatechart(t, app.engine, row.streamId),
       notice: null as Notice | null,
       ...extras,
     };
