@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { applicationEventTypes, applicationStates } from '../../machines/application.ts';
 import { formFields, projectTypes } from '../../src/domain/application.ts';
+import { criterionKeys } from '../../src/domain/criteria.ts';
 import { roles } from '../../src/domain/roles.ts';
 import { en } from '../../src/i18n/en.ts';
 import { languages, translator } from '../../src/i18n/index.ts';
@@ -150,6 +151,9 @@ const dynamicPrefixes: Record<string, readonly string[]> = {
   'role.': roles,
   'projectType.': projectTypes,
   'field.': formFields,
+  'commission.criterion.': criterionKeys,
+  'commission.criterionShort.': criterionKeys,
+  'commission.outcome.': ['award', 'partial', 'skip'],
 };
 
 describe('templates', () => {
