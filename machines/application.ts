@@ -11,6 +11,16 @@ import {
   type Remark,
 } from '../src/domain/application.ts';
 import type { Actor, Role } from '../src/domain/roles.ts';
+import {
+  attachDocumentSchema,
+  documentRemarks,
+  fitsRule,
+  missingDocuments,
+  reviewDocumentSchema,
+  unacceptedDocuments,
+  type DocumentRule,
+  type DocumentSet,
+} from '../src/domain/documents.ts';
 import { stagesOwning } from './stages.ts';
 
 /**
@@ -25,7 +35,8 @@ export const applicationEventSchemas = {
   update: formPatchSchema.refine((patch) => Object.keys(patch).length > 0, 'an update must change at least one field'),
   submit: z.strictObject({}),
   'start-review': z.strictObject({}),
-  'return-for-revision': z.strictObject({ remarks: remarksSchema }),
+  // Remarks may be left out when the reviewer's document remarks say it all (guard `hasRemarks`).
+  'return-for-revision': z.strictObject({ remarks: remarksSchema.optional() }),
   accept: z.strictObject({ comment: z.string().trim().max(2000).optional() }),
   reject: z.strictObject({ reason: reasonSchema }),
   withdraw: z.strictObject({ reason: reasonSchema }),
@@ -47,6 +58,9 @@ export const applicationEventSchemas = {
   'record-monitoring': z.strictObject({ finding: z.string().trim().min(1).max(2000) }),
   close: z.strictObject({}),
   terminate: z.strictObject({ reason: reasonSchema }),
+  /** Written only by the upload, after the file is stored under its SHA-256 (src/engine/documents.ts). */
+  'attach-document': attachDocumentSchema,
+  'review-document': reviewDocumentSchema,
 } as const;
 
 export type ApplicationEventType = keyof typeof applicationEventSchemas;
@@ -73,6 +87,8 @@ export const applicationEventRoles: Record<ApplicationEventType, readonly Role[]
   'record-monitoring': ['coordinator'],
   close: ['coordinator'],
   terminate: ['coordinator'],
+  'attach-document': ['applicant'],
+  'review-document': ['reviewer'],
 };
 
 /** The event that opens a stream; who may create an application. */
@@ -82,6 +98,10 @@ export interface EventFacts {
   rules?: ProgrammeRules;
   /** The keys of the programme's stages active at the moment of the event (DESIGN §2). */
   activeStages?: string[];
+  /** `submit` and `accept`: the document kinds the programme requires for this application's project type. */
+  requiredDocuments?: string[];
+  /** `attach-document`: what the programme accepts for each kind of document (types, size limit). */
+  documentRules?: DocumentRule[];
 }
 
 type Payloads = { [K in ApplicationEventType]: z.output<(typeof applicationEventSchemas)[K]> };
@@ -119,6 +139,8 @@ export interface ApplicationContext {
   contract: { contractor: string; priceKopecks: number } | null;
   progressPercent: number;
   monitoring: { finding: string; at: string }[];
+  /** The documents by kind; absent until the first document or verdict (so older snapshots stay as they were). */
+  documents?: DocumentSet;
 }
 
 const roleMay = (event: ApplicationEvent) => applicationEventRoles[event.type].includes(event.actor.role);
@@ -140,6 +162,17 @@ export const applicationMachine = setup({
       roleMay(event) && stageOpen(event) && (event.actor.role !== 'applicant' || event.actor.municipalityId === context.municipalityId),
     formComplete: ({ context, event }) =>
       event.type === 'submit' && event.facts.rules !== undefined && submitProblems(context.form, event.facts.rules).length === 0,
+    documentsAttached: ({ context, event }) =>
+      event.type === 'submit' && missingDocuments(context.documents, event.facts.requiredDocuments ?? []).length === 0,
+    documentsAccepted: ({ context, event }) =>
+      event.type === 'accept' && unacceptedDocuments(context.documents, event.facts.requiredDocuments ?? []).length === 0,
+    documentFits: ({ event }) =>
+      event.type === 'attach-document' && fitsRule(event.facts.documentRules?.find((rule) => rule.kind === event.payload.kind), event.payload),
+    /** A missing document may get a remark, never an acceptance. */
+    documentReviewable: ({ context, event }) =>
+      event.type === 'review-document' && (event.payload.verdict === 'remark' || Boolean(context.documents?.[event.payload.kind]?.file)),
+    hasRemarks: ({ context, event }) =>
+      event.type === 'return-for-revision' && ((event.payload.remarks?.length ?? 0) > 0 || documentRemarks(context.documents).length > 0),
     awardWithinRequest: ({ context, event }) =>
       event.type === 'award' && event.payload.amountKopecks <= (context.form.costs?.subsidy ?? 0),
   },
@@ -152,8 +185,34 @@ export const applicationMachine = setup({
       submissions: ({ context }) => context.submissions + 1,
       firstSubmittedAt: ({ context, event }) => context.firstSubmittedAt ?? event.at,
     }),
+    /** The reviewer's remarks, then the remarks on documents not already remarked on in them. */
     recordRemarks: assign({
-      remarks: ({ context, event }) => (event.type === 'return-for-revision' ? event.payload.remarks : context.remarks),
+      remarks: ({ context, event }) => {
+        if (event.type !== 'return-for-revision') return context.remarks;
+        const given = event.payload.remarks ?? [];
+        const onDocuments = documentRemarks(context.documents).filter((remark) => !given.some((r) => r.field === remark.field));
+        return [...given, ...onDocuments];
+      },
+    }),
+    /** A new file of a kind replaces the one before and waits for the reviewer again. */
+    recordDocument: assign({
+      documents: ({ context, event }) => {
+        if (event.type !== 'attach-document') return context.documents;
+        const { kind, name, size, mediaType, sha256 } = event.payload;
+        return {
+          ...context.documents,
+          [kind]: { file: { name, size, mediaType, sha256, attachedAt: event.at }, verdict: 'pending', remark: null, reviewedAt: null },
+        };
+      },
+    }),
+    recordVerdict: assign({
+      documents: ({ context, event }) => {
+        if (event.type !== 'review-document') return context.documents;
+        const { kind } = event.payload;
+        const file = context.documents?.[kind]?.file ?? null;
+        const remark = event.payload.verdict === 'remark' ? event.payload.remark : null;
+        return { ...context.documents, [kind]: { file, verdict: event.payload.verdict, remark, reviewedAt: event.at } };
+      },
     }),
     recordReason: assign({
       reason: ({ context, event }) =>
@@ -214,7 +273,8 @@ export const applicationMachine = setup({
     draft: {
       on: {
         update: { guard: 'mayAct', actions: 'applyUpdate' },
-        submit: { guard: and(['mayAct', 'formComplete']), target: 'submitted', actions: 'recordSubmission' },
+        'attach-document': { guard: and(['mayAct', 'documentFits']), actions: 'recordDocument' },
+        submit: { guard: and(['mayAct', 'formComplete', 'documentsAttached']), target: 'submitted', actions: 'recordSubmission' },
         withdraw: { guard: 'mayAct', target: 'withdrawn', actions: 'recordReason' },
       },
     },
@@ -226,8 +286,9 @@ export const applicationMachine = setup({
     },
     'under-review': {
       on: {
-        'return-for-revision': { guard: 'mayAct', target: 'returned', actions: 'recordRemarks' },
-        accept: { guard: 'mayAct', target: 'accepted' },
+        'review-document': { guard: and(['mayAct', 'documentReviewable']), actions: 'recordVerdict' },
+        'return-for-revision': { guard: and(['mayAct', 'hasRemarks']), target: 'returned', actions: 'recordRemarks' },
+        accept: { guard: and(['mayAct', 'documentsAccepted']), target: 'accepted' },
         reject: { guard: 'mayAct', target: 'rejected', actions: 'recordReason' },
         withdraw: { guard: 'mayAct', target: 'withdrawn', actions: 'recordReason' },
       },
@@ -235,7 +296,8 @@ export const applicationMachine = setup({
     returned: {
       on: {
         update: { guard: 'mayAct', actions: 'applyUpdate' },
-        submit: { guard: and(['mayAct', 'formComplete']), target: 'submitted', actions: 'recordSubmission' },
+        'attach-document': { guard: and(['mayAct', 'documentFits']), actions: 'recordDocument' },
+        submit: { guard: and(['mayAct', 'formComplete', 'documentsAttached']), target: 'submitted', actions: 'recordSubmission' },
         withdraw: { guard: 'mayAct', target: 'withdrawn', actions: 'recordReason' },
       },
     },

@@ -219,3 +219,26 @@ export const commissionDecisions = sqliteTable('commission_decisions', {
   ledgerHead: text('ledger_head').notNull(),
   ledgerEvents: integer('ledger_events').notNull(),
 });
+
+/**
+ * The documents a programme asks for (issue 7): per project type (`*`: every type, overridden by a
+ * row for one type), with the file types each kind takes and its size limit. Set by an admin.
+ */
+export const documentRequirements = sqliteTable(
+  'document_requirements',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    programmeId: integer('programme_id')
+      .notNull()
+      .references(() => programmes.id),
+    projectType: text('project_type').notNull(),
+    kind: text('kind').notNull(),
+    required: integer('required', { mode: 'boolean' }).notNull(),
+    /** JSON: the accepted file types, e.g. ["pdf","png"]. */
+    fileTypes: text('file_types').notNull(),
+    maxBytes: integer('max_bytes').notNull(),
+    updatedAt: text('updated_at').notNull(),
+    updatedBy: text('updated_by'),
+  },
+  (t) => [uniqueIndex('document_requirements_programme_type_kind').on(t.programmeId, t.projectType, t.kind)],
+);

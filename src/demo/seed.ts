@@ -11,6 +11,72 @@ import { createProgramme } from '../engine/programmes.ts';
 import { recordDecision } from '../engine/commission.ts';
 import { stageDefinitions } from '../../machines/stages.ts';
 import { demoMunicipalities, demoProjects, demoReasons, demoRemarks } from './data.ts';
+import { demoPhotoPng, minimalPdf } from './documents.ts';
+import { defaultDocumentRules, type DocumentKind } from '../domain/documents.ts';
+import { formatRoubles } from '../domain/money.ts';
+import { attachDocumentBytes } from '../engine/documents.ts';
+import { DocumentStore, documentsDirFor } from '../engine/document-store.ts';
+
+/** The kinds every demo application must carry: the default requirements of a new programme. */
+const requiredKinds: DocumentKind[] = defaultDocumentRules.filter((rule) => rule.required).map((rule) => rule.kind);
+
+/** What a reviewer of the demo finds wrong in a document, by application. */
+const documentRemarks: { kind: DocumentKind; text: string }[] = [
+  { kind: 'meeting-minutes', text: 'Протокол не подписан председателем и секретарём собрания.' },
+  { kind: 'object-photos', text: 'На фото не видно объекта целиком: приложите общий план.' },
+  { kind: 'cost-estimate', text: 'Смета не согласована с главой поселения.' },
+];
+
+/** A small real file for each kind of document, made from the application's form; a revision is another file. */
+function demoDocument(kind: DocumentKind, form: ApplicationForm, index: number, revision: number): { name: string; bytes: Buffer } {
+  const revised = revision > 1 ? ' (исправленный)' : '';
+  const rub = (kopecks: number | undefined) => `${formatRoubles(kopecks ?? 0)} руб.`;
+  const heading = [`Проект: ${form.title ?? ''}`, `Населённый пункт: ${form.settlement ?? ''}`];
+  const revisionLine = revision > 1 ? [`Редакция ${revision}`] : [];
+  switch (kind) {
+    case 'object-photos':
+      return { name: `Фото объекта${revised}.png`, bytes: demoPhotoPng(index * 7 + revision) };
+    case 'meeting-minutes':
+      return {
+        name: `Протокол итогового собрания${revised}.pdf`,
+        bytes: minimalPdf('Протокол итогового собрания жителей', [
+          ...heading,
+          `Присутствовали: ${form.meetingAttendance ?? 0} чел.`,
+          'Решили: участвовать в конкурсном отборе проектов инициативного бюджетирования.',
+          `Вклад жителей: ${rub(form.costs?.residents)}`,
+          'Председатель собрания ____________   Секретарь ____________',
+          ...revisionLine,
+        ]),
+      };
+    case 'attendance-sheet':
+      return {
+        name: `Лист регистрации${revised}.pdf`,
+        bytes: minimalPdf('Лист регистрации участников собрания', [...heading, `Зарегистрировано участников: ${form.meetingAttendance ?? 0}`, ...revisionLine]),
+      };
+    case 'cost-estimate':
+      return {
+        name: `Смета${revised}.pdf`,
+        bytes: minimalPdf('Смета расходов на реализацию проекта', [
+          ...heading,
+          `Субсидия из бюджета республики: ${rub(form.costs?.subsidy)}`,
+          `Местный бюджет: ${rub(form.costs?.localBudget)}`,
+          `Жители: ${rub(form.costs?.residents)}`,
+          `Юридические лица и ИП: ${rub(form.costs?.business)}`,
+          ...revisionLine,
+        ]),
+      };
+    case 'budget-extract':
+      return {
+        name: `Выписка из бюджета${revised}.pdf`,
+        bytes: minimalPdf('Выписка из решения о местном бюджете', [...heading, `Предусмотрено на софинансирование: ${rub(form.costs?.localBudget)}`, ...revisionLine]),
+      };
+    default:
+      return {
+        name: `Гарантийное письмо${revised}.pdf`,
+        bytes: minimalPdf('Гарантийное письмо', [...heading, `Обязуемся перечислить ${rub(form.costs?.business)} на реализацию проекта.`, ...revisionLine]),
+      };
+  }
+}
 
 /** A small deterministic generator, so that the demo is the same on every machine. */
 function random(seed: number) {
@@ -112,13 +178,15 @@ export function isEmpty(db: Db): boolean {
  * one, real municipalities of Udmurtia, the demo users and applications whose histories were made
  * by sending real events through the engine at realistic moments, so that they replay and verify.
  */
-export async function seedDemo(db: Db, options: { now?: Date } = {}): Promise<DemoSummary> {
+export async function seedDemo(db: Db, options: { now?: Date; documentsDir?: string } = {}): Promise<DemoSummary> {
   const now = options.now ?? new Date();
   const year = now.getUTCFullYear();
   let clock = now;
   const engine = new Engine(db, { now: () => clock });
   installApplicationHooks(engine);
   installStageHooks(engine);
+  // The demo's documents go where the app will look for them: `documents/` beside the database.
+  const store = new DocumentStore(options.documentsDir ?? documentsDirFor(db));
   let applicationCount = 0;
   const rng = random(year);
   const passwordHash = await hashPassword(DEMO_PASSWORD);
@@ -205,7 +273,16 @@ export async function seedDemo(db: Db, options: { now?: Date } = {}): Promise<De
     const steps: Step[] = [];
     const step = (phase: Phase, actor: Actor, type: string, payload: unknown = {}) => steps.push({ phase, actor, type, payload });
     const { description, durationMonths } = form;
-    if (journey !== 'draft-incomplete') step('draft', applicant, 'update', { description, durationMonths });
+    const attach = (phase: Phase, kind: DocumentKind, revision = 1) => step(phase, applicant, 'attach-document', { kind, ...demoDocument(kind, form, index, revision) });
+    const verdicts = (phase: Phase, actor: Actor, kinds: readonly DocumentKind[]) => {
+      for (const kind of kinds) step(phase, actor, 'review-document', { kind, verdict: 'accepted' });
+    };
+    if (journey !== 'draft-incomplete') {
+      step('draft', applicant, 'update', { description, durationMonths });
+      // Every other draft has only begun to collect its documents.
+      const kinds = journey === 'draft' && index % 2 === 1 ? requiredKinds.slice(0, 2) : [...requiredKinds, ...((form.costs?.business ?? 0) > 0 ? (['sponsor-letters'] as const) : [])];
+      for (const kind of kinds) attach('draft', kind);
+    }
     if (journey === 'draft-incomplete' || journey === 'draft') return steps;
     if (journey === 'withdrawn' && index % 2 === 0) {
       step('draft', applicant, 'withdraw', { reason: rng.pick(demoReasons.withdraw) });
@@ -219,18 +296,29 @@ export async function seedDemo(db: Db, options: { now?: Date } = {}): Promise<De
     }
     const desk = index % 3 === 0 ? reviewer2 : reviewer;
     step('review', desk, 'start-review');
-    if (journey === 'under-review') return steps;
+    if (journey === 'under-review') {
+      // Half of the reviews in progress have checked every document, the others only begun.
+      verdicts('review', desk, index % 2 === 0 ? requiredKinds : requiredKinds.slice(0, 2));
+      return steps;
+    }
     const revisedAfterReturn = journey === 'returned' || journey === 'resubmitted' || journey === 'accepted-after-return' || index % 4 === 0;
     if (revisedAfterReturn) {
+      const remarked = documentRemarks[index % documentRemarks.length]!;
+      verdicts('review', desk, requiredKinds.filter((kind) => kind !== remarked.kind));
+      step('review', desk, 'review-document', { kind: remarked.kind, verdict: 'remark', remark: remarked.text });
       const remarks: Remark[] = [rng.pick(demoRemarks), rng.pick(demoRemarks)]
         .filter((r, i, all) => all.findIndex((o) => o.field === r.field) === i)
         .map((r) => ({ field: r.field as Remark['field'], text: r.text }));
       step('review', desk, 'return-for-revision', { remarks });
       if (journey === 'returned') return steps;
       step('revise', applicant, 'update', { beneficiaries: Math.max(10, (form.beneficiaries ?? 100) - rng.int(1, 40)) });
+      attach('revise', remarked.kind, 2);
       step('revise', applicant, 'submit');
       if (journey === 'resubmitted') return steps;
       step('decide', desk, 'start-review');
+      verdicts('decide', desk, [remarked.kind]);
+    } else if (journey !== 'rejected') {
+      verdicts('decide', desk, requiredKinds);
     }
     if (journey === 'rejected') {
       step('decide', desk, 'reject', { reason: rng.pick(demoReasons.reject) });
@@ -296,6 +384,11 @@ export async function seedDemo(db: Db, options: { now?: Date } = {}): Promise<De
     const advance = windowClock(from, to, due.length);
     for (const { app, step } of due) {
       advance();
+      if (step.type === 'attach-document') {
+        const { kind, name, bytes } = step.payload as { kind: DocumentKind; name: string; bytes: Buffer };
+        app.version = attachDocumentBytes(engine, store, step.actor, app.id, kind, name, bytes, app.version).version;
+        continue;
+      }
       app.version = sendApplicationEvent(engine, step.actor, app.id, step.type, step.payload, app.version).version;
     }
   };

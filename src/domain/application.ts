@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { documentFields } from './documents.ts';
 
 export const projectTypes = [
   'water-supply',
@@ -72,8 +73,9 @@ export const formFields = [
 ] as const;
 export type FormField = (typeof formFields)[number];
 
+/** A remark is tied to a field of the form, to a document (`document.<kind>`), or to nothing in particular. */
 export const remarkSchema = z.strictObject({
-  field: z.enum([...formFields, 'general']).default('general'),
+  field: z.enum([...formFields, ...documentFields, 'general']).default('general'),
   text: z.string().trim().min(1).max(2000),
 });
 export type Remark = z.infer<typeof remarkSchema>;

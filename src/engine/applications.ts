@@ -9,11 +9,13 @@ import {
   type ProgrammeRules,
 } from '../domain/application.ts';
 import type { Actor } from '../domain/roles.ts';
-import { applicationMachineId, type ApplicationContext } from '../../machines/application.ts';
+import { applicationEventRoles, applicationMachineId, type ApplicationContext } from '../../machines/application.ts';
 import type { AppliedEvent, Engine, EventRow, StreamRow } from './engine.ts';
 import { commissionProjection } from './commission.ts';
-import { ForbiddenError, NotFoundError, ValidationError } from './errors.ts';
+import { ForbiddenError, NotAllowedError, NotFoundError, ValidationError } from './errors.ts';
 import { assertStageOpen, stageOpenFor, stageReads } from './stages.ts';
+import { documentRequirementReads } from './document-requirements.ts';
+import { missingDocuments, unacceptedDocuments } from '../domain/documents.ts';
 import { zodProblems } from './engine.ts';
 
 export type ApplicationRow = typeof applications.$inferSelect;
@@ -66,20 +68,30 @@ export function installApplicationHooks(engine: Engine): void {
     .prepare();
   const stages = stageReads(db);
   const projectForCommission = commissionProjection(db);
+  const documentRules = documentRequirementReads(db);
 
   engine.hook(applicationMachineId, {
     facts(stream, type) {
       const programmeId = programmeOf.get({ streamId: stream.id })?.programmeId;
       const activeStages = programmeId === undefined ? [] : stages.activeStageKeys(programmeId);
-      if (type !== 'submit') return { activeStages };
+      // The documents the programme asks for now, stored with the event (issue 7); none asked, no fact.
+      const required = type === 'submit' || type === 'accept' ? documentRules.rulesForStream(stream.id).filter((rule) => rule.required).map((rule) => rule.kind) : [];
+      const documents =
+        required.length > 0 ? { requiredDocuments: required } : type === 'attach-document' ? { documentRules: documentRules.rulesForStream(stream.id) } : {};
+      if (type !== 'submit') return { activeStages, ...documents };
       const rules = rulesOf.get({ streamId: stream.id });
-      return rules ? { activeStages, rules } : { activeStages };
+      return rules ? { activeStages, rules, ...documents } : { activeStages, ...documents };
     },
     explainRefusal(_stream, snapshot, type, facts) {
       assertStageOpen(type, (facts.activeStages as string[] | undefined) ?? []);
-      if (type !== 'submit' || !facts.rules) return [];
       const context = snapshot.context as ApplicationContext;
-      return submitProblems(context.form, facts.rules as ProgrammeRules);
+      const required = (facts.requiredDocuments as string[] | undefined) ?? [];
+      if (type === 'accept') return unacceptedDocuments(context.documents, required);
+      if (type === 'return-for-revision') return [{ field: 'remarks', code: 'remarks-required' }];
+      if (type === 'review-document') return [{ field: 'kind', code: 'document-missing' }];
+      if (type === 'attach-document') return [{ field: 'file', code: 'document-type-not-accepted' }];
+      if (type !== 'submit') return [];
+      return [...(facts.rules ? submitProblems(context.form, facts.rules as ProgrammeRules) : []), ...missingDocuments(context.documents, required)];
     },
     project(stream: StreamRow, snapshot: AnyMachineSnapshot, event: EventRow) {
       const context = snapshot.context as ApplicationContext;
@@ -168,6 +180,12 @@ export function findApplication(engine: Engine, actor: Actor, id: number): Appli
   return row;
 }
 
+/**
+ * The events about documents (issue 7): `attach-document` is written only by the upload, which
+ * stores the file first (src/engine/documents.ts); both are offered apart from the other events.
+ */
+export const documentEventTypes: readonly string[] = ['attach-document', 'review-document'];
+
 /** Sends one event to an application, through the engine's one write path. */
 export function sendApplicationEvent(
   engine: Engine,
@@ -177,13 +195,31 @@ export function sendApplicationEvent(
   payload: unknown,
   expectedVersion: number,
 ): AppliedEvent {
+  // An attach-document sent as a plain event would name a file nobody stored.
+  if (type === 'attach-document') {
+    findApplication(engine, actor, id);
+    if (!applicationEventRoles['attach-document'].includes(actor.role)) throw new ForbiddenError(`the role ${actor.role} may not send attach-document`);
+    throw new NotAllowedError('a document is attached by uploading its file (POST /api/applications/:id/documents)', { type }, 'documents.refused.uploadOnly');
+  }
   return engine.apply(applicationStreamId(id), { type, payload }, expectedVersion, actor, () => {
     findApplication(engine, actor, id);
   });
 }
 
-/** The events this actor may send to this application now: its state takes them, the role may, a stage owning them is active. */
+/**
+ * The events this actor may send to this application now: its state takes them, the role may, a
+ * stage owning them is active. The document events are offered by `allowedDocumentEvents`.
+ */
 export function allowedApplicationEvents(engine: Engine, actor: Actor, row: ApplicationRow): string[] {
+  return allowedEvents(engine, actor, row).filter((type) => !documentEventTypes.includes(type));
+}
+
+/** The document events (attach, review) this actor may send to this application now. */
+export function allowedDocumentEvents(engine: Engine, actor: Actor, row: ApplicationRow): string[] {
+  return allowedEvents(engine, actor, row).filter((type) => documentEventTypes.includes(type));
+}
+
+function allowedEvents(engine: Engine, actor: Actor, row: ApplicationRow): string[] {
   if (!maySee(actor, row.municipalityId)) return [];
   const stream = engine.loadStream(row.streamId);
   if (!stream) return [];

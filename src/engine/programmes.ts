@@ -6,6 +6,8 @@ import { ForbiddenError, ValidationError } from './errors.ts';
 import { zodProblems } from './engine.ts';
 import { createStages } from './stages.ts';
 import { installDefaultCommissionSettings } from './commission.ts';
+import { installDefaultDocumentRequirements } from './document-requirements.ts';
+import type { DocumentRule } from '../domain/documents.ts';
 
 const basisPoints = z.number().int().min(0).max(10_000);
 
@@ -30,8 +32,17 @@ export type ProgrammeInput = z.infer<typeof programmeSchema>;
 
 export type ProgrammeRow = typeof programmes.$inferSelect;
 
-/** Creates a programme and its twelve stages, planned, in one transaction. Admins only. */
-export function createProgramme(engine: Engine, actor: Actor, input: unknown, planned: Record<number, { start: string; end: string }> = {}): ProgrammeRow {
+/**
+ * Creates a programme and its twelve stages, planned, in one transaction, with the default
+ * document requirements (or the ones given: `[]` asks for none). Admins only.
+ */
+export function createProgramme(
+  engine: Engine,
+  actor: Actor,
+  input: unknown,
+  planned: Record<number, { start: string; end: string }> = {},
+  options: { documentRules?: readonly DocumentRule[] } = {},
+): ProgrammeRow {
   if (actor.role !== 'admin') throw new ForbiddenError('only an admin creates programmes');
   const parsed = programmeSchema.safeParse(input);
   if (!parsed.success) throw new ValidationError('the programme is invalid', zodProblems(parsed.error));
@@ -43,6 +54,7 @@ export function createProgramme(engine: Engine, actor: Actor, input: unknown, pl
       .get();
     createStages(engine, actor, row.id, planned);
     installDefaultCommissionSettings(engine.db, row.id, row.createdAt);
+    installDefaultDocumentRequirements(engine.db, row.id, row.createdAt, options.documentRules);
     return row;
   });
 }

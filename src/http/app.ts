@@ -2,6 +2,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import cookie from '@fastify/cookie';
 import csrf from '@fastify/csrf-protection';
 import formbody from '@fastify/formbody';
+import multipart from '@fastify/multipart';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import fastifyStatic from '@fastify/static';
@@ -16,7 +17,7 @@ import type { Db } from '../db/client.ts';
 import { Engine } from '../engine/engine.ts';
 import { installApplicationHooks } from '../engine/applications.ts';
 import { installStageHooks } from '../engine/stages.ts';
-import { authPlugin, csrfUserInfo } from './plugins/auth.ts';
+import { authPlugin, csrfTokenOf, csrfUserInfo } from './plugins/auth.ts';
 import { errorsPlugin } from './plugins/errors.ts';
 import { i18nPlugin } from './plugins/i18n.ts';
 import { sessionRoutes } from './routes/session.ts';
@@ -31,6 +32,10 @@ import { auditPages } from './routes/audit-pages.ts';
 import { adminUserRoutes } from './routes/admin-users.ts';
 import { accountPasswordRoutes } from './routes/account-password.ts';
 import { access, authorizationPlugin } from './authorization.ts';
+import { documentApi } from './routes/document-api.ts';
+import { documentRequirementsPages } from './routes/document-requirements-pages.ts';
+import { DocumentStore, documentsDirFor } from '../engine/document-store.ts';
+import { MAX_DOCUMENT_BYTES } from '../domain/documents.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const require = createRequire(import.meta.url);
@@ -48,6 +53,8 @@ export interface AppOptions {
   logStream?: NodeJS.WritableStream;
   /** Behind a reverse proxy: take the client's address from X-Forwarded-For (for the rate limit and the log). */
   trustProxy?: boolean;
+  /** Where uploaded documents are stored; by default `documents/` beside the database file. */
+  documentsDir?: string;
 }
 
 /** Never in the log: credentials, session and CSRF secrets, passwords wherever they are nested. */
@@ -67,6 +74,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     db: Db;
     engine: Engine;
+    /** The uploaded documents, content-addressed (issue 7). */
+    documentStore: DocumentStore;
   }
 }
 
@@ -108,11 +117,14 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     // Repeated keys stay arrays; nothing else is coerced.
     parser: (body: string) => parseQuery(body),
   });
+  // Uploads stream: nothing is parsed into memory; each upload route reads its one file (issue 7).
+  await app.register(multipart, { throwFileSizeLimit: false, limits: { fileSize: MAX_DOCUMENT_BYTES + 1, files: 1, fields: 8, fieldSize: 4096, parts: 10 } });
   await app.register(csrf, {
     sessionPlugin: '@fastify/cookie',
     // Each token is bound to the session it was issued in: a planted CSRF cookie forges nothing.
     csrfOpts: { hmacKey: randomBytes(32), userInfo: true },
     getUserInfo: (request) => csrfUserInfo(request),
+    getToken: (request) => csrfTokenOf(request),
     cookieOpts: { httpOnly: true, sameSite: 'lax', path: '/', secure: options.secureCookies ?? false, signed: true },
   });
   await app.register(view, {
@@ -136,6 +148,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   installStageHooks(engine);
   app.decorate('db', options.db);
   app.decorate('engine', engine);
+  app.decorate('documentStore', new DocumentStore(options.documentsDir ?? documentsDirFor(options.db)));
 
   await app.register(errorsPlugin);
   await app.register(i18nPlugin);
@@ -153,5 +166,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(auditPages);
   await app.register(adminUserRoutes);
   await app.register(accountPasswordRoutes);
+  await app.register(documentApi);
+  await app.register(documentRequirementsPages);
   return app;
 }

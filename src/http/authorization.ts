@@ -52,6 +52,9 @@ export const access = {
   editApplication: roles.filter((role) => applicationEventRoles.update.includes(role) || applicationEventRoles.submit.includes(role)),
   /** Whoever may send at least one application event; the engine checks the event itself. */
   applicationEvents: union(applicationEventRoles),
+  /** Uploads and the reviewer's checklist (issue 7): the senders of `attach-document` and `review-document`. */
+  attachDocument: applicationEventRoles['attach-document'],
+  reviewDocument: applicationEventRoles['review-document'],
   createProgramme: stageCreateRoles,
   stageEvents: union(stageEventRoles),
 } as const satisfies Record<string, Access>;

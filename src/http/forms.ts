@@ -146,9 +146,9 @@ export function readEventPayload(type: string, body: Record<string, unknown>, la
   const payload: Record<string, unknown> = {};
   const problems: FieldProblem[] = [];
   if (type === 'return-for-revision') {
+    // No remarks may still be enough when the reviewer remarked on documents: the machine decides.
     const remarks = readRemarks(body);
-    if (remarks.length === 0) problems.push({ field: 'remarks', code: 'remarks-required' });
-    return { payload: { remarks }, problems };
+    return { payload: remarks.length > 0 ? { remarks } : {}, problems };
   }
   // Own keys only: a posted type such as `constructor` must ask nothing, not iterate Object's members.
   const fields = Object.hasOwn(eventFields, type) ? eventFields[type]! : [];

@@ -18,6 +18,7 @@ import {
   requestAs,
   type SampleIds,
 } from './security-helpers.ts';
+import { multipart, samples } from './document-samples.ts';
 
 /**
  * The authorisation table (issue 6), walked whole: every role (and a visitor) against every
@@ -124,6 +125,7 @@ function payloadFor(type: string, context: Record<string, any>): Record<string, 
     'complete-task': { task: tasks.find((task) => !task.done)?.key ?? 'none' },
     'reopen-task': { task: tasks.find((task) => task.done)?.key ?? 'none' },
     reopen: { reason: 'Повторная проверка.' },
+    'review-document': { kind: 'meeting-minutes', verdict: 'remark', remark: 'Протокол не подписан.' },
   };
   return payloads[type] ?? {};
 }
@@ -184,10 +186,22 @@ describe('the event table', () => {
               break;
             }
             const context = (JSON.parse(stream.snapshot) as { context: Record<string, unknown> }).context;
-            const send = await prepareRequest(t.app, t.db, role, 'POST', target.url, {
-              body: { type, expectedVersion: stream.version, ...payloadFor(type, context) },
-              headers: { authorization: `Bearer ${bearerFor(t.db, target.login)}` },
-            });
+            // A document is attached by uploading its file (issue 7), not through the events route.
+            const upload = multipart({ kind: 'meeting-minutes', expectedVersion: String(stream.version) }, { name: 'протокол.pdf', bytes: samples.pdf() });
+            const uploader = type === 'attach-document' ? bearerFor(t.db, target.login) : '';
+            const send =
+              type === 'attach-document'
+                ? () =>
+                    t.app.inject({
+                      method: 'POST',
+                      url: target.url.replace(/\/events$/, '/documents'),
+                      headers: { authorization: `Bearer ${uploader}`, 'content-type': upload.contentType },
+                      payload: upload.payload,
+                    })
+                : await prepareRequest(t.app, t.db, role, 'POST', target.url, {
+                    body: { type, expectedVersion: stream.version, ...payloadFor(type, context) },
+                    headers: { authorization: `Bearer ${bearerFor(t.db, target.login)}` },
+                  });
             const before = digest(t.db);
             const response = await send();
             checked++;
@@ -202,7 +216,7 @@ describe('the event table', () => {
               problems.push(`${where}: refused, but the table lets ${role} send ${type}`);
               break;
             }
-            if (response.statusCode === 200) {
+            if (response.statusCode === 200 || response.statusCode === 201) {
               succeeded = true;
               break;
             }

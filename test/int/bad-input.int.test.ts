@@ -32,7 +32,7 @@ let reviewedVersion: number;
 const ONE_MB = 'x'.repeat(1024 * 1024);
 
 beforeAll(async () => {
-  t = await startApp();
+  t = await startApp({ documentRequirements: false });
   for (const user of ['applicant1', 'applicant2', 'reviewer1', 'auditor1', 'commission1', 'coordinator1', 'admin1']) tokens[user] = await token(t.app, user);
   const created = await api(t.app, as('applicant1'), 'POST', '/api/applications', { programmeId: CURRENT_PROGRAMME, ...completeForm() });
   expect(created.status).toBe(201);

@@ -3,6 +3,7 @@ import type { Engine } from '../../src/engine/engine.ts';
 import { createProgramme, type ProgrammeInput, type ProgrammeRow } from '../../src/engine/programmes.ts';
 import { sendStageEvent } from '../../src/engine/stages.ts';
 import { stageDefinitions, type StageKey } from '../../machines/stages.ts';
+import type { DocumentRule } from '../../src/domain/documents.ts';
 
 /** A programme as the tests create it: the demo's parameters, a year of their own. */
 export const programmeInput: ProgrammeInput = {
@@ -50,10 +51,14 @@ export function programmeWithActiveStages(
   engine: Engine,
   actors: { admin: Actor; coordinator: Actor },
   active: readonly StageKey[],
-  options: { input?: Partial<ProgrammeInput> } = {},
+  /**
+   * `documentRules`: the documents the programme requires. None by default: the workflow tests
+   * are about the form and the stages; the document tests pass `defaultDocumentRules` (issue 7).
+   */
+  options: { input?: Partial<ProgrammeInput>; documentRules?: readonly DocumentRule[] } = {},
 ): StagedProgramme {
   const input = { ...programmeInput, ...options.input };
-  const programme = createProgramme(engine, actors.admin, input, yearPlan(input.year));
+  const programme = createProgramme(engine, actors.admin, input, yearPlan(input.year), { documentRules: options.documentRules ?? [] });
   const versions = new Map(stageDefinitions.map((d) => [d.no, 1]));
   const staged: StagedProgramme = {
     programme,

@@ -8,7 +8,7 @@ let t: TestApp;
 const tokens: Record<string, string> = {};
 
 beforeAll(async () => {
-  t = await startApp();
+  t = await startApp({ documentRequirements: false });
   for (const user of ['applicant1', 'applicant2', 'reviewer1', 'auditor1', 'commission1']) tokens[user] = await token(t.app, user);
 });
 

@@ -25,7 +25,7 @@ let t: TestApp;
 let auditor: string;
 
 beforeAll(async () => {
-  t = await startApp();
+  t = await startApp({ documentRequirements: false });
   auditor = await token(t.app, 'auditor1');
 });
 

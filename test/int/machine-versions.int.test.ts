@@ -2,6 +2,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createMachine, type AnyStateMachine } from 'xstate';
 import { openDb, type Db } from '../../src/db/client.ts';
 import { seedDemo } from '../../src/demo/seed.ts';
+import { withoutDocumentRequirements } from './http-helpers.ts';
 import { Engine } from '../../src/engine/engine.ts';
 import { applicationStreamId, createApplication, installApplicationHooks, sendApplicationEvent } from '../../src/engine/applications.ts';
 import { installStageHooks } from '../../src/engine/stages.ts';
@@ -62,6 +63,7 @@ beforeAll(async () => {
   template = join(mkdtempSync(join(tmpdir(), 'isu-ib-versions-')), 'demo.sqlite');
   const db = openDb({ path: template, synchronous: 'OFF' });
   await seedDemo(db, { now: new Date('2027-05-20T09:00:00.000Z') });
+  withoutDocumentRequirements(db);
   db.$client.pragma('wal_checkpoint(TRUNCATE)');
   db.$client.close();
 }, 60_000);

@@ -18,7 +18,7 @@ let foreign: { id: number; version: number; municipalityId: number };
 let ids: SampleIds;
 
 beforeAll(async () => {
-  t = await startApp();
+  t = await startApp({ documentRequirements: false });
   const applicant1 = await token(t.app, 'applicant1');
   const reviewer = await token(t.app, 'reviewer1');
   const created = await api(t.app, applicant1, 'POST', '/api/applications', { programmeId: CURRENT_PROGRAMME, ...completeForm(), title: `${MARKER} водопровод`, problem: `${MARKER} problem` });

@@ -14,6 +14,7 @@ import {
 } from '../../machines/application.ts';
 import { stageKeys, stagesOwning } from '../../machines/stages.ts';
 import type { ApplicationForm, ProgrammeRules } from '../../src/domain/application.ts';
+import { defaultDocumentRules, type DocumentRule } from '../../src/domain/documents.ts';
 import { roles, type Actor, type Role } from '../../src/domain/roles.ts';
 
 /** The machine's snapshot, as `transition` and the graph functions hand it back. */
@@ -69,7 +70,13 @@ const samplePayloads: { [K in ApplicationEventType]: PayloadOf<K> } = {
   'record-monitoring': { finding: 'Работы идут по графику.' },
   close: {},
   terminate: { reason: 'Подрядчик не приступил к работам.' },
+  'attach-document': { kind: 'meeting-minutes', name: 'протокол собрания.pdf', size: 48_213, mediaType: 'application/pdf', sha256: 'a'.repeat(64) },
+  // A remark needs no file: the reviewer may remark on a document that is missing.
+  'review-document': { kind: 'meeting-minutes', verdict: 'remark', remark: 'Протокол не подписан председателем собрания.' },
 };
+
+/** The programme's document rules as the engine carries them in an `attach-document`'s facts. */
+const documentRules: DocumentRule[] = defaultDocumentRules.map((rule) => ({ ...rule, fileTypes: [...rule.fileTypes] }));
 
 /**
  * Every stage active at once: the walk below is about the application's own statechart, so no
@@ -79,7 +86,7 @@ const allStages: string[] = [...stageKeys];
 
 /** The facts the engine would carry: the active stages, and the programme rules for `submit`. */
 const factsFor = (type: ApplicationEventType, activeStages: string[] = allStages): EventFacts =>
-  type === 'submit' ? { rules, activeStages } : { activeStages };
+  type === 'submit' ? { rules, activeStages } : type === 'attach-document' ? { documentRules, activeStages } : { activeStages };
 
 /** The first role allowed to send the event: the sender of the sample events. */
 const senderOf = (type: ApplicationEventType): Actor => actors[applicationEventRoles[type][0]!];
@@ -431,5 +438,99 @@ describe('the stages gate the events they own (DESIGN §2)', () => {
         expect(takenKey(before, event, after)).toBe(d.key);
       }
     }
+  });
+});
+
+describe('documents (issue 7)', () => {
+  const required = defaultDocumentRules.filter((rule) => rule.required).map((rule) => rule.kind);
+  const fileOf = (kind: string, sha = 'b') => ({ kind, name: `${kind}.pdf`, size: 1000, mediaType: 'application/pdf', sha256: sha.repeat(64) });
+  const pdfRules: DocumentRule[] = documentRules.map((rule) => ({ ...rule, fileTypes: ['pdf'] }));
+  const attach = (snapshot: Snapshot, kind: string, sha = 'b'): Snapshot =>
+    transition(applicationMachine, snapshot, eventFor('attach-document', { payload: fileOf(kind, sha), facts: { documentRules: pdfRules, activeStages: allStages } }))[0];
+  const withFacts = (type: ApplicationEventType, facts: EventFacts, payload?: unknown) =>
+    eventFor(type, { facts: { ...factsFor(type), ...facts }, ...(payload === undefined ? {} : { payload }) });
+
+  it('records an attached file by its hash, and a replacement waits for the reviewer again', () => {
+    const draft = reach('draft');
+    const first = attach(draft, 'meeting-minutes', 'c');
+    expect(first.context.documents?.['meeting-minutes']).toEqual({
+      file: { name: 'meeting-minutes.pdf', size: 1000, mediaType: 'application/pdf', sha256: 'c'.repeat(64), attachedAt: AT },
+      verdict: 'pending',
+      remark: null,
+      reviewedAt: null,
+    });
+    const replaced = attach(first, 'meeting-minutes', 'd');
+    expect(replaced.context.documents?.['meeting-minutes']?.file?.sha256).toBe('d'.repeat(64));
+    expect(Object.keys(replaced.context.documents ?? {})).toEqual(['meeting-minutes']);
+  });
+
+  it('refuses a file the programme does not take: unknown kind, a type the kind does not accept, above the size limit, or no rules at all', () => {
+    const draft = reach('draft');
+    const photoRules: DocumentRule[] = [{ kind: 'object-photos', required: true, fileTypes: ['jpeg', 'png'], maxBytes: 2000 }];
+    const send = (payload: unknown, facts: EventFacts) => transition(applicationMachine, draft, eventFor('attach-document', { payload, facts: { activeStages: allStages, ...facts } }))[0];
+    const photo = { kind: 'object-photos', name: 'фото.png', size: 2000, mediaType: 'image/png', sha256: 'e'.repeat(64) };
+    expect(send(photo, { documentRules: photoRules })).not.toBe(draft);
+    expect(send({ ...photo, size: 2001 }, { documentRules: photoRules })).toBe(draft);
+    expect(send({ ...photo, mediaType: 'application/pdf' }, { documentRules: photoRules })).toBe(draft);
+    expect(send({ ...photo, kind: 'meeting-minutes' }, { documentRules: photoRules })).toBe(draft);
+    expect(send(photo, {})).toBe(draft);
+  });
+
+  it('refuses submit while a required document is missing, and takes it once all are attached', () => {
+    let draft = reach('draft');
+    const facts = { rules, requiredDocuments: required };
+    for (const kind of required.slice(0, -1)) draft = attach(draft, kind);
+    const [refused] = transition(applicationMachine, draft, withFacts('submit', facts));
+    expect(refused).toBe(draft);
+    draft = attach(draft, required.at(-1)!);
+    const [submitted] = transition(applicationMachine, draft, withFacts('submit', facts));
+    expect(submitted.value).toBe('submitted');
+  });
+
+  it('refuses accept while a required document is not accepted, and takes it when all are', () => {
+    let draft = reach('draft');
+    for (const kind of required) draft = attach(draft, kind);
+    let snapshot = transition(applicationMachine, draft, withFacts('submit', { requiredDocuments: required }))[0];
+    snapshot = transition(applicationMachine, snapshot, eventFor('start-review'))[0];
+    expect(snapshot.value).toBe('under-review');
+    const accept = withFacts('accept', { requiredDocuments: required });
+    for (const kind of required.slice(0, -1)) {
+      snapshot = transition(applicationMachine, snapshot, eventFor('review-document', { payload: { kind, verdict: 'accepted' } }))[0];
+    }
+    expect(transition(applicationMachine, snapshot, accept)[0]).toBe(snapshot);
+    const last = required.at(-1)!;
+    const remarked = transition(applicationMachine, snapshot, eventFor('review-document', { payload: { kind: last, verdict: 'remark', remark: 'Нечитаемо.' } }))[0];
+    expect(transition(applicationMachine, remarked, accept)[0]).toBe(remarked);
+    const accepted = transition(applicationMachine, remarked, eventFor('review-document', { payload: { kind: last, verdict: 'accepted' } }))[0];
+    expect(accepted.context.documents?.[last]).toMatchObject({ verdict: 'accepted', remark: null, reviewedAt: AT });
+    expect(transition(applicationMachine, accepted, accept)[0].value).toBe('accepted');
+  });
+
+  it('accepts no missing document, but takes a remark on one', () => {
+    const underReview = reach('under-review');
+    const [refused] = transition(applicationMachine, underReview, eventFor('review-document', { payload: { kind: 'budget-extract', verdict: 'accepted' } }));
+    expect(refused).toBe(underReview);
+    const [remarked] = transition(applicationMachine, underReview, eventFor('review-document', { payload: { kind: 'budget-extract', verdict: 'remark', remark: 'Приложите выписку.' } }));
+    expect(remarked.context.documents?.['budget-extract']).toMatchObject({ file: null, verdict: 'remark', remark: 'Приложите выписку.' });
+  });
+
+  it('returns for revision with the document remarks only, carried into the remarks beside the reviewer’s own', () => {
+    const underReview = reach('under-review');
+    const [nothing] = transition(applicationMachine, underReview, eventFor('return-for-revision', { payload: {} }));
+    expect(nothing).toBe(underReview);
+    const [remarked] = transition(applicationMachine, underReview, eventFor('review-document'));
+    const [returned] = transition(applicationMachine, remarked, eventFor('return-for-revision', { payload: {} }));
+    expect(returned.value).toBe('returned');
+    expect(returned.context.remarks).toEqual([{ field: 'document.meeting-minutes', text: samplePayloads['review-document'].verdict === 'remark' ? samplePayloads['review-document'].remark : '' }]);
+    const [both] = transition(applicationMachine, remarked, eventFor('return-for-revision', { payload: { remarks: [{ field: 'general', text: 'Уточните смету.' }] } }));
+    expect(both.context.remarks.map((r) => r.field)).toEqual(['general', 'document.meeting-minutes']);
+    // A remark the reviewer wrote on the same document in the return itself is not repeated.
+    const [own] = transition(applicationMachine, remarked, eventFor('return-for-revision', { payload: { remarks: [{ field: 'document.meeting-minutes', text: 'Свой текст.' }] } }));
+    expect(own.context.remarks).toEqual([{ field: 'document.meeting-minutes', text: 'Свой текст.' }]);
+  });
+
+  it('keeps the snapshot of an application without documents as it was before documents existed', () => {
+    const submitted = reach('submitted');
+    expect('documents' in submitted.context).toBe(false);
   });
 });

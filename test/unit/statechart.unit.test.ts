@@ -31,7 +31,7 @@ describe('machineGraph reads any machine from its state nodes', () => {
     expect(way('implementation.completed', 'closed')).toEqual(['close']);
     expect(way('awarded', 'implementation')).toEqual(['start-implementation']);
     // Targetless transitions that act (update, score) are loops; several events share one arrow.
-    expect(way('draft', 'draft')).toEqual(['update']);
+    expect(way('draft', 'draft')).toEqual(['update', 'attach-document']);
     expect(way('implementation.works', 'implementation.works')).toEqual(['report-progress', 'record-monitoring']);
     // Every event of the machine appears on some arrow.
     const drawn = new Set(graph.transitions.flatMap((t) => t.events));

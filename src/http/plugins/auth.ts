@@ -15,6 +15,14 @@ declare module 'fastify' {
   interface FastifyRequest {
     actor: Actor | null;
     session: Session | null;
+    /** A multipart form's `_csrf` field, which only the route reads (before the file): see `verifyMultipartCsrf`. */
+    multipartCsrf: string | null;
+    /** The CSRF check of this multipart form waits for the route to read its `_csrf` field. */
+    csrfDeferred: boolean;
+  }
+  interface FastifyContextConfig {
+    /** The route takes multipart forms and checks their `_csrf` field itself (issue 7). */
+    csrf?: 'multipart-field';
   }
   interface FastifyReply {
     /** Renders a page: the whole document, or only its main part for htmx (DESIGN §5). */
@@ -31,6 +39,43 @@ export function isHtmx(request: FastifyRequest): boolean {
 /** What a CSRF token is bound to: the session it was issued in, or a visitor's lack of one. */
 export function csrfUserInfo(request: FastifyRequest): string {
   return request.session?.tokenHash ?? 'visitor';
+}
+
+const csrfHeaders = ['csrf-token', 'xsrf-token', 'x-csrf-token', 'x-xsrf-token'] as const;
+
+/**
+ * The CSRF token a request carries: the parsed form's `_csrf`, a header (htmx sends
+ * `X-CSRF-Token`), or the `_csrf` field of a multipart form, read by its route.
+ */
+export function csrfTokenOf(request: FastifyRequest): string | undefined {
+  const body = request.body as Record<string, unknown> | undefined;
+  if (body && typeof body === 'object' && typeof body._csrf === 'string' && body._csrf) return body._csrf;
+  for (const name of csrfHeaders) {
+    const value = request.headers[name];
+    if (typeof value === 'string' && value) return value;
+  }
+  return request.multipartCsrf ?? undefined;
+}
+
+function isMultipart(request: FastifyRequest): boolean {
+  const type = request.headers['content-type'];
+  return typeof type === 'string' && type.toLowerCase().startsWith('multipart/form-data');
+}
+
+/**
+ * Checks the `_csrf` field of a multipart form whose check the preHandler left to the route: the
+ * field comes before the file in the form, so the route has it before it reads a byte of the file.
+ * On failure the 403 is already being sent; the route only returns the reply.
+ */
+export function verifyMultipartCsrf(request: FastifyRequest, reply: FastifyReply, token: string | undefined): boolean {
+  if (!request.csrfDeferred) return true;
+  request.multipartCsrf = token ?? null;
+  let passed = false;
+  request.server.csrfProtection(request, reply, () => {
+    passed = true;
+  });
+  if (passed) request.csrfDeferred = false;
+  return passed;
 }
 
 /** The signed-in user or a 401. */
@@ -67,6 +112,8 @@ export const authPlugin = fp<{ secureCookies: boolean }>(async (app, options) =>
   app.decorate('secureCookies', options.secureCookies);
   app.decorateRequest('actor', null);
   app.decorateRequest('session', null);
+  app.decorateRequest('multipartCsrf', null);
+  app.decorateRequest('csrfDeferred', false);
 
   app.addHook('onRequest', async (request) => {
     const now = app.engine.now();
@@ -83,6 +130,12 @@ export const authPlugin = fp<{ secureCookies: boolean }>(async (app, options) =>
 
   app.addHook('preHandler', (request, reply, done) => {
     if (!unsafe.has(request.method) || request.url.startsWith('/api/')) return done();
+    // A multipart body is a stream only its route reads: without the header (htmx sends it), the
+    // route checks the form's `_csrf` field itself before it reads the file (verifyMultipartCsrf).
+    if (request.routeOptions.config.csrf === 'multipart-field' && isMultipart(request) && !csrfHeaders.some((name) => request.headers[name])) {
+      request.csrfDeferred = true;
+      return done();
+    }
     app.csrfProtection(request, reply, done);
   });
 

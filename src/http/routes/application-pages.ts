@@ -29,6 +29,8 @@ import { idParam } from './params.ts';
 import { currentStatechart } from '../../audit/views.ts';
 import { access } from '../authorization.ts';
 import { applicationStates } from '../../../machines/application.ts';
+import { documentHistoryDetails, documentsCard } from '../documents-view.ts';
+import { documentPages } from './document-pages.ts';
 
 const reviewQueueStates = ['submitted', 'under-review', 'returned'];
 
@@ -43,6 +45,7 @@ export function describeProblem(t: Translate, lang: 'ru' | 'en', problem: FieldP
   const params: Record<string, string | number> = { ...(problem.params ?? {}) };
   if (typeof params.cap === 'number') params.cap = formatRoubles(params.cap, lang);
   if (typeof params.min === 'number') params.min = (params.min / 100).toString();
+  if (typeof params.kind === 'string') params.document = t(`field.document.${params.kind}`);
   const known = t(`problem.${problem.code}`);
   const text = known === `problem.${problem.code}` ? (typeof params.message === 'string' ? params.message : t('problem.invalid')) : t(`problem.${problem.code}`, params);
   return text;
@@ -55,7 +58,7 @@ function problemsByField(t: Translate, lang: 'ru' | 'en', problems: FieldProblem
 }
 
 /** One history row in words, for the table on every application page. */
-function historyRow(t: Translate, money: (k: number) => string, event: EventRow) {
+function historyRow(t: Translate, money: (k: number) => string, event: EventRow, lang: 'ru' | 'en' = 'ru') {
   const actor = JSON.parse(event.actor) as Actor;
   const payload = JSON.parse(event.payload) as Record<string, unknown>;
   const details: string[] = [];
@@ -75,6 +78,7 @@ function historyRow(t: Translate, money: (k: number) => string, event: EventRow)
   if (typeof payload.amountKopecks === 'number') details.push(`${t('field.amountKopecks')}: ${money(payload.amountKopecks)}`);
   if (typeof payload.priceKopecks === 'number') details.push(`${t('field.priceKopecks')}: ${money(payload.priceKopecks)}`);
   if (typeof payload.percent === 'number') details.push(t('app.progress', { percent: payload.percent }));
+  details.push(...documentHistoryDetails(t, lang, event.type, payload));
   return { seq: event.seq, at: event.at, actor, type: event.type, from: event.fromState, to: event.toState, details, hash: event.hash };
 }
 
@@ -116,7 +120,8 @@ export async function applicationPages(app: FastifyInstance) {
       total: totalCostKopecks(context.form.costs),
       programme,
       municipality: municipalityName.get({ id: row.municipalityId })?.name ?? '',
-      history: events.map((event) => historyRow(request.t, money, event)),
+      history: events.map((event) => historyRow(request.t, money, event, request.lang)),
+      documents: documentsCard(app.engine, actor, row, request.t, request.lang, programme.timeZone),
       canEdit: allowed.includes('update'),
       canReturn: allowed.includes('return-for-revision'),
       actions: allowed
@@ -136,6 +141,8 @@ export async function applicationPages(app: FastifyInstance) {
     const row = findApplication(app.engine, actor, id);
     return reply.page('pages/application.eta', applicationView(request, actor, row, extras), status);
   }
+  // Uploads, verdicts, downloads and previews answer with this page (issue 7).
+  documentPages(app, showApplication);
 
   function formView(request: FastifyRequest, values: Record<string, unknown>, problems: FieldProblem[], extras: Record<string, unknown>) {
     const programmes = listProgrammes(app.db);
@@ -310,7 +317,8 @@ export async function applicationPages(app: FastifyInstance) {
       return reply.redirect(`/applications/${id}`, 303);
     } catch (error) {
       if (error instanceof ConflictError) return refuse(409, { tone: 'warning', text: request.t('app.stale') });
-      if (error instanceof ValidationError && type === 'submit') {
+      // Only documents missing: the application page shows them beside their upload forms.
+      if (error instanceof ValidationError && type === 'submit' && !error.problems.every((p) => p.field.startsWith('document.'))) {
         const row = findApplication(app.engine, actor, id);
         const context = applicationContext(app.engine, row);
         const remarksByField: Record<string, string[]> = {};

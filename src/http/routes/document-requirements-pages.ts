@@ -1,0 +1,101 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { ANY_PROJECT_TYPE, requirementProjectTypes } from '../../domain/document-requirements.ts';
+import { documentKinds, fileTypeKeys, MIB } from '../../domain/documents.ts';
+import { documentRequirementReads, removeDocumentRequirement, saveDocumentRequirement } from '../../engine/document-requirements.ts';
+import { NotFoundError, ValidationError } from '../../engine/errors.ts';
+import { findProgramme } from '../../read/applications.ts';
+import { access } from '../authorization.ts';
+import { formatBytes, kindLabel, typesText } from '../documents-view.ts';
+import { bodyText } from '../forms.ts';
+import { pageActor } from '../plugins/auth.ts';
+import { idParam } from './params.ts';
+
+interface Notice {
+  tone: 'info' | 'success' | 'warning' | 'error';
+  text: string;
+  items?: string[];
+}
+
+/**
+ * The documents a programme requires (issue 7): everyone signed in reads them (applicants prepare
+ * by them), an admin adds, changes and removes rows. Works without JavaScript.
+ */
+export async function documentRequirementsPages(app: FastifyInstance) {
+  const reads = documentRequirementReads(app.db);
+
+  function page(request: FastifyRequest, reply: FastifyReply, programmeId: number, status = 200, notice: Notice | null = null, values: Record<string, unknown> = {}) {
+    const programme = findProgramme(app.db, programmeId);
+    if (!programme) throw new NotFoundError();
+    const t = request.t;
+    const projectTypeLabel = (type: string) => (type === ANY_PROJECT_TYPE ? t('documents.requirements.allTypes') : t(`projectType.${type}`));
+    const rows = reads.requirements(programmeId).map((row) => ({
+      ...row,
+      projectTypeLabel: projectTypeLabel(row.projectType),
+      kindLabel: kindLabel(t, row.kind),
+      typesText: typesText(row.fileTypes),
+      sizeText: formatBytes(row.maxBytes, t, request.lang),
+      removeLabel: t('documents.requirements.removeOf', { kind: kindLabel(t, row.kind), projectType: projectTypeLabel(row.projectType) }),
+    }));
+    return reply.page(
+      'pages/document-requirements.eta',
+      {
+        title: t('documents.requirements.title', { title: programme.title }),
+        programme,
+        rows,
+        isAdmin: request.actor?.role === 'admin',
+        projectTypeOptions: requirementProjectTypes.map((type) => ({ value: type, label: projectTypeLabel(type) })),
+        kindOptions: documentKinds.map((kind) => ({ value: kind, label: kindLabel(t, kind) })),
+        fileTypeOptions: fileTypeKeys.map((key) => ({ value: key, label: key.toUpperCase() })),
+        values: { projectType: ANY_PROJECT_TYPE, kind: documentKinds[0], required: true, fileTypes: ['pdf'], maxMb: '10', ...values },
+        notice,
+      },
+      status,
+    );
+  }
+
+  app.get('/programmes/:id/documents', { config: { access: access.signedIn } }, async (request, reply) => {
+    if (!pageActor(request, reply)) return reply;
+    const id = idParam(request.params);
+    const done = (request.query as Record<string, unknown>).done;
+    const notice: Notice | null = done === 'saved' || done === 'removed' ? { tone: 'success', text: request.t(`documents.requirements.${done}`) } : null;
+    return page(request, reply, id, 200, notice);
+  });
+
+  app.post('/programmes/:id/documents', { config: { access: access.admin } }, async (request, reply) => {
+    const actor = pageActor(request, reply);
+    if (!actor) return reply;
+    const id = idParam(request.params);
+    const body = (request.body ?? {}) as Record<string, unknown>;
+    const rawTypes = body.fileTypes;
+    const fileTypes = (Array.isArray(rawTypes) ? rawTypes : rawTypes === undefined ? [] : [rawTypes]).filter((v): v is string => typeof v === 'string');
+    const maxMb = (bodyText(body, 'maxMb') ?? '').trim().replace(',', '.');
+    const values = { projectType: bodyText(body, 'projectType'), kind: bodyText(body, 'kind'), required: bodyText(body, 'required') === 'on', fileTypes, maxMb };
+    if (!/^\d{1,3}(\.\d{1,2})?$/.test(maxMb)) {
+      return page(request, reply, id, 422, { tone: 'error', text: request.t('documents.requirements.notANumber') }, values);
+    }
+    try {
+      const { maxMb: _typed, ...requirement } = values;
+      saveDocumentRequirement(app.engine, actor, id, { ...requirement, maxBytes: Math.round(Number(maxMb) * MIB) });
+    } catch (error) {
+      if (error instanceof ValidationError) {
+        return page(request, reply, id, 422, { tone: 'error', text: request.t('documents.requirements.invalid'), items: error.problems.map((p) => `${p.field}: ${typeof p.params?.message === 'string' ? p.params.message : p.code}`) }, values);
+      }
+      throw error;
+    }
+    return reply.redirect(`/programmes/${id}/documents?done=saved`, 303);
+  });
+
+  app.post('/programmes/:id/documents/remove', { config: { access: access.admin } }, async (request, reply) => {
+    const actor = pageActor(request, reply);
+    if (!actor) return reply;
+    const id = idParam(request.params);
+    const body = (request.body ?? {}) as Record<string, unknown>;
+    try {
+      removeDocumentRequirement(app.engine, actor, id, bodyText(body, 'projectType'), bodyText(body, 'kind'));
+    } catch (error) {
+      if (error instanceof ValidationError) return page(request, reply, id, 422, { tone: 'error', text: request.t('documents.requirements.invalid') });
+      throw error;
+    }
+    return reply.redirect(`/programmes/${id}/documents?done=removed`, 303);
+  });
+}
