@@ -186,6 +186,13 @@ export function findApplication(engine: Engine, actor: Actor, id: number): Appli
  */
 export const documentEventTypes: readonly string[] = ['attach-document', 'review-document'];
 
+/**
+ * The events of the commission's decision (issue 5): `award` and `not-award` are sent only by
+ * `recordDecision`, to every accepted application at once and by the ranking, so that no single
+ * application can be awarded an amount the ranking did not allocate.
+ */
+export const decisionEventTypes: readonly string[] = ['award', 'not-award'];
+
 /** Sends one event to an application, through the engine's one write path. */
 export function sendApplicationEvent(
   engine: Engine,
@@ -201,6 +208,15 @@ export function sendApplicationEvent(
     if (!applicationEventRoles['attach-document'].includes(actor.role)) throw new ForbiddenError(`the role ${actor.role} may not send attach-document`);
     throw new NotAllowedError('a document is attached by uploading its file (POST /api/applications/:id/documents)', { type }, 'documents.refused.uploadOnly');
   }
+  if (decisionEventTypes.includes(type)) {
+    const row = findApplication(engine, actor, id);
+    if (!applicationEventRoles[type as 'award'].includes(actor.role)) throw new ForbiddenError(`the role ${actor.role} may not send ${type}`);
+    throw new NotAllowedError(
+      `${type} is sent only by the commission's decision for the whole ranking (POST /api/programmes/${row.programmeId}/decision)`,
+      { type, programmeId: row.programmeId },
+      'commission.refused.decisionOnly',
+    );
+  }
   return engine.apply(applicationStreamId(id), { type, payload }, expectedVersion, actor, () => {
     findApplication(engine, actor, id);
   });
@@ -211,7 +227,7 @@ export function sendApplicationEvent(
  * stage owning them is active. The document events are offered by `allowedDocumentEvents`.
  */
 export function allowedApplicationEvents(engine: Engine, actor: Actor, row: ApplicationRow): string[] {
-  return allowedEvents(engine, actor, row).filter((type) => !documentEventTypes.includes(type));
+  return allowedEvents(engine, actor, row).filter((type) => !documentEventTypes.includes(type) && !decisionEventTypes.includes(type));
 }
 
 /** The document events (attach, review) this actor may send to this application now. */

@@ -177,6 +177,22 @@ describe('the commission decision', () => {
     expect(() => recordDecision(engine, actor('commission1'), PROGRAMME, { membersPresent: [] })).toThrow(ValidationError);
   });
 
+  it('is the only way to award: award and not-award sent one by one are refused, naming the decision, and change nothing', () => {
+    startCommissionStage();
+    scoreAll(['commission1', 'commission2', 'commission3']);
+    const row = commissionReads(db).liveRanking(PROGRAMME)!.rows.at(-1)!;
+    const before = snapshotOfProgramme();
+    for (const [type, payload] of [['award', { amountKopecks: 1_000_00 }], ['not-award', {}]] as const) {
+      const error = catchError(() => sendApplicationEvent(engine, actor('commission1'), row.applicationId, type, payload, row.version)) as NotAllowedError;
+      expect(error).toBeInstanceOf(NotAllowedError);
+      expect(error.reason).toBe('commission.refused.decisionOnly');
+      expect(error.params).toMatchObject({ type, programmeId: PROGRAMME });
+      // Other roles are refused for their role, as before.
+      expect(() => sendApplicationEvent(engine, actor('reviewer1'), row.applicationId, type, payload, row.version)).toThrow(ForbiddenError);
+    }
+    expect(snapshotOfProgramme()).toEqual(before);
+  });
+
   it('with nothing accepted there is nothing to decide', () => {
     db.$client.prepare("UPDATE applications SET state = 'rejected' WHERE programme_id = ? AND state = 'accepted'").run(PROGRAMME);
     startCommissionStage();

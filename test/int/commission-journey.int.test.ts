@@ -119,6 +119,25 @@ describe('the commission journey', () => {
     expect(stale.statusCode).toBe(409);
   });
 
+  it('offers no award button on an application: its page points to the decision on the commission page', async () => {
+    const accepted = (await ranking()).rows[0]!;
+    const page = await members[0]!.get(`/applications/${accepted.applicationId}`);
+    expect(page.statusCode).toBe(200);
+    expect(page.body).not.toContain('value="award"');
+    expect(page.body).not.toContain('value="not-award"');
+    expect(page.body).toContain(`решением комиссии сразу по всем принятым заявкам, по рейтингу: <a href="/programmes/${P}/commission"`);
+    // Sent anyway, one by one: refused with the reason, nothing written.
+    const events = eventCount(t.db);
+    const forced = await api(t.app, bearer.commission1!, 'POST', `/api/applications/${accepted.applicationId}/events`, {
+      type: 'award',
+      expectedVersion: versionOf(accepted.applicationId),
+      amountKopecks: accepted.requestedKopecks,
+    });
+    expect(forced.status).toBe(422);
+    expect(forced.body).toMatchObject({ reason: 'commission.refused.decisionOnly' });
+    expect(eventCount(t.db)).toBe(events);
+  });
+
   it('refuses the decision without the quorum, then takes it once every member has scored', async () => {
     const short = await members[0]!.post(`/programmes/${P}/commission/decision`, { membersPresent: [String(memberId('commission1'))], confirm: 'yes' });
     expect(short.statusCode).toBe(422);

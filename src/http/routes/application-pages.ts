@@ -127,6 +127,8 @@ export async function applicationPages(app: FastifyInstance) {
       actions: allowed
         .filter((type) => type !== 'update')
         .map((type) => ({ type, fields: eventFields[type] ?? [], danger: dangerousEvents.has(type) })),
+      // Awards are not buttons here: the commission decides every accepted application at once, by the ranking.
+      decisionLink: actor.role === 'commission' && row.state === 'accepted' ? `/programmes/${row.programmeId}/commission` : null,
       remarksByField,
       formFields,
       fieldKinds,

@@ -123,6 +123,7 @@ export const commission: Record<keyof typeof ruCommission, string> = {
   'commission.problem.confirm': 'Confirm that the ranking is checked.',
   'commission.problem.general': 'Check what you entered.',
 
+  'commission.refused.decisionOnly': 'Subsidies are awarded only by the commission\'s decision — for every accepted application at once, by the ranking. Open the commission page and record the decision.',
   'commission.refused.decided': 'The commission has already decided on this programme; a second decision is not possible.',
   'commission.refused.stage': 'The decision is taken only while the stage “{stage}” is active.',
   'commission.refused.nothing': 'No accepted application waits for a decision.',

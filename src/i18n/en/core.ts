@@ -182,6 +182,7 @@ export const core: Record<keyof typeof ruCore, string> = {
   'app.remarksHint': 'Revise the application according to the remarks and submit it again.',
   'app.reason': 'Reason',
   'app.actions': 'Actions',
+  'app.decisionByCommission': 'The subsidy is awarded or not by the commission\'s decision on every accepted application at once, by the ranking:',
   'app.noActions': 'No actions on this application are available to you at the moment.',
   'app.edit': 'Edit',
   'app.history': 'History',

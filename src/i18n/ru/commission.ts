@@ -121,6 +121,7 @@ export const commission = {
   'commission.problem.confirm': 'Подтвердите, что рейтинг проверен.',
   'commission.problem.general': 'Проверьте введённые данные.',
 
+  'commission.refused.decisionOnly': 'Субсидии присуждаются только решением комиссии — сразу по всем принятым заявкам, по рейтингу. Откройте страницу конкурсной комиссии и зафиксируйте решение.',
   'commission.refused.decided': 'Комиссия уже приняла решение по этой программе; повторное решение невозможно.',
   'commission.refused.stage': 'Решение принимается, только пока идёт «{stage}».',
   'commission.refused.nothing': 'Нет принятых заявок, ожидающих решения.',
