@@ -1,3 +1,4 @@
+import { localeOf, numberFormat } from '../domain/intl.ts';
 import type { AnyStateMachine } from 'xstate';
 import type { Engine, EventRow, StreamRow } from '../engine/engine.ts';
 import { loadStreamEvents, replayStream, type Problem, type ReplayResult } from '../engine/replay.ts';
@@ -55,7 +56,7 @@ export function displayValue(t: Translate, lang: Lang, timeZone: string, path: s
   if (path === 'monitoring' && Array.isArray(value)) {
     return (value as { finding?: string; at?: string }[]).map((m) => `${m.at ? `${formatDateTime(m.at, timeZone, lang)}: ` : ''}${m.finding ?? ''}`);
   }
-  if (typeof value === 'number') return [value.toLocaleString(lang === 'ru' ? 'ru-RU' : 'en-GB')];
+  if (typeof value === 'number') return [numberFormat(localeOf(lang)).format(value)];
   if (typeof value === 'string' || typeof value === 'boolean') return [String(value)];
   if (Array.isArray(value)) return value.map((item) => (typeof item === 'string' ? item : JSON.stringify(item)));
   return [JSON.stringify(value)];

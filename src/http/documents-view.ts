@@ -1,3 +1,4 @@
+import { localeOf, numberFormat } from '../domain/intl.ts';
 import type { FieldProblem } from '../domain/application.ts';
 import { fileTypes, fileTypeOfMedia, type DocumentKind, type DocumentVerdict, type FileTypeKey } from '../domain/documents.ts';
 import type { Actor } from '../domain/roles.ts';
@@ -9,7 +10,7 @@ import { formatDateTime } from '../domain/time.ts';
 
 /** A size in words: `48 КБ`, `1,5 МБ`. */
 export function formatBytes(bytes: number, t: Translate, lang: 'ru' | 'en'): string {
-  const number = (value: number) => value.toLocaleString(lang === 'ru' ? 'ru-RU' : 'en-GB', { maximumFractionDigits: 1 });
+  const number = (value: number) => numberFormat(localeOf(lang), { maximumFractionDigits: 1 }).format(value);
   if (bytes < 1024) return t('documents.size.bytes', { n: bytes });
   if (bytes < 1024 * 1024) return t('documents.size.kb', { n: number(bytes / 1024) });
   return t('documents.size.mb', { n: number(bytes / (1024 * 1024)) });

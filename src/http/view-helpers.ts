@@ -1,3 +1,4 @@
+import { localeOf, numberFormat } from '../domain/intl.ts';
 import { formatRoubles, roublesInputValue } from '../domain/money.ts';
 import { formatDate, formatDateTime, zoneLabel } from '../domain/time.ts';
 import type { Lang } from '../i18n/index.ts';
@@ -34,6 +35,6 @@ export function viewHelpers(lang: Lang) {
     date: (iso: string | null | undefined, timeZone: string) => formatDate(iso, timeZone, lang),
     zone: zoneLabel,
     tone: stateTone_,
-    number: (n: number | null | undefined) => (n === null || n === undefined ? '—' : n.toLocaleString(lang === 'ru' ? 'ru-RU' : 'en-GB')),
+    number: (n: number | null | undefined) => (n === null || n === undefined ? '—' : numberFormat(localeOf(lang)).format(n)),
   };
 }

@@ -1,3 +1,4 @@
+import { dateTimeFormat } from '../domain/intl.ts';
 import type { Db } from '../db/client.ts';
 import type { Actor } from '../domain/roles.ts';
 import type { Engine } from '../engine/engine.ts';
@@ -25,7 +26,7 @@ export interface StageView {
 
 /** The programme's date today, in its own time zone: what "overdue" is measured against. */
 export function localToday(timeZone: string, now: Date): string {
-  return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(now);
+  return dateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(now);
 }
 
 /** A stage is overdue when it is not completed and its planned end is behind the programme's today. */

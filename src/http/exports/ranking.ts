@@ -1,3 +1,4 @@
+import { localeOf, numberFormat } from '../../domain/intl.ts';
 import ExcelJS from 'exceljs';
 import { formatPoints } from '../../domain/criteria.ts';
 import { formatRoubles } from '../../domain/money.ts';
@@ -155,6 +156,6 @@ export async function rankingXlsx(t: Translate, lang: Lang, view: RankingView, d
 
 /** A criterion's formula in words, with its weight and full-grade share filled in. */
 export function formulaText(t: Translate, key: string, weight: number, fullAtBp: number | null, minLocalShareBp: number, lang: Lang = 'ru'): string {
-  const pct = (bp: number) => `${(bp / 100).toLocaleString(lang === 'ru' ? 'ru-RU' : 'en-GB', { maximumFractionDigits: 2 })} %`;
+  const pct = (bp: number) => `${numberFormat(localeOf(lang), { maximumFractionDigits: 2 }).format(bp / 100)} %`;
   return t(`commission.formula.${key}`, { weight, full: fullAtBp === null ? '' : pct(fullAtBp), min: pct(minLocalShareBp) });
 }

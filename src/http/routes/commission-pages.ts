@@ -1,3 +1,4 @@
+import { localeOf, numberFormat } from '../../domain/intl.ts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Actor } from '../../domain/roles.ts';
 import { criterionKeys, formatPoints, maxTotalCenti, memberCriterion, type CriterionSetting } from '../../domain/criteria.ts';
@@ -37,11 +38,11 @@ function mayRead(actor: Actor, decided: boolean): boolean {
 /** Everything a template needs to show the points and shares without computing. */
 function presenter(t: Translate, lang: Lang, view: RankingView) {
   const money = (kopecks: number) => formatRoubles(kopecks, lang);
-  const pct = (value: number | null) => (value === null ? '—' : `${value.toLocaleString(lang === 'ru' ? 'ru-RU' : 'en-GB', { maximumFractionDigits: 1 })} %`);
+  const pct = (value: number | null) => (value === null ? '—' : `${numberFormat(localeOf(lang), { maximumFractionDigits: 1 }).format(value)} %`);
   return {
     points: (centi: number) => formatPoints(centi, lang),
     measure: (key: string, value: number | null) =>
-      value === null ? '—' : key === memberCriterion ? t('commission.measure.average', { value: value.toLocaleString(lang === 'ru' ? 'ru-RU' : 'en-GB', { maximumFractionDigits: 2 }) }) : pct(value),
+      value === null ? '—' : key === memberCriterion ? t('commission.measure.average', { value: numberFormat(localeOf(lang), { maximumFractionDigits: 2 }).format(value) }) : pct(value),
     why: (row: RankingRow) =>
       row.why === null ? '' : t(`commission.why.${row.why}`, { cap: money(view.programme.capKopecks), left: money(row.fundLeftKopecks) }),
     outcomeTone: (row: RankingRow) => (row.outcome === 'award' ? 'success-strong' : row.outcome === 'partial' ? 'success' : 'muted'),
