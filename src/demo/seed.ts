@@ -372,8 +372,11 @@ export async function seedDemo(db: Db, options: { now?: Date; documentsDir?: str
     let tick = 0;
     return () => {
       tick += 1;
-      const base = from.getTime() + ((to.getTime() - from.getTime()) * tick) / (events + 1);
-      const jittered = Math.min(to.getTime(), base + rng.int(0, 3) * HOUR + rng.int(0, 59) * 60_000);
+      const even = from.getTime() + ((to.getTime() - from.getTime()) * tick) / (events + 1);
+      // The same day, squeezed into its working hours: 09:00–18:00 in Izhevsk is 05:00–14:00 UTC.
+      const midnight = Math.floor(even / DAY) * DAY;
+      const base = midnight + 5 * HOUR + ((even - midnight) / DAY) * 9 * HOUR;
+      const jittered = Math.min(to.getTime(), base + rng.int(0, 59) * 60_000);
       // Never earlier than the event before: the log reads in calendar order.
       clock = new Date(Math.max(jittered, clock.getTime() + 60_000));
     };
