@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
-import { hasChromium, launchBrowser, startDemoServer, type DemoServer } from './browser.ts';
+import { describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { hasChromium, signIn, useDemoBrowser } from './browser.ts';
 
 /** The step the stepper shows, the state highlighted in the picture, and the form as it was. */
 async function snapshotOf(page: Page) {
@@ -14,33 +14,19 @@ async function snapshotOf(page: Page) {
 }
 
 describe.skipIf(!hasChromium)('the auditor replays a history in a real browser', () => {
-  let server: DemoServer;
-  let browser: Browser;
-
-  beforeAll(async () => {
-    server = await startDemoServer();
-    browser = await launchBrowser();
-  }, 60_000);
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-  });
+  const demo = useDemoBrowser();
 
   it('steps through a closed application of last year: the form changes and the highlighted state moves', async () => {
-    const target = server.db.$client.prepare<[], { id: number; version: number; title: string }>("SELECT id, version, title FROM applications WHERE state = 'closed' ORDER BY version DESC, id LIMIT 1").get()!;
+    const target = demo.server.db.$client.prepare<[], { id: number; version: number; title: string }>("SELECT id, version, title FROM applications WHERE state = 'closed' ORDER BY version DESC, id LIMIT 1").get()!;
     expect(target.version).toBeGreaterThanOrEqual(10);
-    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    const page = await demo.browser.newPage({ viewport: { width: 1280, height: 900 } });
     const errors: string[] = [];
     page.on('pageerror', (error) => errors.push(error.message));
     page.on('console', (message) => {
       if (message.type() === 'error') errors.push(message.text());
     });
 
-    await page.goto(`${server.url}/login`);
-    await page.getByLabel('Логин').fill('auditor1');
-    await page.getByLabel('Пароль').fill('demo');
-    await page.getByRole('button', { name: 'Войти' }).click();
+    await signIn(page, demo.server, 'auditor1');
     await page.waitForURL(/\/applications/);
 
     // Find it from the audit search, by its number.

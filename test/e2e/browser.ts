@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -57,4 +58,31 @@ export async function startDemoServer(): Promise<DemoServer> {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * A seeded demo server and one browser for the tests of a describe block, closed after them;
+ * `prepare` runs once both are up (for example, to open a stage through the API).
+ */
+export function useDemoBrowser(prepare?: (server: DemoServer) => Promise<void>): { readonly server: DemoServer; readonly browser: Browser } {
+  const demo = {} as { server: DemoServer; browser: Browser };
+  beforeAll(async () => {
+    demo.server = await startDemoServer();
+    demo.browser = await launchBrowser();
+    await prepare?.(demo.server);
+  }, 60_000);
+  afterAll(async () => {
+    await demo.browser?.close();
+    await demo.server?.close();
+  });
+  return demo;
+}
+
+/** Signs in through the login form, as a person would, and waits to leave the login page. */
+export async function signIn(page: Page, server: DemoServer, login: string): Promise<void> {
+  await page.goto(`${server.url}/login`);
+  await page.getByLabel('Логин').fill(login);
+  await page.getByLabel('Пароль').fill('demo');
+  await page.getByRole('button', { name: 'Войти' }).click();
+  await page.waitForURL((url) => !url.pathname.startsWith('/login'));
 }

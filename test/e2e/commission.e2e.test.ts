@@ -1,23 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
-import { hasChromium, launchBrowser, startDemoServer, type DemoServer } from './browser.ts';
-
-async function signIn(page: Page, server: DemoServer, login: string) {
-  await page.goto(`${server.url}/login`);
-  await page.getByLabel('Логин').fill(login);
-  await page.getByLabel('Пароль').fill('demo');
-  await page.getByRole('button', { name: 'Войти' }).click();
-  await page.waitForURL((url) => !url.pathname.startsWith('/login'));
-}
+import { describe, expect, it } from 'vitest';
+import { hasChromium, signIn, useDemoBrowser } from './browser.ts';
 
 /** The commission page and the protocol in real Chromium (issue 5). */
 describe.skipIf(!hasChromium)('the commission in a real browser', () => {
-  let server: DemoServer;
-  let browser: Browser;
-
-  beforeAll(async () => {
-    server = await startDemoServer();
-    browser = await launchBrowser();
+  const demo = useDemoBrowser(async (server) => {
     // The coordinator opens stage 7 of this year's programme through the API.
     const session = await fetch(`${server.url}/api/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ login: 'coordinator1', password: 'demo' }) });
     const { token } = (await session.json()) as { token: string };
@@ -27,15 +13,10 @@ describe.skipIf(!hasChromium)('the commission in a real browser', () => {
     expect(started.status).toBe(200);
   });
 
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-  });
-
   it('scores an application from the commission page without reloading it; the ranking and the unscored count follow', async () => {
-    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-    await signIn(page, server, 'commission1');
-    await page.goto(`${server.url}/programmes/2/commission`);
+    const page = await demo.browser.newPage({ viewport: { width: 1400, height: 900 } });
+    await signIn(page, demo.server, 'commission1');
+    await page.goto(`${demo.server.url}/programmes/2/commission`);
     await page.evaluate(() => ((window as unknown as { marker: string }).marker = 'kept'));
     const unscored = await page.locator('#scoring tr.unscored').count();
     expect(unscored).toBeGreaterThan(1);
@@ -50,9 +31,9 @@ describe.skipIf(!hasChromium)('the commission in a real browser', () => {
   });
 
   it('prints last year’s protocol with the ranking, the decision and the ledger head', async () => {
-    const page = await browser.newPage();
-    await signIn(page, server, 'applicant1');
-    await page.goto(`${server.url}/programmes/1/protocol`);
+    const page = await demo.browser.newPage();
+    await signIn(page, demo.server, 'applicant1');
+    await page.goto(`${demo.server.url}/programmes/1/protocol`);
     await expect.poll(async () => page.locator('#ledger-head').innerText()).toMatch(/^[0-9a-f]{64}$/);
     expect(await page.locator('table.ranking tbody tr').count()).toBeGreaterThan(20);
     expect(await page.locator('ol.winners li').count()).toBeGreaterThan(0);

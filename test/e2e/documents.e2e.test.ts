@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
-import { hasChromium, launchBrowser, startDemoServer, type DemoServer } from './browser.ts';
+import { describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { hasChromium, signIn, useDemoBrowser } from './browser.ts';
 import { samples, sha256 } from '../int/document-samples.ts';
 
 const stateText = async (page: Page) => (await page.locator('#application-state').textContent())?.trim();
@@ -10,22 +10,11 @@ const stateText = async (page: Page) => (await page.locator('#application-state'
  * remark on one of its documents, uploads a new file for it and resubmits.
  */
 describe.skipIf(!hasChromium)('documents in a real browser', () => {
-  let server: DemoServer;
-  let browser: Browser;
-
-  beforeAll(async () => {
-    server = await startDemoServer();
-    browser = await launchBrowser();
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-  });
+  const demo = useDemoBrowser();
 
   it('uploads a file on a returned application and resubmits it', async () => {
     // A returned application of applicant1 whose reviewer remarked on a document.
-    const returned = server.db.$client
+    const returned = demo.server.db.$client
       .prepare<[], { id: number; snapshot: string }>(
         `SELECT a.id, s.snapshot FROM applications a JOIN streams s ON s.id = a.stream_id JOIN users u ON u.municipality_id = a.municipality_id
          WHERE u.login = 'applicant1' AND a.state = 'returned' ORDER BY a.id`,
@@ -38,19 +27,16 @@ describe.skipIf(!hasChromium)('documents in a real browser', () => {
     const kind = remark.field.slice('document.'.length);
     const file = kind === 'object-photos' ? { name: 'новое фото.png', mimeType: 'image/png', buffer: samples.png(77) } : { name: 'исправленный документ.pdf', mimeType: 'application/pdf', buffer: samples.pdf('Исправленный документ') };
 
-    const page = await browser.newPage();
+    const page = await demo.browser.newPage();
     const errors: string[] = [];
     page.on('pageerror', (error) => errors.push(error.message));
     page.on('console', (message) => {
       if (message.type() === 'error') errors.push(message.text());
     });
-    await page.goto(`${server.url}/login`);
-    await page.getByLabel('Логин').fill('applicant1');
-    await page.getByLabel('Пароль').fill('demo');
-    await page.getByRole('button', { name: 'Войти' }).click();
+    await signIn(page, demo.server, 'applicant1');
     await page.waitForURL(/\/applications/);
 
-    await page.goto(`${server.url}/applications/${returned!.id}`);
+    await page.goto(`${demo.server.url}/applications/${returned!.id}`);
     await expect.poll(() => stateText(page)).toBe('На доработке');
     // The reviewer's remark stands beside its document.
     const item = page.locator(`#document-${kind}`);
@@ -69,7 +55,7 @@ describe.skipIf(!hasChromium)('documents in a real browser', () => {
     await expect.poll(() => stateText(page)).toBe('Подана');
     expect(await page.evaluate(() => (window as unknown as { documentsMarker?: string }).documentsMarker)).toBe('still here');
 
-    const history = server.db.$client
+    const history = demo.server.db.$client
       .prepare<[string], { type: string; payload: string }>('SELECT type, payload FROM events WHERE stream_id = ? ORDER BY seq DESC LIMIT 2')
       .all(`application-${returned!.id}`);
     expect(history.map((e) => e.type)).toEqual(['submit', 'attach-document']);
@@ -78,20 +64,17 @@ describe.skipIf(!hasChromium)('documents in a real browser', () => {
   });
 
   it('shows a preview of a PDF and of a photo inline', async () => {
-    const row = server.db.$client
+    const row = demo.server.db.$client
       .prepare<[], { id: number; snapshot: string }>("SELECT a.id, s.snapshot FROM applications a JOIN streams s ON s.id = a.stream_id WHERE a.state = 'under-review' ORDER BY a.id LIMIT 1")
       .get()!;
     const documents = (JSON.parse(row.snapshot) as { context: { documents: Record<string, { file: { sha256: string } | null }> } }).context.documents;
-    const page = await browser.newPage();
-    await page.goto(`${server.url}/login`);
-    await page.getByLabel('Логин').fill('reviewer1');
-    await page.getByLabel('Пароль').fill('demo');
-    await page.getByRole('button', { name: 'Войти' }).click();
+    const page = await demo.browser.newPage();
+    await signIn(page, demo.server, 'reviewer1');
     await page.waitForURL(/\/queue/);
-    const photo = await page.goto(`${server.url}/applications/${row.id}/documents/${documents['object-photos']!.file!.sha256}/preview`);
+    const photo = await page.goto(`${demo.server.url}/applications/${row.id}/documents/${documents['object-photos']!.file!.sha256}/preview`);
     expect(photo?.status()).toBe(200);
     expect(await page.evaluate(() => (document.querySelector('img') as HTMLImageElement | null)?.naturalWidth ?? 0)).toBeGreaterThan(0);
-    const pdf = await page.goto(`${server.url}/applications/${row.id}/documents/${documents['meeting-minutes']!.file!.sha256}/preview`);
+    const pdf = await page.goto(`${demo.server.url}/applications/${row.id}/documents/${documents['meeting-minutes']!.file!.sha256}/preview`);
     expect(pdf?.status()).toBe(200);
     expect(pdf?.headers()['content-type']).toBe('application/pdf');
   });

@@ -1,32 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
-import { hasChromium, launchBrowser, startDemoServer, type DemoServer } from './browser.ts';
-
-async function signIn(page: Page, server: DemoServer, login: string) {
-  await page.goto(`${server.url}/login`);
-  await page.getByLabel('Логин').fill(login);
-  await page.getByLabel('Пароль').fill('demo');
-  await page.getByRole('button', { name: 'Войти' }).click();
-  await page.waitForURL((url) => !url.pathname.startsWith('/login'));
-}
+import { describe, expect, it } from 'vitest';
+import { hasChromium, signIn, useDemoBrowser } from './browser.ts';
 
 describe.skipIf(!hasChromium)("the coordinator's programme overview in a real browser", () => {
-  let server: DemoServer;
-  let browser: Browser;
-
-  beforeAll(async () => {
-    server = await startDemoServer();
-    browser = await launchBrowser();
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-  });
+  const demo = useDemoBrowser();
 
   it('shows twelve stage rows in the SVG timeline: four completed, two active, one overdue', async () => {
-    const page = await browser.newPage();
-    await signIn(page, server, 'coordinator1');
+    const page = await demo.browser.newPage();
+    await signIn(page, demo.server, 'coordinator1');
     await page.getByRole('link', { name: 'Программы' }).click();
     await page.getByRole('link', { name: `Наша инициатива — ${new Date().getUTCFullYear()}` }).click();
     await page.waitForURL(/\/programmes\/\d+$/);
@@ -46,9 +26,9 @@ describe.skipIf(!hasChromium)("the coordinator's programme overview in a real br
   });
 
   it('ticks a task of an active stage with a click, without reloading the page', async () => {
-    const page = await browser.newPage();
-    await signIn(page, server, 'coordinator1');
-    await page.goto(`${server.url}/programmes/2/stages/6`);
+    const page = await demo.browser.newPage();
+    await signIn(page, demo.server, 'coordinator1');
+    await page.goto(`${demo.server.url}/programmes/2/stages/6`);
     await page.evaluate(() => ((window as unknown as { marker: string }).marker = 'kept'));
     const box = page.getByLabel('Проверка заявок');
     expect(await box.isChecked()).toBe(false);

@@ -1,35 +1,21 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
-import { hasChromium, launchBrowser, startDemoServer, type DemoServer } from './browser.ts';
+import { describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { hasChromium, signIn, useDemoBrowser } from './browser.ts';
 
 const stateText = async (page: Page) => (await page.locator('#application-state').textContent())?.trim();
 
 describe.skipIf(!hasChromium)('the reviewer in a real browser', () => {
-  let server: DemoServer;
-  let browser: Browser;
-
-  beforeAll(async () => {
-    server = await startDemoServer();
-    browser = await launchBrowser();
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-  });
+  const demo = useDemoBrowser();
 
   it('returns a submitted application for revision by clicking, and sees the new status without reloading the page', async () => {
-    const page = await browser.newPage();
+    const page = await demo.browser.newPage();
     const errors: string[] = [];
     page.on('pageerror', (error) => errors.push(error.message));
     page.on('console', (message) => {
       if (message.type() === 'error') errors.push(message.text());
     });
 
-    await page.goto(`${server.url}/login`);
-    await page.getByLabel('Логин').fill('reviewer1');
-    await page.getByLabel('Пароль').fill('demo');
-    await page.getByRole('button', { name: 'Войти' }).click();
+    await signIn(page, demo.server, 'reviewer1');
     await page.waitForURL(/\/queue/);
 
     await page.getByRole('link', { name: /Подана/ }).first().click();
