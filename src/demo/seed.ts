@@ -144,15 +144,17 @@ const pastJourneys: Journey[] = [
 ];
 
 /** Where last year's winners got to, by rank; winners beyond the list closed their projects. */
+// By rank: the rarer ends first, so that every state of implementation stands in the demo however
+// many winners the fund allows; the winners past this list are closed.
 const pastAfterAward: Journey[] = [
-  ...Array<Journey>(8).fill('closed'),
-  ...Array<Journey>(3).fill('completed'),
-  ...Array<Journey>(3).fill('works'),
-  ...Array<Journey>(2).fill('procurement'),
-  ...Array<Journey>(2).fill('co-financing'),
-  ...Array<Journey>(2).fill('terminated'),
-  ...Array<Journey>(2).fill('agreement'),
   ...Array<Journey>(2).fill('awarded'),
+  ...Array<Journey>(2).fill('agreement'),
+  ...Array<Journey>(2).fill('terminated'),
+  ...Array<Journey>(2).fill('co-financing'),
+  ...Array<Journey>(2).fill('procurement'),
+  ...Array<Journey>(3).fill('works'),
+  ...Array<Journey>(3).fill('completed'),
+  ...Array<Journey>(8).fill('closed'),
 ];
 const afterAwardPhases: ReadonlySet<Phase> = new Set<Phase>(['agreement', 'contributions', 'contract', 'works', 'monitor', 'works-late', 'complete', 'close']);
 

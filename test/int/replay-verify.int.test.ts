@@ -4,7 +4,7 @@ import { municipalities, users } from '../../src/db/schema.ts';
 import type { ApplicationForm } from '../../src/domain/application.ts';
 import type { Actor, Role } from '../../src/domain/roles.ts';
 import { seedDemo } from '../../src/demo/seed.ts';
-import { applicationStreamId, createApplication, installApplicationHooks, sendApplicationEvent } from '../../src/engine/applications.ts';
+import { applicationStreamId, createApplication, decisionEventTypes, installApplicationHooks, sendApplicationEvent } from '../../src/engine/applications.ts';
 import { Engine, type StreamRow } from '../../src/engine/engine.ts';
 import { GENESIS_HASH, foldHead } from '../../src/engine/ledger.ts';
 import { loadStreamEvents, replayStream, verifyLedger, type Problem } from '../../src/engine/replay.ts';
@@ -172,7 +172,11 @@ function build(afterEach?: (built: Built, seq: number, type: string) => void): B
 
   let version = main.version;
   for (const [who, type, payload] of mainSteps) {
-    version = sendApplicationEvent(w.engine, w.actors[who], main.id, type, payload ?? {}, version).version;
+    // The award stands for the commission's decision, which sends it through the same write path.
+    version = decisionEventTypes.includes(type)
+      ? w.engine.apply(applicationStreamId(main.id), { type, payload: payload ?? {} }, version, w.actors[who])
+          .version
+      : sendApplicationEvent(w.engine, w.actors[who], main.id, type, payload ?? {}, version).version;
     if (type === 'update') form = patched(form, payload as ApplicationForm);
     record(version, type);
     if (version >= 4 && version <= 8) sendOther();
