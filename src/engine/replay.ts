@@ -18,13 +18,18 @@ export type ProblemKind =
   | 'snapshot-mismatch'
   | 'head-mismatch'
   | 'version-mismatch'
-  | 'replay-error';
+  | 'replay-error'
+  // The stored file an `attach-document` event names (src/engine/document-check.ts).
+  | 'document-missing'
+  | 'document-altered';
 
 export interface Problem {
   stream: string;
   seq: number | null;
   kind: ProblemKind;
   message: string;
+  /** The document file a `document-*` problem is about, as its event names it. */
+  file?: { name: string; sha256: string };
 }
 
 export interface ReplayStep {

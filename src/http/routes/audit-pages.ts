@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { Actor } from '../../domain/roles.ts';
 import { findApplication } from '../../engine/applications.ts';
 import { NotFoundError } from '../../engine/errors.ts';
-import { verifyLedger } from '../../engine/replay.ts';
+import { checkDocumentFiles, verifyLedgerAndDocuments } from '../../engine/document-check.ts';
 import { findProgramme } from '../../read/applications.ts';
 import { auditSearch } from '../../audit/search.ts';
 import { historyCsv, historyExport } from '../../audit/export.ts';
@@ -36,10 +36,13 @@ export async function auditPages(app: FastifyInstance) {
     return { row, stream, programme, municipality };
   }
 
-  function applicationPage(request: FastifyRequest, reply: FastifyReply, id: number, verify: boolean) {
+  async function applicationPage(request: FastifyRequest, reply: FastifyReply, id: number, verify: boolean) {
     const actor = request.actor!;
     const { row, stream, programme, municipality } = load(actor, id);
     const { rows, result } = replayOf(app.engine, stream);
+    // The verdict also holds the application's document files against the hashes its events recorded.
+    const documents = verify ? await checkDocumentFiles(app.db, app.documentStore, { streamId: stream.id }) : { files: 0, problems: [] };
+    const problems = [...result.problems, ...documents.problems];
     const t = request.t;
     const entry = app.engine.registry.get(stream.machineId, stream.machineVersion);
     return reply.page('pages/audit-application.eta', {
@@ -49,10 +52,11 @@ export async function auditPages(app: FastifyInstance) {
       municipality,
       history: historyRows(t, request.lang, programme.timeZone, rows),
       verified: verify,
-      ok: result.ok,
+      ok: problems.length === 0,
       eventCount: rows.length,
+      documentCount: documents.files,
       headHash: stream.headHash,
-      problems: problemViews(t, result.problems),
+      problems: problemViews(t, problems),
       statechart: entry
         ? chartSvg(t, entry.machine, { active: stream.state, description: t('audit.chartCurrent', { state: chartLabels(t).stateLabel(stream.state) }), idPrefix: 'sc-current' })
         : '',
@@ -122,7 +126,7 @@ export async function auditPages(app: FastifyInstance) {
 
   app.get('/audit/ledger', { config: { access: access.auditors } }, async (request, reply) => {
     const { head } = headQuery.parse(request.query ?? {});
-    const report = verifyLedger(app.db, app.engine.registry, head ? { expectedHead: head } : {});
+    const report = await verifyLedgerAndDocuments(app.db, app.engine.registry, app.documentStore, head ? { expectedHead: head } : {});
     return reply.page('pages/audit-ledger.eta', {
       title: request.t('audit.ledgerTitle'),
       report,
