@@ -29,3 +29,56 @@ export function zoneLabel(timeZone: string, at = new Date()): string {
     .find((p) => p.type === 'timeZoneName');
   return part?.value ?? timeZone;
 }
+
+/** Whether the runtime knows this IANA time zone. */
+export function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The IANA zones of Russia (tzdata's zone.tab), west to east, that a programme's form offers;
+ * a zone the runtime does not know is left out rather than offered and then refused.
+ */
+export const russianTimeZones: readonly string[] = [
+  'Europe/Kaliningrad',
+  'Europe/Moscow',
+  'Europe/Kirov',
+  'Europe/Volgograd',
+  'Europe/Astrakhan',
+  'Europe/Saratov',
+  'Europe/Ulyanovsk',
+  'Europe/Samara',
+  'Asia/Yekaterinburg',
+  'Asia/Omsk',
+  'Asia/Novosibirsk',
+  'Asia/Barnaul',
+  'Asia/Tomsk',
+  'Asia/Novokuznetsk',
+  'Asia/Krasnoyarsk',
+  'Asia/Irkutsk',
+  'Asia/Chita',
+  'Asia/Yakutsk',
+  'Asia/Khandyga',
+  'Asia/Vladivostok',
+  'Asia/Ust-Nera',
+  'Asia/Magadan',
+  'Asia/Sakhalin',
+  'Asia/Srednekolymsk',
+  'Asia/Kamchatka',
+  'Asia/Anadyr',
+].filter(isTimeZone);
+
+/** A zone as a person picks it: its IANA name, its name in the language, and its offset, e.g. "Europe/Samara — Самарское стандартное время (GMT+4)". */
+export function zoneName(timeZone: string, lang: 'ru' | 'en', at = new Date()): string {
+  const offset = zoneLabel(timeZone, at);
+  const name = dateTimeFormat(localeOf(lang), { timeZone, timeZoneName: 'long' })
+    .formatToParts(at)
+    .find((p) => p.type === 'timeZoneName')?.value;
+  // ICU names some zones only by their offset: say it once.
+  return name && !/^(GMT|UTC)/.test(name) ? `${timeZone} — ${name} (${offset})` : `${timeZone} (${offset})`;
+}

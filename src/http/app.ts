@@ -25,6 +25,7 @@ import { applicationPages } from './routes/application-pages.ts';
 import { applicationApi } from './routes/application-api.ts';
 import { programmeApi } from './routes/programme-api.ts';
 import { programmePages } from './routes/programme-pages.ts';
+import { programmeCreatePages } from './routes/programme-create-pages.ts';
 import { commissionPages } from './routes/commission-pages.ts';
 import { commissionApi } from './routes/commission-api.ts';
 import { auditApi } from './routes/audit-api.ts';
@@ -160,6 +161,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(applicationApi);
   await app.register(programmeApi);
   await app.register(programmePages);
+  await app.register(programmeCreatePages);
   await app.register(commissionPages);
   await app.register(commissionApi);
   await app.register(auditApi);

@@ -5,6 +5,7 @@ import { admin } from './en/admin.ts';
 import { audit } from './en/audit.ts';
 import { commission } from './en/commission.ts';
 import { documents } from './en/documents.ts';
+import { programmeCreate } from './en/programme-create.ts';
 
 /** The English catalogue: every key of the Russian one (the type checks it), same placeholders. */
-export const en: Record<keyof typeof ru, string> = { ...core, ...stages, ...admin, ...audit, ...commission, ...documents };
+export const en: Record<keyof typeof ru, string> = { ...core, ...stages, ...admin, ...audit, ...commission, ...documents, ...programmeCreate };

@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { applicationEventTypes, applicationStates } from '../../machines/application.ts';
 import { formFields, projectTypes } from '../../src/domain/application.ts';
 import { criterionKeys } from '../../src/domain/criteria.ts';
+import { programmeFormFields, programmeHintFields } from '../../src/http/programme-form.ts';
 import { roles } from '../../src/domain/roles.ts';
 import { en } from '../../src/i18n/en.ts';
 import { languages, translator } from '../../src/i18n/index.ts';
@@ -154,6 +155,8 @@ const dynamicPrefixes: Record<string, readonly string[]> = {
   'commission.criterion.': criterionKeys,
   'commission.criterionShort.': criterionKeys,
   'commission.outcome.': ['award', 'partial', 'skip'],
+  'programmes.field.': programmeFormFields,
+  'programmes.hint.': programmeHintFields,
 };
 
 describe('templates', () => {

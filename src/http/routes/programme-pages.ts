@@ -12,7 +12,7 @@ import { renderTimeline } from '../charts/timeline.ts';
 import { bodyText } from '../forms.ts';
 import { isHtmx, pageActor } from '../plugins/auth.ts';
 import { idParam } from './params.ts';
-import { access } from '../authorization.ts';
+import { access, allows } from '../authorization.ts';
 import type { EventRow } from '../../engine/engine.ts';
 import type { Actor as EventActor } from '../../domain/roles.ts';
 
@@ -50,7 +50,7 @@ export async function programmePages(app: FastifyInstance) {
   app.get('/programmes', { config: { access: access.signedIn } }, async (request, reply) => {
     const actor = pageActor(request, reply);
     if (!actor) return reply;
-    return reply.page('pages/programmes.eta', { title: request.t('programme.list'), programmes: listProgrammes(app.db) });
+    return reply.page('pages/programmes.eta', { title: request.t('programme.list'), programmes: listProgrammes(app.db), canCreate: allows(access.createProgramme, actor.role) });
   });
 
   app.get('/programmes/:id', { config: { access: access.signedIn } }, async (request, reply) => {
@@ -62,6 +62,8 @@ export async function programmePages(app: FastifyInstance) {
     const stages = programmeStages(app.engine, actor, programme.id, programme.timeZone, now);
     const counts = applicationCountsOf(app.db, programme.id);
     const t = request.t;
+    // After the new-programme form's redirect (programme-create-pages.ts).
+    const created = (request.query as Record<string, unknown> | undefined)?.done === 'created';
     const rows = stages.map((stage) => ({ ...stage, holds: holdsText(t, stage, counts), href: `/programmes/${programme.id}/stages/${stage.no}` }));
     const timeline = renderTimeline(
       rows.map((stage) => ({
@@ -95,6 +97,7 @@ export async function programmePages(app: FastifyInstance) {
       timeline,
       counts,
       totalApplications: Object.values(counts).reduce((a, b) => a + b, 0),
+      notice: created ? ({ tone: 'success', text: t('programmes.new.created') } satisfies Notice) : null,
     });
   });
 

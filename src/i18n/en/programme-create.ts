@@ -1,0 +1,48 @@
+import type { programmeCreate as ruProgrammeCreate } from '../ru/programme-create.ts';
+
+/** The admin's form for a new programme. */
+export const programmeCreate: Record<keyof typeof ruProgrammeCreate, string> = {
+  'programmes.new.title': 'New programme',
+  'programmes.new.button': 'New programme',
+  'programmes.new.create': 'Create the programme',
+  'programmes.new.cancel': 'Cancel',
+  'programmes.new.errors': 'Correct the errors in the form: {count}.',
+  'programmes.new.stage1': 'Planned dates of the first stage (optional)',
+  'programmes.new.stage1Hint': 'The dates of the preparation stage; the coordinator can set them, and those of the other stages, later on each stage’s page.',
+  'programmes.new.created': 'The programme is created; all twelve stages are planned.',
+
+  'programmes.field.title': 'Programme title',
+  'programmes.field.year': 'Year',
+  'programmes.field.region': 'Region',
+  'programmes.field.timeZone': 'Time zone',
+  'programmes.field.fund': 'Subsidy fund',
+  'programmes.field.cap': 'Maximum subsidy per project',
+  'programmes.field.minLocalShare': 'Minimum local-budget share',
+  'programmes.field.minResidentsShare': 'Minimum residents’ share',
+  'programmes.field.plannedStart': 'Planned start',
+  'programmes.field.plannedEnd': 'Planned end',
+
+  'programmes.hint.title': 'For example, “Our initiative — 2027”.',
+  'programmes.hint.timeZone': 'Stage dates and the times of the programme’s events are shown in this zone.',
+  'programmes.hint.fund': 'The programme’s whole subsidy fund in roubles, e.g. 60,000,000.00.',
+  'programmes.hint.cap': 'No more than the fund; in roubles, e.g. 1,500,000.00.',
+  'programmes.hint.minLocalShare': 'In percent of the project’s cost, from 0 to 100, e.g. 5 or 2.5.',
+  'programmes.hint.minResidentsShare': 'In percent of the project’s cost, from 0 to 100, e.g. 3 or 1.5.',
+
+  'programmes.problem.required': 'Fill in this field.',
+  'programmes.problem.too-long': 'At most 300 characters.',
+  'programmes.problem.not-money': 'Enter an amount in roubles, e.g. 1,500,000.00.',
+  'programmes.problem.cap-above-fund': 'The maximum subsidy per project cannot be more than the programme’s fund.',
+  'programmes.problem.end-before-start': 'The end cannot come before the start.',
+  'programmes.problem.both-dates': 'Give both the start and the end, or leave both empty.',
+  'programmes.problem.title': 'Enter the programme’s title.',
+  'programmes.problem.region': 'Enter the region.',
+  'programmes.problem.year': 'Enter a year from 2000 to 2100.',
+  'programmes.problem.timeZone': 'Choose a time zone from the list.',
+  'programmes.problem.fund': 'The fund must be more than zero and at most 100,000,000,000 ₽.',
+  'programmes.problem.cap': 'The maximum subsidy must be more than zero and at most 100,000,000,000 ₽.',
+  'programmes.problem.minLocalShare': 'Enter a share in percent from 0 to 100, with at most two decimals.',
+  'programmes.problem.minResidentsShare': 'Enter a share in percent from 0 to 100, with at most two decimals.',
+  'programmes.problem.plannedStart': 'Enter the start date.',
+  'programmes.problem.plannedEnd': 'Enter the end date.',
+};
