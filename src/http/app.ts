@@ -31,6 +31,7 @@ import { commissionApi } from './routes/commission-api.ts';
 import { auditApi } from './routes/audit-api.ts';
 import { auditPages } from './routes/audit-pages.ts';
 import { adminUserRoutes } from './routes/admin-users.ts';
+import { adminMunicipalityRoutes } from './routes/admin-municipalities.ts';
 import { accountPasswordRoutes } from './routes/account-password.ts';
 import { access, authorizationPlugin } from './authorization.ts';
 import { documentApi } from './routes/document-api.ts';
@@ -167,6 +168,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(auditApi);
   await app.register(auditPages);
   await app.register(adminUserRoutes);
+  await app.register(adminMunicipalityRoutes);
   await app.register(accountPasswordRoutes);
   await app.register(documentApi);
   await app.register(documentRequirementsPages);

@@ -65,6 +65,9 @@ describe('the route table', () => {
     const userAdmin = t.app.routeRules.filter((r) => r.url.startsWith('/admin/users'));
     expect(userAdmin.length).toBeGreaterThanOrEqual(8);
     for (const rule of userAdmin) expect(rule.access, `${rule.method} ${rule.url}`).toEqual(['admin']);
+    const municipalityAdmin = t.app.routeRules.filter((r) => r.url.startsWith('/admin/municipalities'));
+    expect(municipalityAdmin.map((r) => `${r.method} ${r.url}`).sort()).toEqual(['GET /admin/municipalities', 'GET /admin/municipalities/:id', 'POST /admin/municipalities', 'POST /admin/municipalities/:id']);
+    for (const rule of municipalityAdmin) expect(rule.access, `${rule.method} ${rule.url}`).toEqual(['admin']);
     for (const type of Object.keys(applicationEventRoles)) expect(applicationEventRoles[type as keyof typeof applicationEventRoles]).not.toContain('auditor');
   });
 
@@ -104,7 +107,8 @@ describe('the route table', () => {
     expect(mismatches).toEqual([]);
     expect(refusals).toBeGreaterThan(50);
     expect(admissions).toBeGreaterThan(50);
-  });
+    // Every route × seven callers, each with fresh credentials: ~25 s alone, more beside other files on two cores.
+  }, 120_000);
 });
 
 /** A payload each known event takes; an event added later is tried with `{}` (its refusals are still checked). */

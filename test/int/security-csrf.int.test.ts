@@ -49,6 +49,7 @@ function plausibleBody(url: string): Record<string, string> {
   if (url === '/account/password') return { current: 'demo', password: 'a long spare passphrase', confirmation: 'a long spare passphrase' };
   if (url.endsWith('/edit')) return { ...completeHtmlForm(), expectedVersion: '1' };
   if (url.endsWith('/events')) return { type: 'withdraw', reason: 'csrf', expectedVersion: '1' };
+  if (url.startsWith('/admin/municipalities')) return { name: `Поселение CSRF ${url.length}`, kind: 'settlement', population: '1200' };
   if (url === '/programmes') return { title: 'CSRF', year: '2031', region: 'Регион', timeZone: 'Europe/Moscow', fund: '1000', cap: '100', minLocalShare: '5', minResidentsShare: '3' };
   return { name: 'Иван', role: 'reviewer', password: 'a long spare passphrase', confirmation: 'a long spare passphrase' };
 }

@@ -85,6 +85,8 @@ export interface SampleIds {
   programme: number;
   stage: number;
   user: number;
+  /** A municipality for /admin/municipalities/:id; the first one when not given. */
+  municipality?: number;
 }
 
 /** A concrete URL for a route pattern: each `:param` from the segment before it, `*` a file. */
@@ -101,6 +103,7 @@ export function concreteUrl(pattern: string, ids: SampleIds): string {
       if (before === 'applications') return String(ids.application);
       if (before === 'programmes') return String(ids.programme);
       if (before === 'users') return String(ids.user);
+      if (before === 'municipalities') return String(ids.municipality ?? 1);
       return '1';
     })
     .join('/');

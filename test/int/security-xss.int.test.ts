@@ -3,6 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createUser } from '../../src/accounts/user-admin.ts';
+import { createMunicipality } from '../../src/municipalities/municipality-admin.ts';
 import { CURRENT_PROGRAMME, api, completeForm, startApp, type TestApp } from './http-helpers.ts';
 import { allowedByTable, bearerFor, concreteUrl, everyone, prepareRequest, type SampleIds } from './security-helpers.ts';
 
@@ -28,12 +29,16 @@ let returned: number;
 let rejected: number;
 let programme: number;
 let xssUser: number;
+let xssMunicipality: number;
 
 beforeAll(async () => {
   t = await startApp({ documentRequirements: false });
   // The name opens with a formula too, for the CSV exports, where the reviewer's name starts a cell.
   const reviewer = await createUser(t.db, { login: 'xss.reviewer', name: `${FORMULA}<script>alert("reviewer")</script>`, role: 'reviewer', password: 'a long reviewer passphrase' });
   xssUser = reviewer.id;
+  // A municipality so named, with an applicant of it: on its own page, in the lists, on the user's page.
+  xssMunicipality = createMunicipality(t.db, { name: `${SCRIPT}${IMG}`, kind: 'settlement', population: '1000' }).id;
+  await createUser(t.db, { login: 'xss.applicant', name: 'Applicant', role: 'applicant', municipalityId: xssMunicipality, password: 'a long applicant passphrase' });
   const applicant = bearerFor(t.db, 'applicant1');
   const review = bearerFor(t.db, 'xss.reviewer');
   const admin = bearerFor(t.db, 'admin1');
@@ -120,7 +125,7 @@ describe('stored scripts', () => {
     let pages = 0;
     let csvExports = 0;
     const idSets: SampleIds[] = [
-      { application: returned, programme, stage: 1, user: xssUser },
+      { application: returned, programme, stage: 1, user: xssUser, municipality: xssMunicipality },
       { application: rejected, programme: CURRENT_PROGRAMME, stage: 6, user: xssUser },
     ];
     for (const rule of t.app.routeRules.filter((r) => r.method === 'GET')) {

@@ -7,6 +7,7 @@ import { formFields, projectTypes } from '../../src/domain/application.ts';
 import { criterionKeys } from '../../src/domain/criteria.ts';
 import { programmeFormFields, programmeHintFields } from '../../src/http/programme-form.ts';
 import { roles } from '../../src/domain/roles.ts';
+import { municipalityKinds } from '../../src/domain/municipality.ts';
 import { en } from '../../src/i18n/en.ts';
 import { languages, translator } from '../../src/i18n/index.ts';
 import { ru } from '../../src/i18n/ru.ts';
@@ -157,6 +158,7 @@ const dynamicPrefixes: Record<string, readonly string[]> = {
   'commission.outcome.': ['award', 'partial', 'skip'],
   'programmes.field.': programmeFormFields,
   'programmes.hint.': programmeHintFields,
+  'admin.municipalityKind.': municipalityKinds,
 };
 
 describe('templates', () => {
