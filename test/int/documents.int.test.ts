@@ -24,7 +24,7 @@ import { ConflictError, ForbiddenError, NotAllowedError, NotFoundError, Validati
 import { loadStreamEvents, verifyLedger } from '../../src/engine/replay.ts';
 import { installStageHooks } from '../../src/engine/stages.ts';
 import { defaultRegistry } from '../../machines/registry.ts';
-import { programmeWithActiveStages } from './fixtures.ts';
+import { completeForm, programmeWithActiveStages } from './fixtures.ts';
 import { filesUnder, samples, sha256, streamOf } from './document-samples.ts';
 
 /**
@@ -32,19 +32,6 @@ import { filesUnder, samples, sha256, streamOf } from './document-samples.ts';
  * (nothing, on disk or in the log), what an accepted one records, and how the documents gate
  * `submit` and `accept`.
  */
-
-const completeForm: ApplicationForm = {
-  title: 'Ремонт дороги по ул. Лесной',
-  projectType: 'roads',
-  settlement: 'с. Якшур-Бодья',
-  population: 2300,
-  beneficiaries: 1100,
-  meetingAttendance: 210,
-  problem: 'Дорога разбита, в распутицу не проходит школьный автобус.',
-  description: 'Отсыпка щебнем и асфальтирование 600 м дороги.',
-  durationMonths: 5,
-  costs: { subsidy: 120_000_000, localBudget: 12_000_000, residents: 6_000_000, business: 3_000_000 },
-};
 
 const requiredKinds = defaultDocumentRules.filter((rule) => rule.required).map((rule) => rule.kind);
 

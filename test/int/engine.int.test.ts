@@ -22,22 +22,9 @@ import { ConflictError, ForbiddenError, NotAllowedError, NotFoundError, Validati
 import { GENESIS_HASH, hashEvent } from '../../src/engine/ledger.ts';
 import { installStageHooks, stageReads } from '../../src/engine/stages.ts';
 import { applicationMachineId } from '../../machines/application.ts';
-import { programmeWithActiveStages } from './fixtures.ts';
+import { completeForm, programmeWithActiveStages } from './fixtures.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
-
-const completeForm: ApplicationForm = {
-  title: 'Ремонт дороги по ул. Лесной',
-  projectType: 'roads',
-  settlement: 'с. Якшур-Бодья',
-  population: 2300,
-  beneficiaries: 1100,
-  meetingAttendance: 210,
-  problem: 'Дорога разбита, в распутицу не проходит школьный автобус.',
-  description: 'Отсыпка щебнем и асфальтирование 600 м дороги.',
-  durationMonths: 5,
-  costs: { subsidy: 120_000_000, localBudget: 12_000_000, residents: 6_000_000, business: 3_000_000 },
-};
 
 interface World {
   db: Db;

@@ -1,4 +1,5 @@
 import type { Actor } from '../../src/domain/roles.ts';
+import type { ApplicationForm } from '../../src/domain/application.ts';
 import type { Engine } from '../../src/engine/engine.ts';
 import { createProgramme, type ProgrammeInput, type ProgrammeRow } from '../../src/engine/programmes.ts';
 import { sendStageEvent } from '../../src/engine/stages.ts';
@@ -6,6 +7,20 @@ import { stageDefinitions, type StageKey } from '../../machines/stages.ts';
 import type { DocumentRule } from '../../src/domain/documents.ts';
 
 /** A programme as the tests create it: the demo's parameters, a year of their own. */
+/** A form that every programme rule of the demo accepts. */
+export const completeForm: ApplicationForm = {
+  title: 'Ремонт дороги по ул. Лесной',
+  projectType: 'roads',
+  settlement: 'с. Якшур-Бодья',
+  population: 2300,
+  beneficiaries: 1100,
+  meetingAttendance: 210,
+  problem: 'Дорога разбита, в распутицу не проходит школьный автобус.',
+  description: 'Отсыпка щебнем и асфальтирование 600 м дороги.',
+  durationMonths: 5,
+  costs: { subsidy: 120_000_000, localBudget: 12_000_000, residents: 6_000_000, business: 3_000_000 },
+};
+
 export const programmeInput: ProgrammeInput = {
   title: 'Наша инициатива — 2027',
   year: 2027,

@@ -14,22 +14,9 @@ import { installStageHooks, sendStageEvent, stageReads, stageStreamId } from '..
 import { defaultRegistry } from '../../machines/registry.ts';
 import { stageMachineId, type StageContext } from '../../machines/stage.ts';
 import { stageDefinitions, type StageKey } from '../../machines/stages.ts';
-import { programmeInput, programmeWithActiveStages, yearPlan } from './fixtures.ts';
+import { completeForm, programmeInput, programmeWithActiveStages, yearPlan } from './fixtures.ts';
 
 const registry = defaultRegistry();
-
-const completeForm: ApplicationForm = {
-  title: 'Ремонт дороги по ул. Лесной',
-  projectType: 'roads',
-  settlement: 'с. Якшур-Бодья',
-  population: 2300,
-  beneficiaries: 1100,
-  meetingAttendance: 210,
-  problem: 'Дорога разбита, в распутицу не проходит школьный автобус.',
-  description: 'Отсыпка щебнем и асфальтирование 600 м дороги.',
-  durationMonths: 5,
-  costs: { subsidy: 120_000_000, localBudget: 12_000_000, residents: 6_000_000, business: 3_000_000 },
-};
 
 const opened: Db[] = [];
 afterEach(() => {
