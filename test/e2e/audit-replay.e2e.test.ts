@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { hasChromium, signIn, useDemoBrowser } from './browser.ts';
+import { hasChromium, signIn, useDemoBrowser, watchedPage } from './browser.ts';
 
 /** The step the stepper shows, the state highlighted in the picture, and the form as it was. */
 async function snapshotOf(page: Page) {
@@ -19,12 +19,7 @@ describe.skipIf(!hasChromium)('the auditor replays a history in a real browser',
   it('steps through a closed application of last year: the form changes and the highlighted state moves', async () => {
     const target = demo.server.db.$client.prepare<[], { id: number; version: number; title: string }>("SELECT id, version, title FROM applications WHERE state = 'closed' ORDER BY version DESC, id LIMIT 1").get()!;
     expect(target.version).toBeGreaterThanOrEqual(10);
-    const page = await demo.browser.newPage({ viewport: { width: 1280, height: 900 } });
-    const errors: string[] = [];
-    page.on('pageerror', (error) => errors.push(error.message));
-    page.on('console', (message) => {
-      if (message.type() === 'error') errors.push(message.text());
-    });
+    const { page, errors } = await watchedPage(demo.browser, { viewport: { width: 1280, height: 900 } });
 
     await signIn(page, demo.server, 'auditor1');
     await page.waitForURL(/\/applications/);

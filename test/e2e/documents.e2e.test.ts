@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { hasChromium, signIn, useDemoBrowser } from './browser.ts';
+import { hasChromium, signIn, useDemoBrowser, watchedPage } from './browser.ts';
 import { samples, sha256 } from '../int/document-samples.ts';
 
 const stateText = async (page: Page) => (await page.locator('#application-state').textContent())?.trim();
@@ -27,12 +27,7 @@ describe.skipIf(!hasChromium)('documents in a real browser', () => {
     const kind = remark.field.slice('document.'.length);
     const file = kind === 'object-photos' ? { name: 'новое фото.png', mimeType: 'image/png', buffer: samples.png(77) } : { name: 'исправленный документ.pdf', mimeType: 'application/pdf', buffer: samples.pdf('Исправленный документ') };
 
-    const page = await demo.browser.newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (error) => errors.push(error.message));
-    page.on('console', (message) => {
-      if (message.type() === 'error') errors.push(message.text());
-    });
+    const { page, errors } = await watchedPage(demo.browser);
     await signIn(page, demo.server, 'applicant1');
     await page.waitForURL(/\/applications/);
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { hasChromium, signIn, useDemoBrowser } from './browser.ts';
+import { hasChromium, signIn, useDemoBrowser, watchedPage } from './browser.ts';
 
 const stateText = async (page: Page) => (await page.locator('#application-state').textContent())?.trim();
 
@@ -8,12 +8,7 @@ describe.skipIf(!hasChromium)('the reviewer in a real browser', () => {
   const demo = useDemoBrowser();
 
   it('returns a submitted application for revision by clicking, and sees the new status without reloading the page', async () => {
-    const page = await demo.browser.newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (error) => errors.push(error.message));
-    page.on('console', (message) => {
-      if (message.type() === 'error') errors.push(message.text());
-    });
+    const { page, errors } = await watchedPage(demo.browser);
 
     await signIn(page, demo.server, 'reviewer1');
     await page.waitForURL(/\/queue/);
