@@ -10,13 +10,13 @@ import { performance } from 'node:perf_hooks';
 import { openDb } from '../src/db/client.ts';
 import { seedDemo } from '../src/demo/seed.ts';
 import { buildApp } from '../src/http/app.ts';
-import { verifyLedger } from '../src/engine/replay.ts';
-import { Engine } from '../src/engine/engine.ts';
-import { createApplication, installApplicationHooks, sendApplicationEvent } from '../src/engine/applications.ts';
+import { workflowEngine } from '../src/workflows/index.ts';
 import { defaultRegistry } from '../machines/registry.ts';
 import { users } from '../src/db/schema.ts';
 import { sql } from 'drizzle-orm';
 import type { Actor, Role } from '../src/domain/roles.ts';
+import { verifyLedger } from '../src/engine/verify.ts';
+import { createApplication, sendApplicationEvent } from '../src/workflows/application/commands.ts';
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
@@ -50,8 +50,7 @@ try {
     const row = db.select().from(users).where(sql`${users.login} = ${login}`).get()!;
     return { id: row.id, login: row.login, name: row.name, role: row.role as Role, municipalityId: row.municipalityId };
   };
-  const engine = new Engine(db);
-  installApplicationHooks(engine);
+  const engine = workflowEngine(db);
   const applicant = actorOf('applicant1');
 
   // apply: one update event per transaction, each fsynced (WAL, synchronous=FULL).

@@ -1,4 +1,4 @@
-import { and, assign, setup } from 'xstate';
+import { assign, setup } from 'xstate';
 import { z } from 'zod';
 import {
   formPatchSchema,
@@ -10,6 +10,7 @@ import {
   type ProgrammeRules,
   type Remark,
 } from '../src/domain/application.ts';
+import type { Problem } from '../src/domain/problems.ts';
 import type { Actor, Role } from '../src/domain/roles.ts';
 import {
   attachDocumentSchema,
@@ -45,7 +46,13 @@ export const applicationEventSchemas = {
     comment: z.string().trim().max(2000).optional(),
   }),
   award: z.strictObject({ amountKopecks: z.number().int().min(1).max(10_000_000_000_000) }),
-  'not-award': z.strictObject({ comment: z.string().trim().max(2000).optional() }),
+  // The decision records why, as a code with the rank (older events carry a comment in words instead).
+  'not-award': z.strictObject({
+    comment: z.string().trim().max(2000).optional(),
+    why: z.enum(['above-cap', 'over-remainder', 'nothing-requested']).optional(),
+    rank: z.number().int().min(1).max(100_000).optional(),
+    count: z.number().int().min(1).max(100_000).optional(),
+  }),
   'start-implementation': z.strictObject({}),
   'sign-agreement': z.strictObject({ agreementNo: z.string().trim().min(1).max(100) }),
   'confirm-contributions': z.strictObject({}),
@@ -143,13 +150,75 @@ export interface ApplicationContext {
   documents?: DocumentSet;
 }
 
-const roleMay = (event: ApplicationEvent) => applicationEventRoles[event.type].includes(event.actor.role);
+/** An event as the rules see it: the payload is absent when a page only asks what it may offer. */
+type RuleEvent = { [K in ApplicationEventType]: Omit<Extract<ApplicationEvent, { type: K }>, 'payload'> & { payload: Payloads[K] | undefined } }[ApplicationEventType];
 
-/** An event that stages own is taken only while one of its stages is active; withdraw and terminate belong to none. */
-const stageOpen = (event: ApplicationEvent) => {
-  const owners = stagesOwning(event.type);
-  return owners.length === 0 || owners.some((stage) => event.facts.activeStages?.includes(stage.key) ?? false);
+/** Who and when: the role, the municipality, a stage owning the event being active. Blocking problems. */
+function accessProblems(context: Pick<ApplicationContext, 'municipalityId'>, event: Pick<RuleEvent, 'type' | 'facts' | 'actor'>): Problem[] {
+  const problems: Problem[] = [];
+  if (!applicationEventRoles[event.type].includes(event.actor.role)) problems.push({ code: 'role', params: { role: event.actor.role } });
+  if (event.actor.role === 'applicant' && event.actor.municipalityId !== context.municipalityId) problems.push({ code: 'not-own-municipality' });
+  problems.push(...stageClosed(event.type, event.facts.activeStages ?? []));
+  return problems;
+}
+
+/** An event no active stage owns is refused, naming the stages that would have to be active (DESIGN §2). */
+export function stageClosed(type: string, activeStages: readonly string[]): Problem[] {
+  const owners = stagesOwning(type);
+  if (owners.length === 0 || owners.some((stage) => activeStages.includes(stage.key))) return [];
+  return [{ code: 'stage.closed', params: { event: type, stages: owners.map((stage) => stage.key).join(',') } }];
+}
+
+/** What each event asks of the application itself: the form, the documents, the remarks, the amount. */
+const contentRules: { [K in ApplicationEventType]?: (context: ApplicationContext, event: Extract<RuleEvent, { type: K }>) => Problem[] } = {
+  submit: (context, event) => [
+    ...(event.facts.rules ? submitProblems(context.form, event.facts.rules) : [{ code: 'programme-rules-unknown' }]),
+    ...missingDocuments(context.documents, event.facts.requiredDocuments ?? []),
+  ],
+  accept: (context, event) => unacceptedDocuments(context.documents, event.facts.requiredDocuments ?? []),
+  'attach-document': (_context, event) =>
+    event.payload === undefined || fitsRule(event.facts.documentRules?.find((rule) => rule.kind === event.payload!.kind), event.payload)
+      ? []
+      : [{ field: 'file', code: 'document-type-not-accepted' }],
+  /** A missing document may get a remark, never an acceptance. */
+  'review-document': (context, event) =>
+    event.payload?.verdict === 'remark' || (event.payload !== undefined && context.documents?.[event.payload.kind]?.file) ? [] : [{ field: 'kind', code: 'document-missing' }],
+  'return-for-revision': (context, event) =>
+    (event.payload?.remarks?.length ?? 0) > 0 || documentRemarks(context.documents).length > 0 ? [] : [{ field: 'remarks', code: 'remarks-required' }],
+  award: (context, event) => {
+    const requested = context.form.costs?.subsidy ?? 0;
+    return event.payload !== undefined && event.payload.amountKopecks <= requested ? [] : [{ field: 'amountKopecks', code: 'award-above-request', params: { max: requested } }];
+  },
 };
+
+/**
+ * Why the application refuses an event now (DESIGN §3): every rule of its workflow, as problems
+ * with codes and parameters. The statechart's one guard is this list being empty; the engine
+ * throws it when an event is refused, and the pages and the API's `allowedEvents` ask it too.
+ */
+export function whyNotApplication(context: ApplicationContext, event: RuleEvent): Problem[] {
+  const rule = contentRules[event.type] as ((context: ApplicationContext, event: RuleEvent) => Problem[]) | undefined;
+  return [...accessProblems(context, event), ...(rule ? rule(context, event) : [])];
+}
+
+/** Why an application cannot be opened now: `create` is owned by stages too. */
+export function whyNotCreateApplication(_input: unknown, facts: { activeStages?: string[] }): Problem[] {
+  return stageClosed('create', facts.activeStages ?? []);
+}
+
+/**
+ * Events sent by one path only, refused on any other with the reason: a document is attached by
+ * uploading its file (which stores it under its SHA-256 first), and awards are given only by the
+ * commission's decision for the whole ranking.
+ */
+export const applicationEventChannels = {
+  'attach-document': { channel: 'upload', reason: 'documents.refused.uploadOnly' },
+  award: { channel: 'decision', reason: 'commission.refused.decisionOnly' },
+  'not-award': { channel: 'decision', reason: 'commission.refused.decisionOnly' },
+} as const satisfies Partial<Record<ApplicationEventType, { channel: string; reason: string }>>;
+
+/** The events about documents: the application page offers them on its documents card, apart from the other events. */
+export const documentEventTypes: readonly ApplicationEventType[] = ['attach-document', 'review-document'];
 
 export const applicationMachine = setup({
   types: {
@@ -158,23 +227,8 @@ export const applicationMachine = setup({
     input: {} as ApplicationInput,
   },
   guards: {
-    mayAct: ({ context, event }) =>
-      roleMay(event) && stageOpen(event) && (event.actor.role !== 'applicant' || event.actor.municipalityId === context.municipalityId),
-    formComplete: ({ context, event }) =>
-      event.type === 'submit' && event.facts.rules !== undefined && submitProblems(context.form, event.facts.rules).length === 0,
-    documentsAttached: ({ context, event }) =>
-      event.type === 'submit' && missingDocuments(context.documents, event.facts.requiredDocuments ?? []).length === 0,
-    documentsAccepted: ({ context, event }) =>
-      event.type === 'accept' && unacceptedDocuments(context.documents, event.facts.requiredDocuments ?? []).length === 0,
-    documentFits: ({ event }) =>
-      event.type === 'attach-document' && fitsRule(event.facts.documentRules?.find((rule) => rule.kind === event.payload.kind), event.payload),
-    /** A missing document may get a remark, never an acceptance. */
-    documentReviewable: ({ context, event }) =>
-      event.type === 'review-document' && (event.payload.verdict === 'remark' || Boolean(context.documents?.[event.payload.kind]?.file)),
-    hasRemarks: ({ context, event }) =>
-      event.type === 'return-for-revision' && ((event.payload.remarks?.length ?? 0) > 0 || documentRemarks(context.documents).length > 0),
-    awardWithinRequest: ({ context, event }) =>
-      event.type === 'award' && event.payload.amountKopecks <= (context.form.costs?.subsidy ?? 0),
+    /** The one guard: no rule of `whyNotApplication` refuses the event. */
+    allowed: ({ context, event }) => whyNotApplication(context, event).length === 0,
   },
   actions: {
     applyUpdate: assign({
@@ -272,40 +326,40 @@ export const applicationMachine = setup({
   states: {
     draft: {
       on: {
-        update: { guard: 'mayAct', actions: 'applyUpdate' },
-        'attach-document': { guard: and(['mayAct', 'documentFits']), actions: 'recordDocument' },
-        submit: { guard: and(['mayAct', 'formComplete', 'documentsAttached']), target: 'submitted', actions: 'recordSubmission' },
-        withdraw: { guard: 'mayAct', target: 'withdrawn', actions: 'recordReason' },
+        update: { guard: 'allowed', actions: 'applyUpdate' },
+        'attach-document': { guard: 'allowed', actions: 'recordDocument' },
+        submit: { guard: 'allowed', target: 'submitted', actions: 'recordSubmission' },
+        withdraw: { guard: 'allowed', target: 'withdrawn', actions: 'recordReason' },
       },
     },
     submitted: {
       on: {
-        'start-review': { guard: 'mayAct', target: 'under-review' },
-        withdraw: { guard: 'mayAct', target: 'withdrawn', actions: 'recordReason' },
+        'start-review': { guard: 'allowed', target: 'under-review' },
+        withdraw: { guard: 'allowed', target: 'withdrawn', actions: 'recordReason' },
       },
     },
     'under-review': {
       on: {
-        'review-document': { guard: and(['mayAct', 'documentReviewable']), actions: 'recordVerdict' },
-        'return-for-revision': { guard: and(['mayAct', 'hasRemarks']), target: 'returned', actions: 'recordRemarks' },
-        accept: { guard: and(['mayAct', 'documentsAccepted']), target: 'accepted' },
-        reject: { guard: 'mayAct', target: 'rejected', actions: 'recordReason' },
-        withdraw: { guard: 'mayAct', target: 'withdrawn', actions: 'recordReason' },
+        'review-document': { guard: 'allowed', actions: 'recordVerdict' },
+        'return-for-revision': { guard: 'allowed', target: 'returned', actions: 'recordRemarks' },
+        accept: { guard: 'allowed', target: 'accepted' },
+        reject: { guard: 'allowed', target: 'rejected', actions: 'recordReason' },
+        withdraw: { guard: 'allowed', target: 'withdrawn', actions: 'recordReason' },
       },
     },
     returned: {
       on: {
-        update: { guard: 'mayAct', actions: 'applyUpdate' },
-        'attach-document': { guard: and(['mayAct', 'documentFits']), actions: 'recordDocument' },
-        submit: { guard: and(['mayAct', 'formComplete', 'documentsAttached']), target: 'submitted', actions: 'recordSubmission' },
-        withdraw: { guard: 'mayAct', target: 'withdrawn', actions: 'recordReason' },
+        update: { guard: 'allowed', actions: 'applyUpdate' },
+        'attach-document': { guard: 'allowed', actions: 'recordDocument' },
+        submit: { guard: 'allowed', target: 'submitted', actions: 'recordSubmission' },
+        withdraw: { guard: 'allowed', target: 'withdrawn', actions: 'recordReason' },
       },
     },
     accepted: {
       on: {
-        score: { guard: 'mayAct', actions: 'recordScore' },
-        award: { guard: and(['mayAct', 'awardWithinRequest']), target: 'awarded', actions: 'recordAward' },
-        'not-award': { guard: 'mayAct', target: 'not-awarded' },
+        score: { guard: 'allowed', actions: 'recordScore' },
+        award: { guard: 'allowed', target: 'awarded', actions: 'recordAward' },
+        'not-award': { guard: 'allowed', target: 'not-awarded' },
       },
     },
     rejected: { type: 'final' },
@@ -313,35 +367,35 @@ export const applicationMachine = setup({
     'not-awarded': { type: 'final' },
     awarded: {
       on: {
-        'start-implementation': { guard: 'mayAct', target: 'implementation' },
+        'start-implementation': { guard: 'allowed', target: 'implementation' },
       },
     },
     implementation: {
       initial: 'agreement',
       on: {
-        terminate: { guard: 'mayAct', target: 'terminated', actions: 'recordReason' },
+        terminate: { guard: 'allowed', target: 'terminated', actions: 'recordReason' },
       },
       states: {
         agreement: {
-          on: { 'sign-agreement': { guard: 'mayAct', target: 'co-financing', actions: 'recordAgreement' } },
+          on: { 'sign-agreement': { guard: 'allowed', target: 'co-financing', actions: 'recordAgreement' } },
         },
         'co-financing': {
-          on: { 'confirm-contributions': { guard: 'mayAct', target: 'procurement' } },
+          on: { 'confirm-contributions': { guard: 'allowed', target: 'procurement' } },
         },
         procurement: {
-          on: { 'sign-contract': { guard: 'mayAct', target: 'works', actions: 'recordContract' } },
+          on: { 'sign-contract': { guard: 'allowed', target: 'works', actions: 'recordContract' } },
         },
         works: {
           on: {
-            'report-progress': { guard: 'mayAct', actions: 'recordProgress' },
-            'record-monitoring': { guard: 'mayAct', actions: 'recordMonitoring' },
-            'complete-works': { guard: 'mayAct', target: 'completed', actions: assign({ progressPercent: 100 }) },
+            'report-progress': { guard: 'allowed', actions: 'recordProgress' },
+            'record-monitoring': { guard: 'allowed', actions: 'recordMonitoring' },
+            'complete-works': { guard: 'allowed', target: 'completed', actions: assign({ progressPercent: 100 }) },
           },
         },
         completed: {
           on: {
-            'record-monitoring': { guard: 'mayAct', actions: 'recordMonitoring' },
-            close: { guard: 'mayAct', target: '#application.closed' },
+            'record-monitoring': { guard: 'allowed', actions: 'recordMonitoring' },
+            close: { guard: 'allowed', target: '#application.closed' },
           },
         },
       },
@@ -388,3 +442,26 @@ export const applicationStates: readonly ApplicationState[] = [
   'closed',
   'terminated',
 ];
+
+/** The states an application never leaves (the statechart's final states): its time in them does not run on. */
+export const finalApplicationStates: ReadonlySet<string> = new Set(
+  applicationStates.filter((state) => {
+    const node = applicationMachine.getStateNodeById(`${applicationMachineId}.${state}`);
+    return node.type === 'final';
+  }),
+);
+
+/** The states of the review queue: waiting for a reviewer, or back with the applicant for revision. */
+export const reviewQueueStates: readonly ApplicationState[] = ['submitted', 'under-review', 'returned'];
+
+/** While the application is back for revision, its remarks stand beside the fields they are about. */
+export const remarksStandOpen = (state: string): boolean => state === 'returned';
+
+/**
+ * Document remarks stay visible while the application waits for its revision or its review; the
+ * reviewer (whoever may send `review-document`) always sees them.
+ */
+export const documentRemarksShown = (state: string, mayReview: boolean): boolean => mayReview || state === 'returned' || state === 'under-review';
+
+/** While the application is in implementation, its progress is shown. */
+export const inImplementation = (state: string): boolean => state.startsWith('implementation.');

@@ -1,15 +1,28 @@
 import type { AnyStateMachine, StateValue } from 'xstate';
 import type { ZodType } from 'zod';
-import type { Role } from '../src/domain/roles.ts';
+import type { Problem } from '../src/domain/problems.ts';
+import type { Actor, Role } from '../src/domain/roles.ts';
 import {
   applicationCreateRoles,
+  applicationEventChannels,
   applicationEventRoles,
   applicationEventSchemas,
   applicationMachine,
   applicationMachineId,
   applicationMachineVersion,
+  whyNotApplication,
+  whyNotCreateApplication,
 } from './application.ts';
-import { stageCreateRoles, stageEventRoles, stageEventSchemas, stageMachine, stageMachineId, stageMachineVersion } from './stage.ts';
+import { stageCreateRoles, stageEventRoles, stageEventSchemas, stageMachine, stageMachineId, stageMachineVersion, whyNotStage } from './stage.ts';
+
+/** An event as a machine's rules read it; `payload` is absent when a page asks what it may offer. */
+export interface RuleInput {
+  type: string;
+  payload: unknown;
+  facts: unknown;
+  actor: Actor;
+  at: string;
+}
 
 /** A machine as the engine sees it: what it is, which events it takes, from whom. */
 export interface RegisteredMachine {
@@ -19,6 +32,16 @@ export interface RegisteredMachine {
   eventSchemas: Record<string, ZodType>;
   eventRoles: Record<string, readonly Role[]>;
   createRoles: readonly Role[];
+  /**
+   * Why the machine refuses an event in a state that has a transition for it: the problems its
+   * one guard found. Empty when the event goes through. Pure, like the machine.
+   */
+  // A method, so that each machine's own context and event types fit (parameters are bivariant).
+  whyNot?(context: unknown, event: RuleInput): Problem[];
+  /** Why a stream of this machine cannot be opened with these facts now. */
+  whyNotCreate?(input: Record<string, unknown>, facts: Record<string, unknown>, actor: Actor): Problem[];
+  /** Events that only one path may send (an upload, a decision), with the reason given to any other. */
+  channels?: Readonly<Record<string, { channel: string; reason: string }>>;
   /**
    * Upgrades a persisted snapshot of the version before this one (`{value, context, status}`) to
    * this version's shape: a renamed state, a new context field. Replay and the engine chain these.
@@ -77,6 +100,9 @@ export function defaultRegistry(): MachineRegistry {
     eventSchemas: applicationEventSchemas,
     eventRoles: applicationEventRoles,
     createRoles: applicationCreateRoles,
+    whyNot: whyNotApplication,
+    whyNotCreate: whyNotCreateApplication,
+    channels: applicationEventChannels,
   }).register({
     id: stageMachineId,
     version: stageMachineVersion,
@@ -84,5 +110,6 @@ export function defaultRegistry(): MachineRegistry {
     eventSchemas: stageEventSchemas,
     eventRoles: stageEventRoles,
     createRoles: stageCreateRoles,
+    whyNot: whyNotStage,
   });
 }

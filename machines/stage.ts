@@ -1,7 +1,8 @@
-import { and, assign, setup } from 'xstate';
+import { assign, setup } from 'xstate';
 import { z } from 'zod';
 import type { Actor, Role } from '../src/domain/roles.ts';
-import { stageDefinition, type StageFacts } from './stages.ts';
+import type { Problem } from '../src/domain/problems.ts';
+import { stageDefinition, stageDefinitions, type StageFacts } from './stages.ts';
 
 /**
  * One programme stage (DESIGN §2): planned → active → completed, reopenable with a reason, with
@@ -82,18 +83,44 @@ export interface StageContext {
 
 const hasTask = (context: StageContext, key: string, done: boolean) => context.tasks.some((t) => t.key === key && t.done === done);
 
+type StageRuleEvent = { [K in StageEventType]: Omit<Extract<StageEvent, { type: K }>, 'payload'> & { payload: Payloads[K] | undefined } }[StageEventType];
+
+/** What each event asks of the stage: the stage before started, the task open or done, the checklist and the exit condition. */
+const stageRules: { [K in StageEventType]?: (context: StageContext, event: Extract<StageRuleEvent, { type: K }>) => Problem[] } = {
+  start: (context, event) => {
+    if (context.no === 1) return [];
+    const previous = event.facts.previousState;
+    if (previous !== undefined && previous !== null && previous !== 'planned') return [];
+    return [{ code: 'stage.refused.previous-planned', params: { stage: stageDefinitions.find((d) => d.no === context.no - 1)?.key ?? '' } }];
+  },
+  'complete-task': (context, event) => (event.payload === undefined || hasTask(context, event.payload.task, false) ? [] : [{ code: 'stage.refused.task-not-open', params: { task: event.payload.task } }]),
+  'reopen-task': (context, event) => (event.payload === undefined || hasTask(context, event.payload.task, true) ? [] : [{ code: 'stage.refused.task-not-done', params: { task: event.payload.task } }]),
+  complete: (context, event) => {
+    const problems: Problem[] = [];
+    const open = context.tasks.filter((t) => !t.done).length;
+    if (open > 0) problems.push({ code: 'stage.refused.tasks-open', params: { count: open } });
+    const definition = stageDefinition(context.key);
+    const verdict = definition && event.facts.exit ? definition.exit(event.facts.exit) : { holds: false, code: 'unknown' };
+    if (!verdict.holds) problems.push({ code: `stage.exit.${verdict.code}`, params: verdict.params ?? {} });
+    return problems;
+  },
+};
+
+/**
+ * Why the stage refuses an event now: the role, then the event's own rule. The statechart's one
+ * guard is this list being empty; the engine throws it, the stage page shows it as the blockers.
+ */
+export function whyNotStage(context: StageContext, event: StageRuleEvent): Problem[] {
+  const problems: Problem[] = stageEventRoles[event.type].includes(event.actor.role) ? [] : [{ code: 'role', params: { role: event.actor.role } }];
+  const rule = stageRules[event.type] as ((context: StageContext, event: StageRuleEvent) => Problem[]) | undefined;
+  return [...problems, ...(rule ? rule(context, event) : [])];
+}
+
 export const stageMachine = setup({
   types: { context: {} as StageContext, events: {} as StageEvent, input: {} as StageInput },
   guards: {
-    mayAct: ({ event }) => stageEventRoles[event.type].includes(event.actor.role),
-    previousStarted: ({ context, event }) => context.no === 1 || (event.facts.previousState !== undefined && event.facts.previousState !== null && event.facts.previousState !== 'planned'),
-    taskOpen: ({ context, event }) => event.type === 'complete-task' && hasTask(context, event.payload.task, false),
-    taskDone: ({ context, event }) => event.type === 'reopen-task' && hasTask(context, event.payload.task, true),
-    allTasksDone: ({ context }) => context.tasks.every((t) => t.done),
-    exitHolds: ({ context, event }) => {
-      const definition = stageDefinition(context.key);
-      return definition !== undefined && event.facts.exit !== undefined && definition.exit(event.facts.exit).holds;
-    },
+    /** The one guard: no rule of `whyNotStage` refuses the event. */
+    allowed: ({ context, event }) => whyNotStage(context, event).length === 0,
   },
   actions: {
     schedule: assign(({ context, event }) =>
@@ -133,24 +160,27 @@ export const stageMachine = setup({
   states: {
     planned: {
       on: {
-        schedule: { guard: 'mayAct', actions: 'schedule' },
-        start: { guard: and(['mayAct', 'previousStarted']), target: 'active', actions: 'markStarted' },
+        schedule: { guard: 'allowed', actions: 'schedule' },
+        start: { guard: 'allowed', target: 'active', actions: 'markStarted' },
       },
     },
     active: {
       on: {
-        schedule: { guard: 'mayAct', actions: 'schedule' },
-        'complete-task': { guard: and(['mayAct', 'taskOpen']), actions: 'completeTask' },
-        'reopen-task': { guard: and(['mayAct', 'taskDone']), actions: 'reopenTask' },
-        complete: { guard: and(['mayAct', 'allTasksDone', 'exitHolds']), target: 'completed', actions: 'markCompleted' },
+        schedule: { guard: 'allowed', actions: 'schedule' },
+        'complete-task': { guard: 'allowed', actions: 'completeTask' },
+        'reopen-task': { guard: 'allowed', actions: 'reopenTask' },
+        complete: { guard: 'allowed', target: 'completed', actions: 'markCompleted' },
       },
     },
     completed: {
       on: {
-        reopen: { guard: 'mayAct', target: 'active', actions: 'recordReopening' },
+        reopen: { guard: 'allowed', target: 'active', actions: 'recordReopening' },
       },
     },
   },
 });
 
 export const stageStates = ['planned', 'active', 'completed'] as const;
+
+/** A stage is running while it is active: the timeline and the overview mark it. */
+export const stageRunning = (state: string): boolean => state === 'active';

@@ -1,5 +1,6 @@
 /**
- * The twelve stages of a programme year (DESIGN §2): what each is called, its checklist, the
+ * The twelve stages of a programme year (DESIGN §2): its key (its name is in the catalogues,
+ * `stage.name.<key>`), its checklist, the
  * application events it owns, the application states it holds, and its exit condition. Exit
  * conditions are pure functions of facts the engine computes and carries in the `complete` event.
  */
@@ -43,9 +44,8 @@ export interface ExitVerdict {
 export interface StageDefinition {
   no: number;
   key: StageKey;
-  title: { ru: string; en: string };
-  /** The checklist, from the programme methodology. */
-  tasks: { key: string; ru: string; en: string }[];
+  /** The checklist, from the programme methodology: task keys (their names are in the catalogues, `stage.task.<stage>.<task>`). */
+  tasks: readonly string[];
   /** The application events allowed only while this stage (or another that owns them) is active. */
   ownsEvents: readonly string[];
   /** The application states that wait on this stage, counted beside it on the timeline. */
@@ -63,12 +63,11 @@ export const stageDefinitions: readonly StageDefinition[] = [
   {
     no: 1,
     key: 'preparation',
-    title: { ru: 'Подготовительный этап', en: 'Preparation' },
     tasks: [
-      { key: 'parameters', ru: 'Параметры и дизайн программы', en: 'Programme parameters and design' },
-      { key: 'plan', ru: 'План последующих этапов', en: 'Plan of the later stages' },
-      { key: 'campaign', ru: 'Информационная кампания', en: 'Information campaign' },
-      { key: 'announcement', ru: 'Объявление конкурса', en: 'Announcement of the competition' },
+      'parameters',
+      'plan',
+      'campaign',
+      'announcement',
     ],
     ownsEvents: [],
     holdsStates: [],
@@ -81,10 +80,9 @@ export const stageDefinitions: readonly StageDefinition[] = [
   {
     no: 2,
     key: 'training',
-    title: { ru: 'Этап обучения', en: 'Training' },
     tasks: [
-      { key: 'local-government', ru: 'Обучение представителей органов местного самоуправления', en: 'Training for local government' },
-      { key: 'initiative-groups', ru: 'Обучение инициативных групп', en: 'Training for initiative groups' },
+      'local-government',
+      'initiative-groups',
     ],
     ownsEvents: [],
     holdsStates: [],
@@ -93,10 +91,9 @@ export const stageDefinitions: readonly StageDefinition[] = [
   {
     no: 3,
     key: 'preliminary-meetings',
-    title: { ru: 'Этап предварительных мероприятий', en: 'Preliminary meetings' },
     tasks: [
-      { key: 'consulting', ru: 'Консультирование участников', en: 'Consulting participants' },
-      { key: 'plans', ru: 'Корректировка планов', en: 'Correcting plans' },
+      'consulting',
+      'plans',
     ],
     ownsEvents: ['create', 'update', 'attach-document'],
     holdsStates: [],
@@ -105,10 +102,9 @@ export const stageDefinitions: readonly StageDefinition[] = [
   {
     no: 4,
     key: 'final-meetings',
-    title: { ru: 'Этап итоговых мероприятий', en: 'Final meetings' },
     tasks: [
-      { key: 'meetings', ru: 'Сопровождение итоговых собраний жителей', en: "Supporting residents' final meetings" },
-      { key: 'consulting', ru: 'Консультирование', en: 'Consulting' },
+      'meetings',
+      'consulting',
     ],
     ownsEvents: ['create', 'update', 'attach-document'],
     holdsStates: [],
@@ -117,10 +113,9 @@ export const stageDefinitions: readonly StageDefinition[] = [
   {
     no: 5,
     key: 'documentation',
-    title: { ru: 'Этап подготовки конкурсной документации', en: 'Documentation' },
     tasks: [
-      { key: 'checking', ru: 'Работа в системе: проверка документации', en: 'Work in the system: checking documentation' },
-      { key: 'consulting', ru: 'Консультирование', en: 'Consulting' },
+      'checking',
+      'consulting',
     ],
     ownsEvents: ['create', 'update', 'attach-document', 'submit', 'start-review', 'review-document', 'return-for-revision'],
     holdsStates: ['draft', 'returned'],
@@ -129,11 +124,10 @@ export const stageDefinitions: readonly StageDefinition[] = [
   {
     no: 6,
     key: 'intake',
-    title: { ru: 'Этап приёма и обработки конкурсной документации', en: 'Intake' },
     tasks: [
-      { key: 'checking', ru: 'Проверка заявок', en: 'Checking applications' },
-      { key: 'accepting', ru: 'Приём заявок', en: 'Accepting applications' },
-      { key: 'processing', ru: 'Обработка заявок', en: 'Processing applications' },
+      'checking',
+      'accepting',
+      'processing',
     ],
     ownsEvents: ['update', 'attach-document', 'submit', 'start-review', 'review-document', 'return-for-revision', 'accept', 'reject'],
     holdsStates: ['submitted', 'under-review', 'returned'],
@@ -142,11 +136,10 @@ export const stageDefinitions: readonly StageDefinition[] = [
   {
     no: 7,
     key: 'commission',
-    title: { ru: 'Этап организации заседания конкурсной комиссии', en: 'Competition commission' },
     tasks: [
-      { key: 'meeting', ru: 'Организация заседания', en: 'Organising the meeting' },
-      { key: 'protocol', ru: 'Протокол заседания', en: 'The protocol' },
-      { key: 'informing', ru: 'Информирование участников', en: 'Informing participants' },
+      'meeting',
+      'protocol',
+      'informing',
     ],
     ownsEvents: ['score', 'award', 'not-award'],
     holdsStates: ['accepted'],
@@ -155,11 +148,10 @@ export const stageDefinitions: readonly StageDefinition[] = [
   {
     no: 8,
     key: 'legal',
-    title: { ru: 'Этап оформления нормативно-правовой и административной документации', en: 'Legal documents' },
     tasks: [
-      { key: 'order', ru: 'Распоряжение правительства о субсидиях', en: 'Government order on subsidies' },
-      { key: 'agreements', ru: 'Соглашения с участниками', en: 'Agreements with participants' },
-      { key: 'funds', ru: 'Сбор средств населения и спонсоров', en: "Collecting residents' and sponsors' funds" },
+      'order',
+      'agreements',
+      'funds',
     ],
     ownsEvents: ['start-implementation', 'sign-agreement', 'confirm-contributions'],
     holdsStates: ['awarded', 'implementation.agreement', 'implementation.co-financing'],
@@ -168,8 +160,7 @@ export const stageDefinitions: readonly StageDefinition[] = [
   {
     no: 9,
     key: 'procurement',
-    title: { ru: 'Этап проведения конкурсных процедур', en: 'Procurement' },
-    tasks: [{ key: 'consulting', ru: 'Консультирование', en: 'Consulting' }],
+    tasks: ['consulting'],
     ownsEvents: ['sign-contract'],
     holdsStates: ['implementation.procurement'],
     exit: (facts) => whenNone(count(facts, 'implementation.procurement'), 'applications-without-contract'),
@@ -177,10 +168,9 @@ export const stageDefinitions: readonly StageDefinition[] = [
   {
     no: 10,
     key: 'works',
-    title: { ru: 'Этап ремонтно-строительных работ', en: 'Construction works' },
     tasks: [
-      { key: 'consulting', ru: 'Консультирование', en: 'Consulting' },
-      { key: 'ceremonies', ru: 'Торжественные открытия объектов', en: 'Opening ceremonies' },
+      'consulting',
+      'ceremonies',
     ],
     ownsEvents: ['report-progress', 'complete-works'],
     holdsStates: ['implementation.works'],
@@ -189,8 +179,7 @@ export const stageDefinitions: readonly StageDefinition[] = [
   {
     no: 11,
     key: 'monitoring',
-    title: { ru: 'Этап мониторинга', en: 'Monitoring' },
-    tasks: [{ key: 'visits', ru: 'Мониторинговые выезды', en: 'Monitoring visits' }],
+    tasks: ['visits'],
     ownsEvents: ['record-monitoring'],
     holdsStates: ['implementation.completed'],
     exit: (facts) => afterStage(facts, 'works'),
@@ -198,11 +187,10 @@ export const stageDefinitions: readonly StageDefinition[] = [
   {
     no: 12,
     key: 'closing',
-    title: { ru: 'Этап закрытия проекта', en: 'Closing' },
     tasks: [
-      { key: 'reporting', ru: 'Отчётные мероприятия', en: 'Reporting events' },
-      { key: 'analysis', ru: 'Аналитический отчёт', en: 'Analytical report' },
-      { key: 'recommendations', ru: 'Рекомендации', en: 'Recommendations' },
+      'reporting',
+      'analysis',
+      'recommendations',
     ],
     ownsEvents: ['close'],
     holdsStates: [],

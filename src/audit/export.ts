@@ -1,6 +1,6 @@
 import type { EventRow } from '../engine/engine.ts';
 import { GENESIS_HASH } from '../engine/ledger.ts';
-import type { Problem } from '../engine/replay.ts';
+import type { LedgerProblem } from '../engine/replay.ts';
 import type { Actor } from '../domain/roles.ts';
 import { formatDateTime } from '../domain/time.ts';
 
@@ -23,7 +23,7 @@ export interface HistoryExport {
     rule: string;
     canonicalJson: string;
     hashedFields: string[];
-    replay: { ok: boolean; problems: Problem[] };
+    replay: { ok: boolean; problems: LedgerProblem[] };
   };
   events: ExportedEvent[];
 }
@@ -44,7 +44,7 @@ export function historyExport(input: {
   application: HistoryExport['application'];
   stream: HistoryExport['stream'];
   rows: EventRow[];
-  replay: { ok: boolean; problems: Problem[] };
+  replay: { ok: boolean; problems: LedgerProblem[] };
   now: Date;
 }): HistoryExport {
   return {

@@ -1,13 +1,13 @@
 import { localeOf, numberFormat } from '../domain/intl.ts';
 import type { AnyStateMachine } from 'xstate';
 import type { Engine, EventRow, StreamRow } from '../engine/engine.ts';
-import { loadStreamEvents, replayStream, type Problem, type ReplayResult } from '../engine/replay.ts';
+import { loadStreamEvents, replayStream, type LedgerProblem, type ReplayResult } from '../engine/replay.ts';
 import { formFields } from '../domain/application.ts';
 import { formatRoubles } from '../domain/money.ts';
 import { formatDateTime } from '../domain/time.ts';
 import type { Actor } from '../domain/roles.ts';
 import type { Lang, Translate } from '../i18n/index.ts';
-import { fieldKinds } from '../http/forms.ts';
+import { fieldKinds } from '../domain/application.ts';
 import { contextChanges, type FieldChange } from './diff.ts';
 import { renderStatechart } from './statechart.ts';
 
@@ -87,6 +87,12 @@ export function payloadSummary(t: Translate, lang: Lang, timeZone: string, row: 
     return contextChanges({}, { form }, formOrder).map((c) => `${labelOf(t, c.path)}: ${displayValue(t, lang, timeZone, c.path, c.after).join('; ')}`);
   }
   const lines: string[] = [];
+  // The decision's reason is a code with the rank (older events carry it as a comment in words).
+  if (typeof payload.why === 'string') {
+    const { why, rank, count, ...rest } = payload;
+    lines.push(t(`commission.notAward.${why}`, { rank: Number(rank ?? 0), count: Number(count ?? 0) }));
+    payload = rest;
+  }
   for (const [key, value] of Object.entries(payload)) {
     const label = known(t, `field.${key}`) ?? key;
     const path = key === 'remarks' ? 'remarks' : key;
@@ -126,7 +132,7 @@ export interface ProblemView {
   detail: string;
 }
 
-export function problemViews(t: Translate, problems: Problem[]): ProblemView[] {
+export function problemViews(t: Translate, problems: LedgerProblem[]): ProblemView[] {
   return problems.map((p) => ({
     stream: p.stream,
     seq: p.seq,
@@ -260,9 +266,8 @@ export function stepView(t: Translate, lang: Lang, timeZone: string, engine: Eng
 }
 
 /** The statechart of a stream as it stands now, its current state highlighted (the application page's card). */
-export function currentStatechart(t: Translate, engine: Engine, streamId: string): string {
-  const stream = engine.loadStream(streamId);
-  const entry = stream ? engine.registry.get(stream.machineId, stream.machineVersion) : undefined;
-  if (!stream || !entry) return '';
+export function currentStatechart(t: Translate, engine: Engine, stream: StreamRow): string {
+  const entry = engine.registry.get(stream.machineId, stream.machineVersion);
+  if (!entry) return '';
   return chartSvg(t, entry.machine, { active: stream.state, description: t('audit.chartCurrent', { state: chartLabels(t).stateLabel(stream.state) }), idPrefix: 'sc-current' });
 }

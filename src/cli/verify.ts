@@ -1,7 +1,7 @@
 import { openDb } from '../db/client.ts';
-import { ledgerAnchor, type LedgerAnchor } from '../engine/replay.ts';
-import { verifyLedgerAndDocuments } from '../engine/document-check.ts';
-import { DocumentStore, documentsDirFor } from '../engine/document-store.ts';
+import { ledgerAnchor, type LedgerAnchor } from '../engine/verify.ts';
+import { verifyLedgerAndDocuments } from '../workflows/documents/check.ts';
+import { DocumentStore, documentsDirFor } from '../workflows/documents/store.ts';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { defaultRegistry } from '../../machines/registry.ts';
 import { databasePath } from '../config.ts';

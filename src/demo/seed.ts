@@ -4,18 +4,18 @@ import { applications, municipalities, programmes, users } from '../db/schema.ts
 import type { ApplicationForm, Remark } from '../domain/application.ts';
 import type { Actor, Role } from '../domain/roles.ts';
 import { hashPassword } from '../accounts/passwords.ts';
-import { Engine } from '../engine/engine.ts';
-import { createApplication, installApplicationHooks, sendApplicationEvent } from '../engine/applications.ts';
-import { installStageHooks, sendStageEvent } from '../engine/stages.ts';
-import { createProgramme } from '../engine/programmes.ts';
-import { recordDecision } from '../engine/commission.ts';
+import { workflowEngine } from '../workflows/index.ts';
+import { createApplication, sendApplicationEvent } from '../workflows/application/commands.ts';
+import { sendStageEvent } from '../workflows/stage/commands.ts';
+import { createProgramme } from '../workflows/programme/create.ts';
+import { recordDecision } from '../workflows/commission/decision.ts';
 import { stageDefinitions } from '../../machines/stages.ts';
 import { demoMunicipalities, demoProjects, demoReasons, demoRemarks } from './data.ts';
 import { demoPhotoPng, minimalPdf } from './documents.ts';
 import { defaultDocumentRules, type DocumentKind } from '../domain/documents.ts';
 import { formatRoubles } from '../domain/money.ts';
-import { attachDocumentBytes } from '../engine/documents.ts';
-import { DocumentStore, documentsDirFor } from '../engine/document-store.ts';
+import { attachDocumentBytes } from '../workflows/documents/upload.ts';
+import { DocumentStore, documentsDirFor } from '../workflows/documents/store.ts';
 
 /** The kinds every demo application must carry: the default requirements of a new programme. */
 const requiredKinds: DocumentKind[] = defaultDocumentRules.filter((rule) => rule.required).map((rule) => rule.kind);
@@ -184,9 +184,7 @@ export async function seedDemo(db: Db, options: { now?: Date; documentsDir?: str
   const now = options.now ?? new Date();
   const year = now.getUTCFullYear();
   let clock = now;
-  const engine = new Engine(db, { now: () => clock });
-  installApplicationHooks(engine);
-  installStageHooks(engine);
+  const engine = workflowEngine(db, { now: () => clock });
   // The demo's documents go where the app will look for them: `documents/` beside the database.
   const store = new DocumentStore(options.documentsDir ?? documentsDirFor(db));
   let applicationCount = 0;
@@ -427,7 +425,7 @@ export async function seedDemo(db: Db, options: { now?: Date; documentsDir?: str
   const completeStage = (programmeId: number, no: number, at: Date) => {
     const definition = stageDefinitions.find((d) => d.no === no)!;
     // The checklist is ticked in the hours before the stage is closed.
-    definition.tasks.forEach((task, i) => stageEvent(programmeId, no, new Date(at.getTime() - (definition.tasks.length - i) * HOUR), 'complete-task', { task: task.key }));
+    definition.tasks.forEach((task, i) => stageEvent(programmeId, no, new Date(at.getTime() - (definition.tasks.length - i) * HOUR), 'complete-task', { task }));
     stageEvent(programmeId, no, at, 'complete');
   };
   const day = (date: Date) => date.toISOString().slice(0, 10);

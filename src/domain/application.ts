@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { documentFields } from './documents.ts';
+import type { FieldProblem } from './problems.ts';
 
 export const projectTypes = [
   'water-supply',
@@ -87,18 +88,32 @@ export const remarksSchema = z
 
 export const reasonSchema = z.string().trim().min(1).max(2000);
 
+/** How each form field is typed in by a person: money fields are kopecks, shown and typed as roubles. */
+export const fieldKinds: Record<string, 'text' | 'textarea' | 'select' | 'int' | 'money'> = {
+  title: 'text',
+  projectType: 'select',
+  settlement: 'text',
+  population: 'int',
+  beneficiaries: 'int',
+  meetingAttendance: 'int',
+  problem: 'textarea',
+  description: 'textarea',
+  durationMonths: 'int',
+  'costs.subsidy': 'money',
+  'costs.localBudget': 'money',
+  'costs.residents': 'money',
+  'costs.business': 'money',
+  'nonMonetary.labour': 'money',
+  'nonMonetary.materials': 'money',
+};
+
 export interface ProgrammeRules {
   capKopecks: number;
   minLocalShareBp: number;
   minResidentsShareBp: number;
 }
 
-/** A reason, tied to a field, why an event cannot be taken. */
-export interface FieldProblem {
-  field: string;
-  code: string;
-  params?: Record<string, string | number>;
-}
+export type { FieldProblem } from './problems.ts';
 
 export function totalCostKopecks(costs: ApplicationForm['costs']): number {
   if (!costs) return 0;

@@ -1,28 +1,29 @@
-import { initialTransition, transition, type AnyMachineSnapshot, type StateValue } from 'xstate';
-import { sql } from 'drizzle-orm';
-import type { ZodError } from 'zod';
+import { initialTransition, transition, type AnyMachineSnapshot } from 'xstate';
 import type { Db } from '../db/client.ts';
-import { events, streams } from '../db/schema.ts';
-import type { FieldProblem } from '../domain/application.ts';
+import { isBlocking, zodProblems, type FieldProblem, type Problem } from '../domain/problems.ts';
 import type { Actor } from '../domain/roles.ts';
 import { defaultRegistry, type MachineRegistry, type RegisteredMachine } from '../../machines/registry.ts';
-import { ConflictError, ForbiddenError, NotAllowedError, NotFoundError, ValidationError } from './errors.ts';
+import { ConflictError, ForbiddenError, NotAllowedError, NotFoundError, ValidationError, type DomainError } from './errors.ts';
 import { GENESIS_HASH, canonicalJson, hashEvent } from './ledger.ts';
+import type { EventRow, StreamRow } from './rows.ts';
+import { creationInput, declaredEvents, machineEvent, persistSnapshot, stateToString } from './snapshots.ts';
 import { currentMachine } from './versions.ts';
 
-export type StreamRow = typeof streams.$inferSelect;
-export type EventRow = typeof events.$inferSelect;
+export type { EventRow, StreamRow } from './rows.ts';
 
-/** What a stream kind adds to the engine: the facts its guards need and the projection it keeps. */
-export interface StreamHooks {
-  /** Facts read from the database at the moment of the event; stored with it. */
+/**
+ * What a workflow kind adds to the generic write path (DESIGN §4.2): who may see its streams,
+ * the facts its guards read (computed at the moment of the event and stored with it), and the
+ * projection it keeps in the same transaction. Its rules stay in its machine (`whyNot`).
+ */
+export interface StreamKind {
+  /** The machine the kind's streams run on (its id in the registry). */
+  machineId: string;
+  /** Whether the actor may see the stream at all; a stream they may not is "not found". */
+  maySee?(stream: StreamRow, actor: Actor): boolean;
+  /** Facts read from the database for an event of this type; stored with the event. */
   facts?(stream: StreamRow, type: string): Record<string, unknown>;
-  /**
-   * Explains why the machine refused an event: problems tied to fields (empty: no explanation),
-   * or it throws a more precise refusal itself.
-   */
-  explainRefusal?(stream: StreamRow, snapshot: AnyMachineSnapshot, type: string, facts: Record<string, unknown>): FieldProblem[];
-  /** Keeps the list projection in step, inside the same transaction. */
+  /** Keeps the kind's tables in step with the stream, inside the event's transaction. */
   project?(stream: StreamRow, snapshot: AnyMachineSnapshot, event: EventRow): void;
 }
 
@@ -39,49 +40,13 @@ export interface IncomingEvent {
   payload: unknown;
 }
 
-/** `implementation.works` for `{ implementation: 'works' }`. */
-export function stateToString(value: StateValue): string {
-  if (typeof value === 'string') return value;
-  const [key, child] = Object.entries(value)[0] ?? [];
-  if (key === undefined) return '';
-  return child === undefined || (typeof child === 'object' && Object.keys(child).length === 0)
-    ? key
-    : `${key}.${stateToString(child as StateValue)}`;
-}
-
-export function persistSnapshot(entry: RegisteredMachine, snapshot: AnyMachineSnapshot): string {
-  const persisted = entry.machine.getPersistedSnapshot(snapshot) as unknown as { value: StateValue; context: unknown; status: string };
-  return canonicalJson({ value: persisted.value, context: persisted.context, status: persisted.status });
-}
-
-/** Restores a stored snapshot; throws when its state no longer exists in the machine. */
-export function restoreSnapshot(entry: RegisteredMachine, stored: string): AnyMachineSnapshot {
-  const parsed = JSON.parse(stored) as { value: StateValue; context: Record<string, unknown> };
-  return entry.machine.resolveState({ value: parsed.value, context: parsed.context });
-}
-
-export function zodProblems(error: ZodError): FieldProblem[] {
-  return error.issues.map((issue) => ({
-    field: issue.path.filter((p) => typeof p !== 'symbol').join('.') || 'general',
-    code: issue.code,
-    params: { message: issue.message },
-  }));
-}
-
-/** The machine event: who and when travel with the payload and the facts, so that replay sees them too. */
-export function machineEvent(row: Pick<EventRow, 'type' | 'payload' | 'facts' | 'actor' | 'at'>) {
-  return {
-    type: row.type,
-    payload: JSON.parse(row.payload) as unknown,
-    facts: JSON.parse(row.facts) as unknown,
-    actor: JSON.parse(row.actor) as Actor,
-    at: row.at,
-  };
-}
-
-/** The input of a stream's initial transition, rebuilt from its first event. */
-export function creationInput(row: Pick<EventRow, 'payload' | 'actor' | 'at'>) {
-  return { ...(JSON.parse(row.payload) as object), actor: JSON.parse(row.actor) as Actor, at: row.at };
+/** An event the stream's state takes and the actor's role may send, with what its rules say now. */
+export interface EventOption {
+  type: string;
+  /** Blocking problems mean it would be refused whatever is sent; field problems, what to fix first. */
+  problems: Problem[];
+  /** No blocking problem: offer it. */
+  open: boolean;
 }
 
 function actorRecord(actor: Actor): string {
@@ -89,18 +54,30 @@ function actorRecord(actor: Actor): string {
 }
 
 /**
+ * The refusal the machine's problems amount to: a blocking one (no field) is a NotAllowedError
+ * whose reason is its code; otherwise every field problem, beside its field.
+ */
+export function refusal(type: string, problems: Problem[]): DomainError {
+  const blocking = problems.find(isBlocking);
+  if (blocking) return new NotAllowedError(`${type} is refused: ${blocking.code}`, blocking.params ?? {}, blocking.code);
+  return new ValidationError(`${type} is refused`, problems as FieldProblem[]);
+}
+
+/**
  * The one write path (DESIGN §4.2). Every change of every stream goes through `create` or `apply`,
  * each one synchronous SQLite transaction: check, transition, append the chained event, swap the
  * snapshot by compare-and-swap on the version, update the projection. A refusal writes nothing.
+ * It knows streams, machines and the chain; what a kind of stream means lives in its workflow.
  */
 export class Engine {
   readonly registry: MachineRegistry;
-  private readonly hooks = new Map<string, StreamHooks>();
+  private readonly kinds = new Map<string, StreamKind>();
   /** The engine's clock: every event's time comes from it, and tests move it. */
   readonly now: () => Date;
 
   private readonly selectStream;
   private readonly nextPosition;
+  private readonly insertStream;
   private readonly insertEvent;
   private readonly swapSnapshot;
 
@@ -110,45 +87,27 @@ export class Engine {
   ) {
     this.registry = options.registry ?? defaultRegistry();
     this.now = options.now ?? (() => new Date());
-    this.selectStream = db
-      .select()
-      .from(streams)
-      .where(sql`${streams.id} = ${sql.placeholder('id')}`)
-      .prepare();
-    this.nextPosition = db.$client.prepare<[], { next: number }>('SELECT COALESCE(MAX(position), 0) + 1 AS next FROM events');
-    this.insertEvent = db.insert(events).values({
-      position: sql.placeholder('position'),
-      streamId: sql.placeholder('streamId'),
-      seq: sql.placeholder('seq'),
-      type: sql.placeholder('type'),
-      payload: sql.placeholder('payload'),
-      facts: sql.placeholder('facts'),
-      actor: sql.placeholder('actor'),
-      at: sql.placeholder('at'),
-      fromState: sql.placeholder('fromState'),
-      toState: sql.placeholder('toState'),
-      machineId: sql.placeholder('machineId'),
-      machineVersion: sql.placeholder('machineVersion'),
-      prevHash: sql.placeholder('prevHash'),
-      hash: sql.placeholder('hash'),
-    }).prepare();
-    this.swapSnapshot = db
-      .update(streams)
-      .set({
-        state: sql`${sql.placeholder('state')}`,
-        snapshot: sql`${sql.placeholder('snapshot')}`,
-        version: sql`${sql.placeholder('version')}`,
-        headHash: sql`${sql.placeholder('headHash')}`,
-        updatedAt: sql`${sql.placeholder('updatedAt')}`,
-        machineVersion: sql`${sql.placeholder('machineVersion')}`,
-      })
-      .where(sql`${streams.id} = ${sql.placeholder('id')} AND ${streams.version} = ${sql.placeholder('expectedVersion')}`)
-      .prepare();
+    const sqlite = db.$client;
+    this.selectStream = sqlite.prepare<[string], StreamRow>(
+      'SELECT id, kind, machine_id AS machineId, machine_version AS machineVersion, state, snapshot, version, head_hash AS headHash, updated_at AS updatedAt FROM streams WHERE id = ?',
+    );
+    this.nextPosition = sqlite.prepare<[], { next: number }>('SELECT COALESCE(MAX(position), 0) + 1 AS next FROM events');
+    this.insertStream = sqlite.prepare<[StreamRow]>(
+      'INSERT INTO streams (id, kind, machine_id, machine_version, state, snapshot, version, head_hash, updated_at) VALUES (@id, @kind, @machineId, @machineVersion, @state, @snapshot, @version, @headHash, @updatedAt)',
+    );
+    this.insertEvent = sqlite.prepare<[EventRow]>(
+      `INSERT INTO events (position, stream_id, seq, type, payload, facts, actor, at, from_state, to_state, machine_id, machine_version, prev_hash, hash)
+       VALUES (@position, @streamId, @seq, @type, @payload, @facts, @actor, @at, @fromState, @toState, @machineId, @machineVersion, @prevHash, @hash)`,
+    );
+    this.swapSnapshot = sqlite.prepare<[{ id: string; expectedVersion: number; state: string; snapshot: string; version: number; headHash: string; updatedAt: string; machineVersion: number }]>(
+      `UPDATE streams SET state = @state, snapshot = @snapshot, version = @version, head_hash = @headHash, updated_at = @updatedAt, machine_version = @machineVersion
+       WHERE id = @id AND version = @expectedVersion`,
+    );
   }
 
-  /** Registers what a kind of stream (by its machine id) adds to the write path. */
-  hook(machineId: string, hooks: StreamHooks): this {
-    this.hooks.set(machineId, hooks);
+  /** Registers what a kind of stream adds to the write path. */
+  register(kind: StreamKind): this {
+    this.kinds.set(kind.machineId, kind);
     return this;
   }
 
@@ -158,12 +117,12 @@ export class Engine {
   }
 
   loadStream(streamId: string): StreamRow | undefined {
-    return this.selectStream.get({ id: streamId });
+    return this.selectStream.get(streamId);
   }
 
   /**
    * Opens a stream with its machine's initial transition; the creation is its first event.
-   * `beforeProject` lets the caller insert rows that the projection updates (inside the transaction).
+   * `afterCreate` lets the caller insert rows that the projection updates (inside the transaction).
    */
   create(options: {
     streamId: string;
@@ -180,15 +139,16 @@ export class Engine {
       throw new ForbiddenError(`the role ${options.actor.role} may not create a ${options.kind}`);
     }
     return this.transaction(() => {
+      const problems = entry.whyNotCreate?.(options.input, options.facts ?? {}, options.actor) ?? [];
+      if (problems.length > 0) throw refusal('create', problems);
       if (this.loadStream(options.streamId)) throw new ConflictError(`${options.streamId} exists already`, { state: '', version: 0 });
       const at = this.now().toISOString();
       const payload = canonicalJson(options.input);
       const actor = actorRecord(options.actor);
       const [snapshot] = initialTransition(entry.machine, creationInput({ payload, actor, at }));
       const state = stateToString(snapshot.value);
-      const position = this.nextPosition.get()!.next;
       const row: Omit<EventRow, 'hash'> = {
-        position,
+        position: this.nextPosition.get()!.next,
         streamId: options.streamId,
         seq: 1,
         type: 'create',
@@ -214,67 +174,58 @@ export class Engine {
         headHash: event.hash,
         updatedAt: at,
       };
-      this.db.insert(streams).values(stream).run();
+      this.insertStream.run(stream);
       this.insertEvent.run(event);
       options.afterCreate?.(stream);
-      this.hooks.get(entry.id)?.project?.(stream, snapshot, event);
+      this.kinds.get(entry.id)?.project?.(stream, snapshot, event);
       return { streamId: stream.id, state, version: 1, snapshot, event };
     });
   }
 
+  /** The stream and the machine its next event runs on, or the refusal a visitor gets. */
+  private open(streamId: string, actor: Actor): { stream: StreamRow; entry: RegisteredMachine; current: AnyMachineSnapshot; kind: StreamKind | undefined } {
+    const stream = this.loadStream(streamId);
+    if (!stream) throw new NotFoundError(`${streamId} does not exist`);
+    const recorded = this.registry.get(stream.machineId, stream.machineVersion);
+    if (!recorded) throw new NotAllowedError(`machine ${stream.machineId} version ${stream.machineVersion} is not registered`);
+    const kind = this.kinds.get(recorded.id);
+    if (kind?.maySee && !kind.maySee(stream, actor)) throw new NotFoundError(`${streamId} does not exist`);
+    const { entry, snapshot } = currentMachine(this.registry, recorded, stream.snapshot);
+    return { stream, entry, current: snapshot, kind };
+  }
+
   /**
-   * Applies one event to one stream. `authorize` runs first, inside the transaction, to refuse
-   * (as not found) a stream the actor may not see.
+   * Applies one event to one stream. `channel` names the path that sends it: an event its machine
+   * reserves for one path (an upload, the commission's decision) is refused on any other.
    */
-  apply(
-    streamId: string,
-    incoming: IncomingEvent,
-    expectedVersion: number,
-    actor: Actor,
-    authorize?: (stream: StreamRow) => void,
-  ): AppliedEvent {
+  apply(streamId: string, incoming: IncomingEvent, expectedVersion: number, actor: Actor, options: { channel?: string } = {}): AppliedEvent {
     return this.transaction(() => {
-      const stream = this.loadStream(streamId);
-      if (!stream) throw new NotFoundError(`${streamId} does not exist`);
-      authorize?.(stream);
-      const recorded = this.registry.get(stream.machineId, stream.machineVersion);
-      if (!recorded) throw new NotAllowedError(`machine ${stream.machineId} version ${stream.machineVersion} is not registered`);
-      const { entry, snapshot: current } = currentMachine(this.registry, recorded, stream.snapshot);
+      const { stream, entry, current, kind } = this.open(streamId, actor);
       // Own keys only: `constructor` or `__proto__` must be an unknown type, not Object's members.
       const schema = Object.hasOwn(entry.eventSchemas, incoming.type) ? entry.eventSchemas[incoming.type] : undefined;
       if (!schema) throw new NotAllowedError(`unknown event type “${incoming.type}”`, { type: incoming.type });
+      const reserved = entry.channels?.[incoming.type];
+      if (reserved && reserved.channel !== options.channel) {
+        this.assertRole(entry, incoming.type, actor);
+        throw new NotAllowedError(`${incoming.type} is sent only by ${reserved.channel}`, { type: incoming.type }, reserved.reason);
+      }
       if (stream.version !== expectedVersion) {
-        throw new ConflictError(`the ${stream.kind} changed: version ${stream.version}, not ${expectedVersion}`, {
-          state: stream.state,
-          version: stream.version,
-        });
+        throw new ConflictError(`the ${stream.kind} changed: version ${stream.version}, not ${expectedVersion}`, { state: stream.state, version: stream.version });
       }
-      if (!entry.eventRoles[incoming.type]?.includes(actor.role)) {
-        throw new ForbiddenError(`the role ${actor.role} may not send ${incoming.type}`);
-      }
+      this.assertRole(entry, incoming.type, actor);
       const parsed = schema.safeParse(incoming.payload ?? {});
       if (!parsed.success) throw new ValidationError(`the ${incoming.type} payload is invalid`, zodProblems(parsed.error));
 
-      const hooks = this.hooks.get(entry.id);
-      const facts = hooks?.facts?.(stream, incoming.type) ?? {};
+      const facts = kind?.facts?.(stream, incoming.type) ?? {};
       const at = this.now().toISOString();
-      const row = {
-        type: incoming.type,
-        payload: canonicalJson(parsed.data),
-        facts: canonicalJson(facts),
-        actor: actorRecord(actor),
-        at,
-      };
-      const [next] = transition(entry.machine, current, machineEvent(row) as never);
+      const row = { type: incoming.type, payload: canonicalJson(parsed.data), facts: canonicalJson(facts), actor: actorRecord(actor), at };
+      const event = machineEvent(row);
+      const [next] = transition(entry.machine, current, event as never);
       if (next === current) {
-        // Only a state that has a transition for the event may explain why its guard refused it.
-        const declared = current._nodes.some((node) => node.ownEvents.includes(incoming.type));
-        const problems = declared ? (hooks?.explainRefusal?.(stream, current, incoming.type, facts) ?? []) : [];
-        if (problems.length > 0) throw new ValidationError(`${incoming.type} is refused`, problems);
-        throw new NotAllowedError(`the state “${stream.state}” does not take “${incoming.type}”`, {
-          state: stream.state,
-          type: incoming.type,
-        });
+        // A state that has a transition for the event says why its rules refused it.
+        const problems = declaredEvents(current).has(incoming.type) ? (entry.whyNot?.(current.context, event) ?? []) : [];
+        if (problems.length > 0) throw refusal(incoming.type, problems);
+        throw new NotAllowedError(`the state “${stream.state}” does not take “${incoming.type}”`, { state: stream.state, type: incoming.type });
       }
       const state = stateToString(next.value);
       const version = stream.version + 1;
@@ -289,34 +240,77 @@ export class Engine {
         machineVersion: entry.version,
         prevHash: stream.headHash,
       };
-      const event: EventRow = { ...withoutHash, hash: hashEvent(withoutHash) };
+      const stored: EventRow = { ...withoutHash, hash: hashEvent(withoutHash) };
       const snapshot = persistSnapshot(entry, next);
       // Compare-and-swap first: zero rows changed means someone else moved the stream on.
-      const swapped = this.swapSnapshot.run({
-        id: streamId,
-        expectedVersion,
-        state,
-        snapshot,
-        version,
-        headHash: event.hash,
-        updatedAt: at,
-        machineVersion: entry.version,
-      });
+      const swapped = this.swapSnapshot.run({ id: streamId, expectedVersion, state, snapshot, version, headHash: stored.hash, updatedAt: at, machineVersion: entry.version });
       if (swapped.changes !== 1) throw new ConflictError(`the ${stream.kind} changed meanwhile`, { state: stream.state, version: stream.version });
-      this.insertEvent.run(event);
-      const updated: StreamRow = { ...stream, state, snapshot, version, headHash: event.hash, updatedAt: at };
-      hooks?.project?.(updated, next, event);
-      return { streamId, state, version, snapshot: next, event };
+      this.insertEvent.run(stored);
+      const updated: StreamRow = { ...stream, state, snapshot, version, headHash: stored.hash, updatedAt: at, machineVersion: entry.version };
+      kind?.project?.(updated, next, stored);
+      return { streamId, state, version, snapshot: next, event: stored };
     });
   }
 
-  /** The event types the stream's state has a transition for, whatever their guards say. */
+  private assertRole(entry: RegisteredMachine, type: string, actor: Actor): void {
+    if (!entry.eventRoles[type]?.includes(actor.role)) throw new ForbiddenError(`the role ${actor.role} may not send ${type}`);
+  }
+
+  /** The event types the stream's state has a transition for, whoever sends them and whatever their rules say. */
   eventsInState(stream: StreamRow): string[] {
     const entry = this.registry.get(stream.machineId, stream.machineVersion);
     if (!entry) return [];
-    const snapshot = restoreSnapshot(entry, stream.snapshot);
-    const types = new Set<string>();
-    for (const node of snapshot._nodes) for (const type of node.ownEvents) types.add(type);
-    return Object.keys(entry.eventSchemas).filter((type) => types.has(type));
+    try {
+      const current = currentMachine(this.registry, entry, stream.snapshot);
+      const declared = declaredEvents(current.snapshot);
+      return Object.keys(current.entry.eventSchemas).filter((type) => declared.has(type));
+    } catch {
+      return [];
+    }
+  }
+
+  /**
+   * The events the stream's state takes and the actor's role may send, each with what the
+   * machine's rules say of it now (without a payload): what the pages offer and the API's
+   * `allowedEvents` lists. The same `whyNot` decides the event when it is sent.
+   */
+  eventOptions(stream: StreamRow, actor: Actor): EventOption[] {
+    const recorded = this.registry.get(stream.machineId, stream.machineVersion);
+    if (!recorded) return [];
+    const kind = this.kinds.get(recorded.id);
+    if (kind?.maySee && !kind.maySee(stream, actor)) return [];
+    let entry: RegisteredMachine;
+    let current: AnyMachineSnapshot;
+    try {
+      ({ entry, snapshot: current } = currentMachine(this.registry, recorded, stream.snapshot));
+    } catch {
+      return [];
+    }
+    const declared = declaredEvents(current);
+    const at = this.now().toISOString();
+    return Object.keys(entry.eventSchemas)
+      .filter((type) => declared.has(type) && entry.eventRoles[type]?.includes(actor.role))
+      .map((type) => {
+        const facts = kind?.facts?.(stream, type) ?? {};
+        const problems = entry.whyNot?.(current.context, { type, payload: undefined, facts, actor, at }) ?? [];
+        return { type, problems, open: !problems.some(isBlocking) };
+      });
+  }
+
+  /**
+   * Refuses, before any payload exists, what `apply` would refuse whatever the payload: an
+   * unseen stream, a stale version, a role, a state or a rule that blocks. Uploads ask it before
+   * they read a byte of the file.
+   */
+  check(streamId: string, type: string, actor: Actor, expectedVersion?: number): StreamRow {
+    const { stream, entry } = this.open(streamId, actor);
+    this.assertRole(entry, type, actor);
+    const option = this.eventOptions(stream, actor).find((o) => o.type === type);
+    if (!option) throw new NotAllowedError(`the state “${stream.state}” does not take “${type}”`, { state: stream.state, type });
+    if (!option.open) throw refusal(type, option.problems);
+    if (expectedVersion !== undefined && expectedVersion !== stream.version) {
+      throw new ConflictError(`the ${stream.kind} changed: version ${stream.version}, not ${expectedVersion}`, { state: stream.state, version: stream.version });
+    }
+    return stream;
   }
 }

@@ -1,11 +1,13 @@
-import type { FieldProblem } from '../domain/application.ts';
+import type { FieldProblem } from '../domain/problems.ts';
 
-/** Every refusal the engine and the routes give is one of these; the HTTP layer maps them to statuses. */
+/**
+ * Every refusal the engine and the workflows give is one of these. They carry a code and what a
+ * client needs to act, never an HTTP status: the HTTP layer's error plugin maps the classes.
+ */
 export class DomainError extends Error {
   constructor(
     readonly code: string,
     message: string,
-    readonly status: number,
   ) {
     super(message);
     this.name = new.target.name;
@@ -18,13 +20,13 @@ export class ConflictError extends DomainError {
     message: string,
     readonly current: { state: string; version: number },
   ) {
-    super('conflict', message, 409);
+    super('conflict', message);
   }
 }
 
 /**
  * The state does not take this event now. `reason` names a catalogue message that says why in a
- * coordinator's words, with `params` to fill it in.
+ * person's words, with `params` to fill it in.
  */
 export class NotAllowedError extends DomainError {
   constructor(
@@ -32,33 +34,36 @@ export class NotAllowedError extends DomainError {
     readonly params: Record<string, string | number> = {},
     readonly reason?: string,
   ) {
-    super('not-allowed', message, 422);
+    super('not-allowed', message);
   }
 }
 
 /** Bad input: the problems are tied to fields, so that forms can show them beside each one. */
 export class ValidationError extends DomainError {
-  constructor(message: string, readonly problems: FieldProblem[]) {
-    super('validation', message, 422);
+  constructor(
+    message: string,
+    readonly problems: FieldProblem[],
+  ) {
+    super('validation', message);
   }
 }
 
 /** The role may not do this. */
 export class ForbiddenError extends DomainError {
   constructor(message: string) {
-    super('forbidden', message, 403);
+    super('forbidden', message);
   }
 }
 
 /** Not there, or not for this user's eyes: both answer the same so that existence does not leak. */
 export class NotFoundError extends DomainError {
   constructor(message = 'not found') {
-    super('not-found', message, 404);
+    super('not-found', message);
   }
 }
 
 export class UnauthorizedError extends DomainError {
   constructor(message = 'authentication required') {
-    super('unauthorized', message, 401);
+    super('unauthorized', message);
   }
 }

@@ -1,13 +1,20 @@
 import { initialTransition, transition, type AnyMachineSnapshot } from 'xstate';
-import { asc, eq } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
-import { events, streams } from '../db/schema.ts';
+import { statement } from '../db/statements.ts';
 import type { MachineRegistry, RegisteredMachine } from '../../machines/registry.ts';
-import { creationInput, machineEvent, persistSnapshot, stateToString, type EventRow, type StreamRow } from './engine.ts';
-import { GENESIS_HASH, foldHead, hashEvent } from './ledger.ts';
+import { GENESIS_HASH, hashEvent } from './ledger.ts';
+import type { EventRow, StreamRow } from './rows.ts';
+import { creationInput, machineEvent, persistSnapshot, stateToString } from './snapshots.ts';
 import { hasState, migrateSnapshot } from './versions.ts';
 
-export type ProblemKind =
+/** Every column of an event row, in the names the code uses. */
+export const EVENT_COLUMNS =
+  'position, stream_id AS streamId, seq, type, payload, facts, actor, at, from_state AS fromState, to_state AS toState, machine_id AS machineId, machine_version AS machineVersion, prev_hash AS prevHash, hash';
+/** Every column of a stream row, in the names the code uses. */
+export const STREAM_COLUMNS =
+  'id, kind, machine_id AS machineId, machine_version AS machineVersion, state, snapshot, version, head_hash AS headHash, updated_at AS updatedAt';
+
+export type LedgerProblemKind =
   | 'hash-mismatch'
   | 'broken-chain'
   | 'missing-event'
@@ -23,10 +30,10 @@ export type ProblemKind =
   | 'document-missing'
   | 'document-altered';
 
-export interface Problem {
+export interface LedgerProblem {
   stream: string;
   seq: number | null;
-  kind: ProblemKind;
+  kind: LedgerProblemKind;
   message: string;
   /** The document file a `document-*` problem is about, as its event names it. */
   file?: { name: string; sha256: string };
@@ -49,7 +56,7 @@ export interface ReplayResult {
   streamId: string;
   ok: boolean;
   steps: ReplayStep[];
-  problems: Problem[];
+  problems: LedgerProblem[];
 }
 
 /**
@@ -58,9 +65,9 @@ export interface ReplayResult {
  * what it finds and never throws on bad data.
  */
 export function replayStream(registry: MachineRegistry, stream: StreamRow, rows: EventRow[]): ReplayResult {
-  const problems: Problem[] = [];
+  const problems: LedgerProblem[] = [];
   const steps: ReplayStep[] = [];
-  const problem = (seq: number | null, kind: ProblemKind, message: string) =>
+  const problem = (seq: number | null, kind: LedgerProblemKind, message: string) =>
     problems.push({ stream: stream.id, seq, kind, message });
   let snapshot: AnyMachineSnapshot | undefined;
   let prevHash = GENESIS_HASH;
@@ -149,115 +156,11 @@ export function replayStream(registry: MachineRegistry, stream: StreamRow, rows:
 }
 
 export function loadStreamEvents(db: Db, streamId: string): EventRow[] {
-  return db.select().from(events).where(eq(events.streamId, streamId)).orderBy(asc(events.seq), asc(events.position)).all();
+  return statement<[string], EventRow>(db, `SELECT ${EVENT_COLUMNS} FROM events WHERE stream_id = ? ORDER BY seq, position`).all(streamId);
 }
 
-export interface LedgerReport {
-  ok: boolean;
-  streams: number;
-  events: number;
-  head: string;
-  problems: Problem[];
+/** Replays one stream as it is stored now. */
+export function replayStoredStream(db: Db, registry: MachineRegistry, stream: StreamRow): ReplayResult {
+  return replayStream(registry, stream, loadStreamEvents(db, stream.id));
 }
 
-/**
- * Verifies the whole ledger: every stream replayed and chained, the global order without gaps,
- * and the head that folds every event's hash in order, to be compared with one published earlier.
- */
-export function verifyLedger(db: Db, registry: MachineRegistry, options: { expectedHead?: string; anchor?: LedgerAnchor } = {}): LedgerReport {
-  const problems: Problem[] = [];
-  const allStreams = db.select().from(streams).orderBy(asc(streams.id)).all();
-  const byStream = new Map<string, EventRow[]>();
-  let head = GENESIS_HASH;
-  let count = 0;
-  let lastPosition = 0;
-  // The head after every prefix of the log: a head published earlier matches one of them while
-  // the log has only grown since.
-  const prefixHeads = new Map<string, number>();
-  for (const row of db.select().from(events).orderBy(asc(events.position)).all()) {
-    count += 1;
-    if (row.position <= lastPosition) problems.push({ stream: row.streamId, seq: row.seq, kind: 'out-of-order', message: 'positions are not increasing' });
-    // The engine numbers positions densely (MAX + 1): a gap is a deleted event, whichever stream it was in.
-    else if (row.position !== lastPosition + 1) {
-      problems.push({ stream: '*', seq: null, kind: 'missing-event', message: `global positions ${lastPosition + 1}–${row.position - 1} are missing (before event ${row.seq} of ${row.streamId})` });
-    }
-    lastPosition = row.position;
-    head = foldHead(head, row.hash);
-    prefixHeads.set(head, count);
-    const list = byStream.get(row.streamId) ?? [];
-    list.push(row);
-    byStream.set(row.streamId, list);
-  }
-  const byStreamAll = new Map(byStream);
-  for (const stream of allStreams) {
-    // replayStream compares the seq order with the global order too: a swap shows there.
-    const rows = (byStream.get(stream.id) ?? []).sort((a, b) => a.seq - b.seq || a.position - b.position);
-    problems.push(...replayStream(registry, stream, rows).problems);
-    byStream.delete(stream.id);
-  }
-  for (const [streamId, rows] of byStream) {
-    problems.push({ stream: streamId, seq: rows[0]?.seq ?? null, kind: 'missing-event', message: 'events of a stream that has no stream row' });
-  }
-  // AUTOINCREMENT remembers the highest position ever given: a log shorter than that lost its tail.
-  const sequence = db.$client.prepare<[], { seq: number }>("SELECT seq FROM sqlite_sequence WHERE name = 'events'").get()?.seq ?? 0;
-  if (sequence > lastPosition) {
-    problems.push({ stream: '*', seq: null, kind: 'missing-event', message: `events up to position ${sequence} were written, the log ends at ${lastPosition}` });
-  }
-  if (options.expectedHead && !prefixHeads.has(options.expectedHead)) {
-    problems.push({ stream: '*', seq: null, kind: 'head-mismatch', message: `the published head ${options.expectedHead} is not the head of this log or of any earlier part of it (now ${head}): an event published then was changed, removed or cut off` });
-  }
-  if (options.anchor) problems.push(...compareAnchor(options.anchor, allStreams, byStreamAll, prefixHeads, head));
-  return { ok: problems.length === 0, streams: allStreams.length, events: count, head, problems };
-}
-
-/**
- * What to publish outside the database, beside the head: how long the log was and where every
- * stream stood. Against it, verify names the stream and the first event of a cut tail, even when
- * the stream row was rewritten to match.
- */
-export interface LedgerAnchor {
-  head: string;
-  events: number;
-  streams: Record<string, { version: number; head: string }>;
-}
-
-export function ledgerAnchor(db: Db): LedgerAnchor {
-  let head = GENESIS_HASH;
-  let count = 0;
-  for (const row of db.select({ hash: events.hash }).from(events).orderBy(asc(events.position)).all()) {
-    head = foldHead(head, row.hash);
-    count += 1;
-  }
-  const anchored: LedgerAnchor['streams'] = {};
-  for (const stream of db.select({ id: streams.id, version: streams.version, headHash: streams.headHash }).from(streams).orderBy(asc(streams.id)).all()) {
-    anchored[stream.id] = { version: stream.version, head: stream.headHash };
-  }
-  return { head, events: count, streams: anchored };
-}
-
-function compareAnchor(anchor: LedgerAnchor, allStreams: StreamRow[], rowsByStream: Map<string, EventRow[]>, prefixHeads: Map<string, number>, head: string): Problem[] {
-  const problems: Problem[] = [];
-  const current = new Map(allStreams.map((s) => [s.id, s]));
-  for (const [streamId, anchored] of Object.entries(anchor.streams)) {
-    const rows = rowsByStream.get(streamId) ?? [];
-    const stream = current.get(streamId);
-    const have = rows.length === 0 ? 0 : Math.max(...rows.map((r) => r.seq));
-    if (!stream && rows.length === 0) {
-      problems.push({ stream: streamId, seq: 1, kind: 'missing-event', message: `the stream had ${anchored.version} events when the anchor was taken and is gone` });
-      continue;
-    }
-    if (have < anchored.version) {
-      problems.push({ stream: streamId, seq: have + 1, kind: 'missing-event', message: have + 1 === anchored.version ? `event ${anchored.version} was in the log when the anchor was taken and is gone: the tail was cut` : `events ${have + 1}–${anchored.version} were in the log when the anchor was taken and are gone: the tail was cut` });
-      continue;
-    }
-    const atAnchor = rows.find((r) => r.seq === anchored.version);
-    if (atAnchor && atAnchor.hash !== anchored.head) {
-      problems.push({ stream: streamId, seq: anchored.version, kind: 'hash-mismatch', message: `event ${anchored.version} is not the event anchored then: the stream was rewritten up to here` });
-    }
-  }
-  const prefix = prefixHeads.get(anchor.head);
-  if (anchor.events > 0 && prefix !== anchor.events) {
-    problems.push({ stream: '*', seq: null, kind: 'head-mismatch', message: `the anchored head of ${anchor.events} events is not the head of the first ${anchor.events} events of this log (now ${head})` });
-  }
-  return problems;
-}

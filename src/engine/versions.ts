@@ -1,8 +1,7 @@
 import type { AnyMachineSnapshot } from 'xstate';
 import type { MachineRegistry, PersistedMachineSnapshot, RegisteredMachine } from '../../machines/registry.ts';
-import { persistSnapshot, restoreSnapshot, stateToString } from './engine.ts';
 import { NotAllowedError } from './errors.ts';
-import type { ProblemKind } from './replay.ts';
+import { persistSnapshot, restoreSnapshot, stateToString } from './snapshots.ts';
 
 /**
  * Machine versions in practice (DESIGN §4.5): a stream keeps the version it was written with,
@@ -21,7 +20,10 @@ export function hasState(entry: RegisteredMachine, path: string): boolean {
   return path.length > 0;
 }
 
-type Migrated = { ok: true; snapshot: AnyMachineSnapshot } | { ok: false; kind: ProblemKind; message: string };
+/** What can go wrong when a snapshot crosses from one version to the next (replay reports it). */
+export type MigrationProblemKind = 'replay-error' | 'unknown-machine-version' | 'unknown-state';
+
+type Migrated = { ok: true; snapshot: AnyMachineSnapshot } | { ok: false; kind: MigrationProblemKind; message: string };
 
 /**
  * Carries a snapshot from one machine version to a later one through each version's `migrate`,

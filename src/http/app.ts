@@ -14,10 +14,10 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseQuery } from 'node:querystring';
 import type { Db } from '../db/client.ts';
-import { Engine } from '../engine/engine.ts';
-import { installApplicationHooks } from '../engine/applications.ts';
-import { installStageHooks } from '../engine/stages.ts';
+import type { Engine } from '../engine/engine.ts';
+import { workflowEngine } from '../workflows/index.ts';
 import { authPlugin, csrfTokenOf, csrfUserInfo } from './plugins/auth.ts';
+import { pagePlugin } from './plugins/page.ts';
 import { errorsPlugin } from './plugins/errors.ts';
 import { i18nPlugin } from './plugins/i18n.ts';
 import { sessionRoutes } from './routes/session.ts';
@@ -36,7 +36,7 @@ import { accountPasswordRoutes } from './routes/account-password.ts';
 import { access, authorizationPlugin } from './authorization.ts';
 import { documentApi } from './routes/document-api.ts';
 import { documentRequirementsPages } from './routes/document-requirements-pages.ts';
-import { DocumentStore, documentsDirFor } from '../engine/document-store.ts';
+import { DocumentStore, documentsDirFor } from '../workflows/documents/store.ts';
 import { MAX_DOCUMENT_BYTES } from '../domain/documents.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -145,9 +145,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     maxAge: '1d',
   });
 
-  const engine = new Engine(options.db, options.now ? { now: options.now } : {});
-  installApplicationHooks(engine);
-  installStageHooks(engine);
+  const engine = workflowEngine(options.db, options.now ? { now: options.now } : {});
   app.decorate('db', options.db);
   app.decorate('engine', engine);
   app.decorate('documentStore', new DocumentStore(options.documentsDir ?? documentsDirFor(options.db)));
@@ -155,6 +153,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(errorsPlugin);
   await app.register(i18nPlugin);
   await app.register(authPlugin, { secureCookies: options.secureCookies ?? false });
+  await app.register(pagePlugin);
 
   app.get('/healthz', { config: { access: access.public } }, async () => ({ ok: true }));
   await app.register(sessionRoutes);

@@ -5,6 +5,7 @@ import { ForbiddenError, UnauthorizedError } from '../engine/errors.ts';
 import { applicationCreateRoles, applicationEventRoles } from '../../machines/application.ts';
 import { stageCreateRoles, stageEventRoles } from '../../machines/stage.ts';
 import type { MachineRegistry } from '../../machines/registry.ts';
+import { decisionRoles } from '../workflows/commission/rules.ts';
 import { pageActor } from './plugins/auth.ts';
 
 /**
@@ -57,7 +58,44 @@ export const access = {
   reviewDocument: applicationEventRoles['review-document'],
   createProgramme: stageCreateRoles,
   stageEvents: union(stageEventRoles),
+  /** Members score, the commission records the decision. */
+  score: applicationEventRoles.score,
+  decide: decisionRoles,
+  /** Before the decision the live ranking is the commission's working paper: staff only. */
+  liveRanking: roles.filter((role) => role !== 'applicant'),
+  /** Who sees every municipality's applications (applicants see their own only). */
+  allMunicipalities: roles.filter((role) => role !== 'applicant'),
 } as const satisfies Record<string, Access>;
+
+/** The page each role lands on after signing in. */
+export const landingPage: Record<Role, string> = {
+  applicant: '/applications',
+  reviewer: '/queue',
+  coordinator: '/applications',
+  commission: '/applications',
+  auditor: '/applications',
+  admin: '/applications',
+};
+
+/** The main navigation: every link whose route the role may use, in order, the current one marked. */
+const navigationLinks: { href: string; label: string; access: Access; current: (url: string) => boolean }[] = [
+  { href: '/applications', label: 'nav.applications', access: access.signedIn, current: (url) => url.startsWith('/applications') && !url.startsWith('/applications/new') },
+  { href: '/programmes', label: 'nav.programmes', access: access.signedIn, current: (url) => url.startsWith('/programmes') },
+  { href: '/queue', label: 'nav.queue', access: access.staff, current: (url) => url.startsWith('/queue') },
+  { href: '/audit', label: 'nav.audit', access: access.staff, current: (url) => url.startsWith('/audit') },
+  { href: '/admin/users', label: 'admin.nav.users', access: access.admin, current: (url) => url.startsWith('/admin/users') },
+  { href: '/admin/municipalities', label: 'admin.nav.municipalities', access: access.admin, current: (url) => url.startsWith('/admin/municipalities') },
+  { href: '/applications/new', label: 'nav.new', access: access.createApplication, current: (url) => url.startsWith('/applications/new') },
+];
+
+export function navigation(role: Role, url: string): { href: string; label: string; current: boolean }[] {
+  return navigationLinks.filter((link) => allows(link.access, role)).map((link) => ({ href: link.href, label: link.label, current: link.current(url) }));
+}
+
+/** What the signed-in role may use, by the names of the rules above: what pages ask to show a link or a column. */
+export function permissionsOf(role: Role | null): Record<keyof typeof access, boolean> {
+  return Object.fromEntries(Object.entries(access).map(([name, rule]) => [name, allows(rule, role)])) as Record<keyof typeof access, boolean>;
+}
 
 /** Whether the access rule lets this role (null: nobody signed in) use the route. */
 export function allows(rule: Access | undefined, role: Role | null): boolean {
@@ -121,8 +159,9 @@ export const authorizationPlugin = fp<AuthorizationOptions>(async (app, options)
     if (rule === 'public') return;
     if (!request.actor) {
       if (request.url.startsWith('/api/')) throw new UnauthorizedError();
+      // A page sends the visitor to the login page; nothing after this hook runs (handlers may rely on request.actor).
       pageActor(request, reply);
-      return;
+      return reply;
     }
     if (!allows(rule, request.actor.role)) throw refuse(request, `the role ${request.actor.role} may not use this page (allowed: ${describe(rule)})`);
   });

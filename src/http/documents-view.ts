@@ -1,10 +1,11 @@
 import { localeOf, numberFormat } from '../domain/intl.ts';
-import type { FieldProblem } from '../domain/application.ts';
+import type { FieldProblem } from '../domain/problems.ts';
 import { fileTypes, fileTypeOfMedia, type DocumentKind, type DocumentVerdict, type FileTypeKey } from '../domain/documents.ts';
 import type { Actor } from '../domain/roles.ts';
-import { allowedDocumentEvents, type ApplicationRow } from '../engine/applications.ts';
-import { applicationDocuments } from '../engine/documents.ts';
-import type { Engine } from '../engine/engine.ts';
+import type { Engine, EventOption } from '../engine/engine.ts';
+import type { LoadedApplication } from '../workflows/application/reads.ts';
+import { applicationDocuments } from '../workflows/documents/upload.ts';
+import { documentRemarksShown } from '../../machines/application.ts';
 import type { Translate } from '../i18n/index.ts';
 import { formatDateTime } from '../domain/time.ts';
 
@@ -36,12 +37,11 @@ export function describeDocumentProblem(t: Translate, lang: 'ru' | 'en', problem
 }
 
 /** What the documents card shows (views/partials/documents.eta): one row per kind, with the forms the actor may use. */
-export function documentsCard(engine: Engine, actor: Actor, row: ApplicationRow, t: Translate, lang: 'ru' | 'en', timeZone: string) {
-  const { rows } = applicationDocuments(engine, row);
-  const allowed = allowedDocumentEvents(engine, actor, row);
-  const mayAttach = allowed.includes('attach-document');
-  const mayReview = allowed.includes('review-document');
-  const state = row.state;
+export function documentsCard(engine: Engine, _actor: Actor, loaded: LoadedApplication, options: EventOption[], t: Translate, lang: 'ru' | 'en', timeZone: string) {
+  const { row } = loaded;
+  const { rows } = applicationDocuments(engine, loaded);
+  const mayAttach = options.some((option) => option.type === 'attach-document');
+  const mayReview = options.some((option) => option.type === 'review-document');
   const items = rows.map(({ kind, rule, entry }) => {
     const file = entry?.file ?? null;
     const status: DocumentVerdict | 'missing' = file ? (entry?.verdict ?? 'pending') : entry?.verdict === 'remark' ? 'remark' : 'missing';
@@ -89,7 +89,7 @@ export function documentsCard(engine: Engine, actor: Actor, row: ApplicationRow,
     }),
     requirementsUrl: `/programmes/${row.programmeId}/documents`,
     // A remark stays visible to the applicant while the application waits for its revision.
-    showRemarks: state === 'returned' || state === 'under-review' || mayReview,
+    showRemarks: documentRemarksShown(row.state, mayReview),
   };
 }
 

@@ -1,25 +1,9 @@
-import { formFields, formPatchSchema, type ApplicationForm, type FieldProblem, type Remark } from '../domain/application.ts';
+import { fieldKinds, formFields, formPatchSchema, type ApplicationForm, type Remark } from '../domain/application.ts';
 import { parseRoubles } from '../domain/money.ts';
-import { zodProblems } from '../engine/engine.ts';
+import { zodProblems, type FieldProblem } from '../domain/problems.ts';
 
-/** How each form field is typed in by a person. */
-export const fieldKinds: Record<string, 'text' | 'textarea' | 'select' | 'int' | 'money'> = {
-  title: 'text',
-  projectType: 'select',
-  settlement: 'text',
-  population: 'int',
-  beneficiaries: 'int',
-  meetingAttendance: 'int',
-  problem: 'textarea',
-  description: 'textarea',
-  durationMonths: 'int',
-  'costs.subsidy': 'money',
-  'costs.localBudget': 'money',
-  'costs.residents': 'money',
-  'costs.business': 'money',
-  'nonMonetary.labour': 'money',
-  'nonMonetary.materials': 'money',
-};
+export { fieldKinds };
+
 
 /** A form post's value: the first if the key was repeated, and only strings. */
 export function bodyText(body: Record<string, unknown>, key: string): string | undefined {
@@ -120,12 +104,10 @@ export const eventFields: Record<string, EventField[]> = {
   reject: [{ name: 'reason', kind: 'textarea', required: true }],
   terminate: [{ name: 'reason', kind: 'textarea', required: true }],
   accept: [{ name: 'comment', kind: 'textarea', required: false }],
-  'not-award': [{ name: 'comment', kind: 'textarea', required: false }],
   score: [
     { name: 'significance', kind: 'decimal', required: true },
     { name: 'comment', kind: 'textarea', required: false },
   ],
-  award: [{ name: 'amountKopecks', kind: 'money', required: true }],
   'sign-agreement': [{ name: 'agreementNo', kind: 'text', required: true }],
   'sign-contract': [
     { name: 'contractor', kind: 'text', required: true },
@@ -139,7 +121,7 @@ export const eventFields: Record<string, EventField[]> = {
 };
 
 /** Events whose button is a plain click; the others open a small panel with their fields. */
-export const dangerousEvents = new Set(['reject', 'withdraw', 'terminate', 'not-award']);
+export const dangerousEvents = new Set(['reject', 'withdraw', 'terminate']);
 
 /** Reads an event's payload from a page's form post; problems name the field. */
 export function readEventPayload(type: string, body: Record<string, unknown>, lang: 'ru' | 'en' = 'ru'): { payload: Record<string, unknown>; problems: FieldProblem[] } {

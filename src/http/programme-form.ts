@@ -1,7 +1,7 @@
-import type { FieldProblem } from '../domain/application.ts';
+import type { FieldProblem } from '../domain/problems.ts';
 import { parseRoubles } from '../domain/money.ts';
 import { russianTimeZones } from '../domain/time.ts';
-import { programmeProblems, type PlannedStages } from '../engine/programmes.ts';
+import { programmeProblems, type PlannedStages } from '../workflows/programme/create.ts';
 import { bodyText } from './forms.ts';
 
 /** The fields of the new-programme form, in the order the page shows them. */

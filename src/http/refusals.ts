@@ -1,24 +1,32 @@
+import type { Problem } from '../domain/problems.ts';
 import { NotAllowedError, ValidationError, type DomainError } from '../engine/errors.ts';
 import type { Translate } from '../i18n/index.ts';
-import { stageDefinitions } from '../../machines/stages.ts';
 
-/** A refusal in the coordinator's words: the catalogue's reason when the engine named one. */
-export function refusalText(t: Translate, lang: 'ru' | 'en', error: DomainError): string {
-  if (error instanceof NotAllowedError && error.reason) {
-    const params: Record<string, string | number> = { ...error.params };
-    if (typeof params.stage === 'string') {
-      const stage = stageDefinitions.find((d) => d.key === params.stage);
-      if (stage) params.stage = stage.title[lang];
-    }
-    if (typeof params.stages === 'string') {
-      params.stages = params.stages
-        .split(',')
-        .map((key) => `«${stageDefinitions.find((d) => d.key === key)?.title[lang] ?? key}»`)
-        .join(t('stage.or'));
-    }
-    if (typeof params.event === 'string') params.event = t(`event.${params.event}`);
-    return t(error.reason, params);
+/** A stage's name from the catalogue (machines/stages.ts holds only its key). */
+export const stageName = (t: Translate, key: string): string => t(`stage.name.${key}`);
+
+/** The parameters of a refusal in words: stage keys become stage names, event types event names. */
+export function refusalParams(t: Translate, params: Record<string, string | number>): Record<string, string | number> {
+  const shown = { ...params };
+  if (typeof shown.stage === 'string') shown.stage = stageName(t, shown.stage);
+  if (typeof shown.stages === 'string') {
+    shown.stages = shown.stages
+      .split(',')
+      .map((key) => `«${stageName(t, key)}»`)
+      .join(t('stage.or'));
   }
+  if (typeof shown.event === 'string') shown.event = t(`event.${shown.event}`);
+  return shown;
+}
+
+/** A blocking problem of a machine's rules in words: its code is its catalogue key. */
+export function blockerText(t: Translate, problem: Problem): string {
+  return t(problem.code, refusalParams(t, problem.params ?? {}));
+}
+
+/** A refusal in the person's words: the catalogue's reason when the engine named one. */
+export function refusalText(t: Translate, _lang: 'ru' | 'en', error: DomainError): string {
+  if (error instanceof NotAllowedError && error.reason) return t(error.reason, refusalParams(t, error.params));
   if (error instanceof ValidationError) return error.problems.map((p) => `${t(`field.${p.field}`)}: ${typeof p.params?.message === 'string' ? p.params.message : p.code}`).join('; ');
   return error.message;
 }

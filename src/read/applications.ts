@@ -5,6 +5,7 @@ import { applications, events, municipalities, programmes } from '../db/schema.t
 import { projectTypes } from '../domain/application.ts';
 import type { Actor } from '../domain/roles.ts';
 import { applicationStates } from '../../machines/application.ts';
+import { statement } from '../db/statements.ts';
 
 const optionalId = z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER).optional().catch(undefined);
 
@@ -121,14 +122,11 @@ export function applicationQueries(db: Db) {
 
 export type ApplicationQueries = ReturnType<typeof applicationQueries>;
 
-export function listMunicipalities(db: Db) {
-  return db.select().from(municipalities).orderBy(municipalities.name).all();
+export function listMunicipalities(db: Db): { id: number; name: string; kind: string; population: number }[] {
+  return statement<[], { id: number; name: string; kind: string; population: number }>(db, 'SELECT id, name, kind, population FROM municipalities ORDER BY name').all();
 }
 
-export function listProgrammes(db: Db) {
-  return db.select().from(programmes).orderBy(sql`${programmes.year} DESC, ${programmes.id} DESC`).all();
-}
-
-export function findProgramme(db: Db, id: number) {
-  return db.select().from(programmes).where(sql`${programmes.id} = ${id}`).get();
+/** A municipality's name, or an empty string for an unknown id. */
+export function municipalityName(db: Db, id: number): string {
+  return statement<[number], { name: string }>(db, 'SELECT name FROM municipalities WHERE id = ?').get(id)?.name ?? '';
 }

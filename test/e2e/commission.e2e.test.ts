@@ -25,7 +25,8 @@ describe.skipIf(!hasChromium)('the commission in a real browser', () => {
     await row.locator('select[name="significance"]').selectOption('5');
     await row.getByRole('button').click();
     await expect.poll(async () => page.locator('.notice--success', { hasText: `№ ${id}` }).count()).toBe(1);
-    expect(await page.locator('#scoring tr.unscored').count()).toBe(unscored - 1);
+    // The ranking also refreshes itself while members score: wait for the swap, do not race it.
+    await expect.poll(async () => page.locator('#scoring tr.unscored').count()).toBe(unscored - 1);
     expect(await page.locator(`#rank-${id} td`).nth(7).innerText()).toBe('1/3');
     expect(await page.evaluate(() => (window as unknown as { marker?: string }).marker)).toBe('kept');
   });

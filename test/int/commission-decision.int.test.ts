@@ -6,12 +6,15 @@ import { seedDemo } from '../../src/demo/seed.ts';
 import type { Actor, Role } from '../../src/domain/roles.ts';
 import { defaultCommissionSettings } from '../../src/domain/criteria.ts';
 import { Engine } from '../../src/engine/engine.ts';
-import { installApplicationHooks, sendApplicationEvent } from '../../src/engine/applications.ts';
-import { installStageHooks, sendStageEvent, findStage } from '../../src/engine/stages.ts';
-import { ledgerHeadOf, recordDecision, saveCommissionSettings } from '../../src/engine/commission.ts';
 import { ForbiddenError, NotAllowedError, ValidationError } from '../../src/engine/errors.ts';
-import { verifyLedger } from '../../src/engine/replay.ts';
-import { commissionReads } from '../../src/read/commission.ts';
+import { sendApplicationEvent } from '../../src/workflows/application/commands.ts';
+import { sendStageEvent } from '../../src/workflows/stage/commands.ts';
+import { findStage } from '../../src/workflows/stage/reads.ts';
+import { ledgerHeadOf, verifyLedger } from '../../src/engine/verify.ts';
+import { recordDecision } from '../../src/workflows/commission/decision.ts';
+import { saveCommissionSettings } from '../../src/workflows/commission/settings.ts';
+import { commissionReads } from '../../src/workflows/commission/reads.ts';
+import { installWorkflows } from '../../src/workflows/index.ts';
 
 /**
  * The commission's decision against a real database (issue 5): all or nothing, refused outside
@@ -41,7 +44,7 @@ function snapshotOfProgramme() {
 
 function startCommissionStage() {
   const coordinator = actor('coordinator1');
-  sendStageEvent(engine, coordinator, PROGRAMME, 7, 'start', {}, findStage(engine, PROGRAMME, 7).version);
+  sendStageEvent(engine, coordinator, PROGRAMME, 7, 'start', {}, findStage(engine.db, PROGRAMME, 7).version);
 }
 
 /** Every accepted application scored by the given members. */
@@ -62,8 +65,7 @@ beforeEach(async () => {
   db = openDb({ path: ':memory:', synchronous: 'OFF' });
   await seedDemo(db, { now: new Date('2027-06-15T09:00:00Z') });
   engine = new Engine(db);
-  installApplicationHooks(engine);
-  installStageHooks(engine);
+  installWorkflows(engine);
   // A fund smaller than what the accepted applications ask, so that the ranking has winners and losers.
   db.$client.prepare('UPDATE programmes SET fund_kopecks = 400000000 WHERE id = ?').run(PROGRAMME);
 });
@@ -154,7 +156,8 @@ describe('the commission decision', () => {
     const lastEvent = db.$client.prepare<[string], { type: string; payload: string; actor: string }>('SELECT type, payload, actor FROM events WHERE stream_id = ? ORDER BY seq DESC LIMIT 1');
     const loser = live.rows.find((r) => r.allocatedKopecks === 0)!;
     expect(lastEvent.get(loser.streamId)!.type).toBe('not-award');
-    expect(JSON.parse(lastEvent.get(loser.streamId)!.payload).comment).toContain(`${loser.rank}`);
+    // The log keeps why as a code with the rank, never words in one language.
+    expect(JSON.parse(lastEvent.get(loser.streamId)!.payload)).toEqual({ why: loser.why ?? 'over-remainder', rank: loser.rank, count: live.rows.length });
     expect(JSON.parse(lastEvent.get(live.rows[0]!.streamId)!.actor).login).toBe('commission2');
 
     // The stage's exit condition now holds: no accepted application is left undecided.
@@ -186,7 +189,7 @@ describe('the commission decision', () => {
       const error = catchError(() => sendApplicationEvent(engine, actor('commission1'), row.applicationId, type, payload, row.version)) as NotAllowedError;
       expect(error).toBeInstanceOf(NotAllowedError);
       expect(error.reason).toBe('commission.refused.decisionOnly');
-      expect(error.params).toMatchObject({ type, programmeId: PROGRAMME });
+      expect(error.params).toMatchObject({ type });
       // Other roles are refused for their role, as before.
       expect(() => sendApplicationEvent(engine, actor('reviewer1'), row.applicationId, type, payload, row.version)).toThrow(ForbiddenError);
     }

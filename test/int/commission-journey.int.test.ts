@@ -1,7 +1,7 @@
 import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CURRENT_PROGRAMME, api, eventCount, login, startApp, token, type Browser, type TestApp } from './http-helpers.ts';
-import { verifyLedger } from '../../src/engine/replay.ts';
+import { verifyLedger } from '../../src/engine/verify.ts';
 
 /**
  * The commission's journey over HTTP (issue 5): the admin sets the criteria, the coordinator opens

@@ -83,7 +83,7 @@ describe("the coordinator's journey through the stage pages", () => {
     expect((await stage(1)).state).toBe('active');
 
     for (const task of stageDefinitions[0]!.tasks) {
-      response = await press(coordinator, 1, { type: 'complete-task', task: task.key }, true);
+      response = await press(coordinator, 1, { type: 'complete-task', task }, true);
       expect(response.statusCode).toBe(200);
     }
     expect((await stage(1)).tasks.every((task) => task.done)).toBe(true);

@@ -6,14 +6,14 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { openDb, type Db } from '../../src/db/client.ts';
 import { seedDemo } from '../../src/demo/seed.ts';
-import { checkDocumentFiles, verifyLedgerAndDocuments } from '../../src/engine/document-check.ts';
-import { DocumentStore, documentsDirFor } from '../../src/engine/document-store.ts';
-import { verifyLedger } from '../../src/engine/replay.ts';
 import { buildApp } from '../../src/http/app.ts';
 import { en } from '../../src/i18n/en.ts';
 import { ru } from '../../src/i18n/ru.ts';
 import { defaultRegistry } from '../../machines/registry.ts';
 import { api, login, token } from './http-helpers.ts';
+import { checkDocumentFiles, verifyLedgerAndDocuments } from '../../src/workflows/documents/check.ts';
+import { DocumentStore, documentsDirFor } from '../../src/workflows/documents/store.ts';
+import { verifyLedger } from '../../src/engine/verify.ts';
 
 /**
  * The document files against the log: every `attach-document` event records its file's SHA-256,

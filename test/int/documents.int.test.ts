@@ -7,25 +7,20 @@ import { municipalities, users } from '../../src/db/schema.ts';
 import type { ApplicationForm } from '../../src/domain/application.ts';
 import { defaultDocumentRules, type DocumentKind, type DocumentRule } from '../../src/domain/documents.ts';
 import type { Actor, Role } from '../../src/domain/roles.ts';
-import {
-  allowedApplicationEvents,
-  allowedDocumentEvents,
-  applicationContext,
-  createApplication,
-  findApplication,
-  installApplicationHooks,
-  sendApplicationEvent,
-} from '../../src/engine/applications.ts';
-import { documentRequirementReads, saveDocumentRequirement } from '../../src/engine/document-requirements.ts';
-import { DocumentStore } from '../../src/engine/document-store.ts';
-import { attachDocumentBytes, attachUploadedDocument, findApplicationFile } from '../../src/engine/documents.ts';
 import { Engine } from '../../src/engine/engine.ts';
 import { ConflictError, ForbiddenError, NotAllowedError, NotFoundError, ValidationError } from '../../src/engine/errors.ts';
-import { loadStreamEvents, verifyLedger } from '../../src/engine/replay.ts';
-import { installStageHooks } from '../../src/engine/stages.ts';
+import { loadStreamEvents } from '../../src/engine/replay.ts';
 import { defaultRegistry } from '../../machines/registry.ts';
 import { completeForm, programmeWithActiveStages } from './fixtures.ts';
 import { filesUnder, samples, sha256, streamOf } from './document-samples.ts';
+import { createApplication, sendApplicationEvent } from '../../src/workflows/application/commands.ts';
+import { findApplication } from '../../src/workflows/application/reads.ts';
+import { documentRequirementReads, saveDocumentRequirement } from '../../src/workflows/documents/requirements.ts';
+import { DocumentStore } from '../../src/workflows/documents/store.ts';
+import { attachDocumentBytes, attachUploadedDocument, findApplicationFile } from '../../src/workflows/documents/upload.ts';
+import { verifyLedger } from '../../src/engine/verify.ts';
+import { installWorkflows } from '../../src/workflows/index.ts';
+import { applicationOptions, loadApplication, allowedEventTypes } from '../../src/workflows/application/reads.ts';
 
 /**
  * Documents through the engine and the document store (issue 7): what a refused upload leaves
@@ -75,8 +70,7 @@ function world(rules: readonly DocumentRule[] = defaultDocumentRules): World {
   };
   let t = Date.parse('2027-04-01T06:00:00.000Z');
   const engine = new Engine(db, { now: () => new Date((t += 60_000)) });
-  installApplicationHooks(engine);
-  installStageHooks(engine);
+  installWorkflows(engine);
   const staged = programmeWithActiveStages(engine, actors, ['documentation', 'intake'], { documentRules: rules });
   return { db, engine, store: new DocumentStore(dir), programmeId: staged.programmeId, actors };
 }
@@ -87,7 +81,7 @@ function draft(w: World, form: ApplicationForm = completeForm) {
   return createApplication(w.engine, w.actors.applicant, { programmeId: w.programmeId, form }).id;
 }
 
-const versionOf = (w: World, id: number) => findApplication(w.engine, w.actors.auditor, id).version;
+const versionOf = (w: World, id: number) => findApplication(w.engine.db, w.actors.auditor, id).version;
 
 /** A valid file for each kind: PDFs, and a PNG for the photos. */
 function fileFor(kind: DocumentKind, revision = 1): { name: string; bytes: Buffer } {
@@ -135,7 +129,7 @@ describe('an upload that is refused leaves nothing on disk and nothing in the lo
     expect((error as ValidationError).problems.map((p) => p.code)).toEqual([code]);
     expect(eventCount(w)).toBe(before);
     expect(filesUnder(w.store.root)).toEqual([]);
-    expect(applicationContext(w.engine, findApplication(w.engine, w.actors.auditor, id)).documents).toBeUndefined();
+    expect(loadApplication(w.engine, w.actors.auditor, id).context.documents).toBeUndefined();
   });
 
   it('a file over its kind’s size limit, even by one byte, streamed in chunks', async () => {
@@ -287,9 +281,9 @@ describe('documents gate submit and accept', () => {
     attachAll(w, id);
     sendApplicationEvent(w.engine, w.actors.applicant, id, 'submit', {}, versionOf(w, id));
     sendApplicationEvent(w.engine, w.actors.reviewer, id, 'start-review', {}, versionOf(w, id));
-    const row = () => findApplication(w.engine, w.actors.reviewer, id);
-    expect(allowedDocumentEvents(w.engine, w.actors.reviewer, row())).toEqual(['review-document']);
-    expect(allowedApplicationEvents(w.engine, w.actors.reviewer, row())).not.toContain('review-document');
+    const row = () => findApplication(w.engine.db, w.actors.reviewer, id);
+    expect(applicationOptions(w.engine, w.actors.reviewer, w.engine.loadStream(row().streamId)!).documents.map((option) => option.type)).toEqual(['review-document']);
+    expect(allowedEventTypes(applicationOptions(w.engine, w.actors.reviewer, w.engine.loadStream(row().streamId)!))).not.toContain('review-document');
     const review = (kind: DocumentKind, verdict: 'accepted' | 'remark', remark?: string) =>
       sendApplicationEvent(w.engine, w.actors.reviewer, id, 'review-document', remark ? { kind, verdict, remark } : { kind, verdict }, versionOf(w, id));
     for (const kind of requiredKinds.slice(0, -1)) review(kind, 'accepted');
@@ -307,7 +301,7 @@ describe('documents gate submit and accept', () => {
     review('object-photos', 'remark', 'Фото не того объекта.');
     const returned = sendApplicationEvent(w.engine, w.actors.reviewer, id, 'return-for-revision', {}, versionOf(w, id));
     expect(returned.state).toBe('returned');
-    expect(applicationContext(w.engine, row()).remarks).toEqual([{ field: 'document.object-photos', text: 'Фото не того объекта.' }]);
+    expect(loadApplication(w.engine, w.actors.auditor, row().id).context.remarks).toEqual([{ field: 'document.object-photos', text: 'Фото не того объекта.' }]);
 
     // The applicant replaces the photo and resubmits; the review accepts it, and the application.
     await upload(w, id, 'object-photos', 'верное фото.png', samples.png(9), versionOf(w, id));

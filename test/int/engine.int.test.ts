@@ -9,20 +9,17 @@ import { openDb, type Db } from '../../src/db/client.ts';
 import { events, municipalities, programmes, streams, users } from '../../src/db/schema.ts';
 import { submitProblems, type ApplicationForm } from '../../src/domain/application.ts';
 import type { Actor, Role } from '../../src/domain/roles.ts';
-import {
-  allowedApplicationEvents,
-  applicationStreamId,
-  createApplication,
-  findApplication,
-  installApplicationHooks,
-  sendApplicationEvent,
-} from '../../src/engine/applications.ts';
 import { Engine } from '../../src/engine/engine.ts';
 import { ConflictError, ForbiddenError, NotAllowedError, NotFoundError, ValidationError } from '../../src/engine/errors.ts';
 import { GENESIS_HASH, hashEvent } from '../../src/engine/ledger.ts';
-import { installStageHooks, stageReads } from '../../src/engine/stages.ts';
 import { applicationMachineId } from '../../machines/application.ts';
 import { completeForm, programmeWithActiveStages } from './fixtures.ts';
+import { applicationStreamId, findApplication } from '../../src/workflows/application/reads.ts';
+import { createApplication, sendApplicationEvent } from '../../src/workflows/application/commands.ts';
+import { stageReads } from '../../src/workflows/stage/reads.ts';
+import { installWorkflows } from '../../src/workflows/index.ts';
+import { applicationOptions, loadApplication, allowedEventTypes } from '../../src/workflows/application/reads.ts';
+import { statusOf } from '../../src/http/plugins/errors.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -88,8 +85,7 @@ function world(path = ':memory:'): World {
     admin: user('admin1', 'Администратор', 'admin'),
   };
   const engine = new Engine(db, { now: clock() });
-  installApplicationHooks(engine);
-  installStageHooks(engine);
+  installWorkflows(engine);
   const staged = programmeWithActiveStages(engine, actors, activeStages);
   return { db, engine, programmeId: staged.programmeId, setupEvents: staged.events, actors };
 }
@@ -150,7 +146,7 @@ describe('the write path writes', () => {
     expect(hash).toBe(hashEvent(rest));
     const stream = w.engine.loadStream(applicationStreamId(1))!;
     expect(stream).toMatchObject({ state: 'draft', version: 1, headHash: hash });
-    expect(findApplication(w.engine, w.actors.applicant, 1)).toMatchObject({ title: 'Черновик', state: 'draft', version: 1 });
+    expect(findApplication(w.engine.db, w.actors.applicant, 1)).toMatchObject({ title: 'Черновик', state: 'draft', version: 1 });
   });
 
   it('an accepted event: chained to the one before, the snapshot swapped and the list row in step', () => {
@@ -170,13 +166,13 @@ describe('the write path writes', () => {
     expect(JSON.parse(rows[2]!.facts)).toEqual({ activeStages: [...activeStages] });
     const stream = w.engine.loadStream(applicationStreamId(id))!;
     expect(stream).toMatchObject({ state: 'under-review', version: 3, headHash: rows[2]!.hash });
-    expect(findApplication(w.engine, w.actors.reviewer, id)).toMatchObject({
+    expect(findApplication(w.engine.db, w.actors.reviewer, id)).toMatchObject({
       state: 'under-review',
       version: 3,
       subsidyKopecks: 120_000_000,
       totalKopecks: 141_000_000,
     });
-    expect(allowedApplicationEvents(w.engine, w.actors.reviewer, findApplication(w.engine, w.actors.reviewer, id))).toEqual([
+    expect(allowedEventTypes(applicationOptions(w.engine, w.actors.reviewer, loadApplication(w.engine, w.actors.reviewer, id).stream))).toEqual([
       'return-for-revision',
       'accept',
       'reject',
@@ -192,7 +188,7 @@ describe('a refusal writes nothing', () => {
     for (const stale of [1, 3, 0, -1]) {
       const error = refused(w, ConflictError, () => sendApplicationEvent(w.engine, w.actors.applicant, id, 'update', { title: 'X' }, stale));
       expect(error.current).toEqual({ state: 'draft', version: 2 });
-      expect(error.status).toBe(409);
+      expect(statusOf(error)).toBe(409);
     }
   });
 
@@ -201,7 +197,7 @@ describe('a refusal writes nothing', () => {
     const { id, version } = application(w, completeForm);
     const error = refused(w, NotAllowedError, () => sendApplicationEvent(w.engine, w.actors.reviewer, id, 'accept', {}, version));
     expect(error.params).toEqual({ state: 'draft', type: 'accept' });
-    expect(error.status).toBe(422);
+    expect(statusOf(error)).toBe(422);
     refused(w, NotAllowedError, () => sendApplicationEvent(w.engine, w.actors.commission, id, 'award', { amountKopecks: 1 }, version));
     refused(w, NotAllowedError, () => sendApplicationEvent(w.engine, w.actors.coordinator, id, 'close', {}, version));
   });
@@ -301,7 +297,7 @@ describe('a refusal writes nothing', () => {
     refused(w, NotFoundError, () => sendApplicationEvent(w.engine, other, id, 'withdraw', { reason: 'Чужая' }, version));
     refused(w, NotFoundError, () => sendApplicationEvent(w.engine, other, id, 'frobnicate', {}, version));
     refused(w, NotFoundError, () => sendApplicationEvent(w.engine, other, id, 'update', { title: 'Чужая' }, version + 5));
-    expect(() => findApplication(w.engine, other, id)).toThrow(NotFoundError);
+    expect(() => findApplication(w.engine.db, other, id)).toThrow(NotFoundError);
   });
 
   it('an application that does not exist → NotFoundError', () => {
@@ -324,7 +320,8 @@ describe('a refusal writes nothing', () => {
     const { id, version } = application(w, completeForm);
     // The same facts as the real hook (the active stages), so that the event is taken and only the projection fails.
     const stages = stageReads(w.db);
-    const failing = new Engine(w.db, { now: clock('2027-05-01T00:00:00.000Z') }).hook(applicationMachineId, {
+    const failing = new Engine(w.db, { now: clock('2027-05-01T00:00:00.000Z') }).register({
+      machineId: applicationMachineId,
       facts: () => ({ activeStages: stages.activeStageKeys(w.programmeId) }),
       project() {
         throw new Error('projection failed');
@@ -360,8 +357,7 @@ describe('a race on one expectedVersion', () => {
     const w = world(path);
     const { id, version } = application(w, completeForm, ...toReview, ['reviewer', 'accept']);
     const second = new Engine(open(path), { now: clock('2027-06-01T00:00:00.000Z') });
-    installApplicationHooks(second);
-    installStageHooks(second);
+    installWorkflows(second);
     const first = sendApplicationEvent(w.engine, w.actors.commission, id, 'score', { significance: 5 }, version);
     expect(first.version).toBe(version + 1);
     const before = dump(w.db);
@@ -384,14 +380,11 @@ describe('a race on one expectedVersion', () => {
       `
 import { existsSync } from 'node:fs';
 const { openDb } = await import(${JSON.stringify(url('src/db/client.ts'))});
-const { Engine } = await import(${JSON.stringify(url('src/engine/engine.ts'))});
-const { installApplicationHooks, sendApplicationEvent } = await import(${JSON.stringify(url('src/engine/applications.ts'))});
-const { installStageHooks } = await import(${JSON.stringify(url('src/engine/stages.ts'))});
+const { workflowEngine } = await import(${JSON.stringify(url('src/workflows/index.ts'))});
+const { sendApplicationEvent } = await import(${JSON.stringify(url('src/workflows/application/commands.ts'))});
 const [dbPath, goFile, id, expectedVersion, login] = process.argv.slice(2);
 const db = openDb({ path: dbPath });
-const engine = new Engine(db);
-installApplicationHooks(engine);
-installStageHooks(engine);
+const engine = workflowEngine(db);
 const row = db.$client.prepare('SELECT * FROM users WHERE login = ?').get(login);
 const actor = { id: row.id, login: row.login, name: row.name, role: row.role, municipalityId: row.municipality_id };
 process.stdout.write('ready\\n');

@@ -1,10 +1,10 @@
 import type { Actor } from '../../src/domain/roles.ts';
 import type { ApplicationForm } from '../../src/domain/application.ts';
 import type { Engine } from '../../src/engine/engine.ts';
-import { createProgramme, type ProgrammeInput, type ProgrammeRow } from '../../src/engine/programmes.ts';
-import { sendStageEvent } from '../../src/engine/stages.ts';
 import { stageDefinitions, type StageKey } from '../../machines/stages.ts';
 import type { DocumentRule } from '../../src/domain/documents.ts';
+import { createProgramme, type ProgrammeInput, type ProgrammeRow } from '../../src/workflows/programme/create.ts';
+import { sendStageEvent } from '../../src/workflows/stage/commands.ts';
 
 /** A programme as the tests create it: the demo's parameters, a year of their own. */
 /** A form that every programme rule of the demo accepts. */
@@ -87,7 +87,7 @@ export function programmeWithActiveStages(
       return version;
     },
     complete(no) {
-      for (const task of stageDefinitions.find((d) => d.no === no)!.tasks) staged.send(no, 'complete-task', { task: task.key });
+      for (const task of stageDefinitions.find((d) => d.no === no)!.tasks) staged.send(no, 'complete-task', { task });
       staged.send(no, 'complete');
     },
   };

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createUser } from '../../src/accounts/user-admin.ts';
-import { verifyLedger } from '../../src/engine/replay.ts';
 import { CURRENT_PROGRAMME, startApp, type TestApp } from './http-helpers.ts';
 import { bearerFor, browserFor, concreteUrl, demoLogin, everyone, firstApplicationOf, isApi, totalChanges, type SampleIds, type Who } from './security-helpers.ts';
+import { verifyLedger } from '../../src/engine/verify.ts';
 
 /**
  * A seeded, bounded fuzz test (issue 6): random and malformed bodies, headers, query strings and

@@ -4,15 +4,17 @@ import { openDb, type Db } from '../../src/db/client.ts';
 import { seedDemo } from '../../src/demo/seed.ts';
 import { withoutDocumentRequirements } from './http-helpers.ts';
 import { Engine } from '../../src/engine/engine.ts';
-import { applicationStreamId, createApplication, installApplicationHooks, sendApplicationEvent } from '../../src/engine/applications.ts';
-import { installStageHooks } from '../../src/engine/stages.ts';
-import { loadStreamEvents, replayStream, verifyLedger, type Problem } from '../../src/engine/replay.ts';
+import { loadStreamEvents, replayStream, type LedgerProblem } from '../../src/engine/replay.ts';
 import type { Actor } from '../../src/domain/roles.ts';
 import { MachineRegistry, defaultRegistry, type PersistedMachineSnapshot, type RegisteredMachine } from '../../machines/registry.ts';
 import { applicationMachine, applicationMachineId } from '../../machines/application.ts';
 import { copyFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { applicationStreamId } from '../../src/workflows/application/reads.ts';
+import { createApplication, sendApplicationEvent } from '../../src/workflows/application/commands.ts';
+import { verifyLedger } from '../../src/engine/verify.ts';
+import { installWorkflows } from '../../src/workflows/index.ts';
 
 /**
  * Machine versions in practice (issue 4, point 5). Version 2 of the application machine renames
@@ -78,8 +80,7 @@ function world(registry: MachineRegistry) {
   const db = openDb({ path, synchronous: 'OFF' });
   opened.push(db);
   const engine = new Engine(db, { registry, now: () => new Date('2027-05-21T08:00:00.000Z') });
-  installApplicationHooks(engine);
-  installStageHooks(engine);
+  installWorkflows(engine);
   const user = (login: string): Actor => {
     const row = db.$client.prepare<[string], Actor>('SELECT id, login, name, role, municipality_id AS municipalityId FROM users WHERE login = ?').get(login)!;
     return row;
@@ -92,7 +93,7 @@ function world(registry: MachineRegistry) {
   return { db, engine, user, inState, replay };
 }
 
-const kinds = (problems: Problem[]) => problems.map((p) => p.kind);
+const kinds = (problems: LedgerProblem[]) => problems.map((p) => p.kind);
 
 describe('two versions of the application machine side by side', () => {
   it('old streams replay with version 1 while version 2 is current', () => {
@@ -205,8 +206,7 @@ describe('what cannot be replayed is reported, never thrown', () => {
     const old = w.inState('under-review');
     sendApplicationEvent(w.engine, w.user('reviewer1'), old.id, 'accept', {}, old.version);
     const engine = new Engine(w.db, { registry: defaultRegistry() });
-    installApplicationHooks(engine);
-    installStageHooks(engine);
+    installWorkflows(engine);
     const count = () => w.db.$client.prepare<[], { n: number }>('SELECT count(*) AS n FROM events').get()!.n;
     const before = count();
     expect(() => sendApplicationEvent(engine, w.user('commission1'), old.id, 'score', { significance: 4 }, old.version + 1)).toThrow(/not registered/);

@@ -4,11 +4,9 @@ import { municipalities, users } from '../../src/db/schema.ts';
 import type { ApplicationForm } from '../../src/domain/application.ts';
 import type { Actor, Role } from '../../src/domain/roles.ts';
 import { seedDemo } from '../../src/demo/seed.ts';
-import { applicationStreamId, createApplication, decisionEventTypes, installApplicationHooks, sendApplicationEvent } from '../../src/engine/applications.ts';
 import { Engine, type StreamRow } from '../../src/engine/engine.ts';
 import { GENESIS_HASH, foldHead } from '../../src/engine/ledger.ts';
-import { loadStreamEvents, replayStream, verifyLedger, type Problem } from '../../src/engine/replay.ts';
-import { installStageHooks } from '../../src/engine/stages.ts';
+import { loadStreamEvents, replayStream, type LedgerProblem } from '../../src/engine/replay.ts';
 import { MachineRegistry, defaultRegistry } from '../../machines/registry.ts';
 import {
   applicationCreateRoles,
@@ -17,9 +15,14 @@ import {
   applicationMachine,
   applicationMachineId,
   applicationMachineVersion,
+  whyNotApplication,
 } from '../../machines/application.ts';
 import { stageDefinitions } from '../../machines/stages.ts';
 import { programmeWithActiveStages } from './fixtures.ts';
+import { applicationStreamId } from '../../src/workflows/application/reads.ts';
+import { createApplication, sendApplicationEvent } from '../../src/workflows/application/commands.ts';
+import { verifyLedger } from '../../src/engine/verify.ts';
+import { installWorkflows } from '../../src/workflows/index.ts';
 
 const registry = defaultRegistry();
 
@@ -65,8 +68,7 @@ function world() {
   const admin = user('admin1', 'Администратор', 'admin');
   let t = Date.parse('2027-03-02T05:00:00.000Z');
   const engine = new Engine(db, { now: () => new Date((t += 7 * 60_000)) });
-  installApplicationHooks(engine);
-  installStageHooks(engine);
+  installWorkflows(engine);
   const staged = programmeWithActiveStages(engine, { admin, coordinator: actors.coordinator }, activeStages);
   return { db, engine, programmeId: staged.programmeId, actors, stageEvents: staged.events };
 }
@@ -173,9 +175,8 @@ function build(afterEach?: (built: Built, seq: number, type: string) => void): B
   let version = main.version;
   for (const [who, type, payload] of mainSteps) {
     // The award stands for the commission's decision, which sends it through the same write path.
-    version = decisionEventTypes.includes(type)
-      ? w.engine.apply(applicationStreamId(main.id), { type, payload: payload ?? {} }, version, w.actors[who])
-          .version
+    version = type === 'award' || type === 'not-award'
+      ? w.engine.apply(applicationStreamId(main.id), { type, payload: payload ?? {} }, version, w.actors[who], { channel: 'decision' }).version
       : sendApplicationEvent(w.engine, w.actors[who], main.id, type, payload ?? {}, version).version;
     if (type === 'update') form = patched(form, payload as ApplicationForm);
     record(version, type);
@@ -229,7 +230,7 @@ function tamper(db: Db, streamId: string, seq: number, column: (typeof eventColu
   return { was: row.value, now };
 }
 
-const names = (problems: Problem[], stream: string, seq: number | null) => problems.filter((p) => p.stream === stream && p.seq === seq);
+const names = (problems: LedgerProblem[], stream: string, seq: number | null) => problems.filter((p) => p.stream === stream && p.seq === seq);
 
 describe('replay', () => {
   it('after every event reproduces the stored state, snapshot and form, and every earlier step too', () => {
@@ -287,7 +288,7 @@ describe('replay', () => {
     const changed = new MachineRegistry().register({
       id: applicationMachineId,
       version: applicationMachineVersion,
-      machine: applicationMachine.provide({ guards: { awardWithinRequest: () => false } }),
+      machine: applicationMachine.provide({ guards: { allowed: ({ context, event }) => event.type !== 'award' && whyNotApplication(context, event).length === 0 } }),
       eventSchemas: applicationEventSchemas,
       eventRoles: applicationEventRoles,
       createRoles: applicationCreateRoles,

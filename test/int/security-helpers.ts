@@ -164,7 +164,7 @@ export function allowedByTable(rule: RouteRule, who: Who): boolean {
 
 /** Opens every stage of every programme through the engine, so that every application event is in season. */
 export async function openAllStages(app: FastifyInstance, db: Db): Promise<void> {
-  const { sendStageEvent } = await import('../../src/engine/stages.ts');
+  const { sendStageEvent } = await import('../../src/workflows/stage/commands.ts');
   const coordinator = { id: userId(db, 'coordinator1'), login: 'coordinator1', name: 'coordinator', role: 'coordinator' as const, municipalityId: null };
   const programmes = db.$client.prepare<[], { id: number }>('SELECT id FROM programmes ORDER BY id').all();
   for (const { id } of programmes) {

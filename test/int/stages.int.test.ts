@@ -4,17 +4,23 @@ import { events, municipalities, stages, users } from '../../src/db/schema.ts';
 import type { ApplicationForm } from '../../src/domain/application.ts';
 import type { Actor, Role } from '../../src/domain/roles.ts';
 import { seedDemo } from '../../src/demo/seed.ts';
-import { allowedApplicationEvents, createApplication, findApplication, installApplicationHooks, sendApplicationEvent } from '../../src/engine/applications.ts';
 import { Engine } from '../../src/engine/engine.ts';
 import { ConflictError, ForbiddenError, NotAllowedError, NotFoundError, ValidationError } from '../../src/engine/errors.ts';
 import { GENESIS_HASH } from '../../src/engine/ledger.ts';
-import { createProgramme } from '../../src/engine/programmes.ts';
-import { loadStreamEvents, replayStream, verifyLedger } from '../../src/engine/replay.ts';
-import { installStageHooks, sendStageEvent, stageReads, stageStreamId } from '../../src/engine/stages.ts';
+import { loadStreamEvents, replayStream } from '../../src/engine/replay.ts';
 import { defaultRegistry } from '../../machines/registry.ts';
 import { stageMachineId, type StageContext } from '../../machines/stage.ts';
 import { stageDefinitions, type StageKey } from '../../machines/stages.ts';
 import { completeForm, programmeInput, programmeWithActiveStages, yearPlan } from './fixtures.ts';
+import { createApplication, sendApplicationEvent } from '../../src/workflows/application/commands.ts';
+import { findApplication } from '../../src/workflows/application/reads.ts';
+import { createProgramme } from '../../src/workflows/programme/create.ts';
+import { verifyLedger } from '../../src/engine/verify.ts';
+import { sendStageEvent } from '../../src/workflows/stage/commands.ts';
+import { stageReads, stageStreamId } from '../../src/workflows/stage/reads.ts';
+import { installWorkflows } from '../../src/workflows/index.ts';
+import { applicationOptions, loadApplication, allowedEventTypes } from '../../src/workflows/application/reads.ts';
+import { statusOf } from '../../src/http/plugins/errors.ts';
 
 const registry = defaultRegistry();
 
@@ -53,8 +59,7 @@ function world() {
   };
   let t = Date.parse('2027-01-15T06:00:00.000Z');
   const engine = new Engine(db, { now: () => new Date((t += 60 * 60_000)) });
-  installApplicationHooks(engine);
-  installStageHooks(engine);
+  installWorkflows(engine);
   return { db, engine, actors };
 }
 type World = ReturnType<typeof world>;
@@ -91,7 +96,7 @@ function refusedFor(w: World, reason: string, params: Record<string, string | nu
   const error = refused(w, NotAllowedError, work);
   expect(error.reason, error.message).toBe(reason);
   expect(error.params).toEqual(params);
-  expect(error.status).toBe(422);
+  expect(statusOf(error)).toBe(422);
   return error;
 }
 
@@ -138,10 +143,10 @@ describe('createProgramme', () => {
     for (const [i, event] of created.entries()) {
       const definition = stageDefinitions[i]!;
       expect(event).toMatchObject({ streamId: stageStreamId(programme.id, definition.no), seq: 1, type: 'create', fromState: null, toState: 'planned', machineId: stageMachineId, prevHash: GENESIS_HASH });
-      expect(JSON.parse(event.payload)).toMatchObject({ programmeId: programme.id, no: definition.no, key: definition.key, tasks: definition.tasks.map((t) => t.key) });
+      expect(JSON.parse(event.payload)).toMatchObject({ programmeId: programme.id, no: definition.no, key: definition.key, tasks: [...definition.tasks] });
       expect(JSON.parse(event.actor)).toMatchObject({ login: 'admin1', role: 'admin' });
     }
-    expect(stageContext(w, programme.id, 6).tasks).toEqual(stageDefinitions[5]!.tasks.map((t) => ({ key: t.key, done: false, doneAt: null, doneBy: null })));
+    expect(stageContext(w, programme.id, 6).tasks).toEqual(stageDefinitions[5]!.tasks.map((key) => ({ key, done: false, doneAt: null, doneBy: null })));
     expect(verifyLedger(w.db, registry)).toMatchObject({ ok: true, streams: 12, events: 12, problems: [] });
   });
 
@@ -161,7 +166,8 @@ describe('createProgramme', () => {
   it('is one transaction: a stage that cannot be created takes the programme and the other stages with it', () => {
     const w = world();
     let projected = 0;
-    const failing = new Engine(w.db).hook(stageMachineId, {
+    const failing = new Engine(w.db).register({
+      machineId: stageMachineId,
       project() {
         projected += 1;
         if (projected === 7) throw new Error('stage 7 failed');
@@ -281,7 +287,7 @@ describe('application events are allowed only while a stage that owns them is ac
     const w = world();
     const programme = staged(w, ['documentation']);
     const app = application(w, programme.programmeId, completeForm, ['applicant', 'submit'], ['reviewer', 'start-review']);
-    const allowed = (who: Who) => allowedApplicationEvents(w.engine, w.actors[who], findApplication(w.engine, w.actors[who], app.id)).sort();
+    const allowed = (who: Who) => allowedEventTypes(applicationOptions(w.engine, w.actors[who], loadApplication(w.engine, w.actors[who], app.id).stream)).sort();
     expect(allowed('reviewer')).toEqual(['return-for-revision']);
     expect(allowed('applicant')).toEqual(['withdraw']);
     programme.send(6, 'start');
@@ -334,13 +340,13 @@ describe('a stage completes only when its checklist is done and its exit conditi
     const w = world();
     const programme = staged(w, ['documentation', 'intake']);
     const app = application(w, programme.programmeId, completeForm, ['applicant', 'submit']);
-    for (const task of stageDefinitions[5]!.tasks) programme.send(6, 'complete-task', { task: task.key });
+    for (const task of stageDefinitions[5]!.tasks) programme.send(6, 'complete-task', { task });
     const waiting = 'stage.exit.applications-waiting-decision';
     refusedFor(w, waiting, { count: 1 }, () => programme.send(6, 'complete'));
     send(w, app, 'reviewer', 'start-review');
     refusedFor(w, waiting, { count: 1 }, () => programme.send(6, 'complete'));
     // The documentation stage is held back by the same application while it is under review.
-    for (const task of stageDefinitions[4]!.tasks) programme.send(5, 'complete-task', { task: task.key });
+    for (const task of stageDefinitions[4]!.tasks) programme.send(5, 'complete-task', { task });
     refusedFor(w, 'stage.exit.applications-under-review', { count: 1 }, () => programme.send(5, 'complete'));
 
     send(w, app, 'reviewer', 'accept');
@@ -358,7 +364,7 @@ describe('a stage completes only when its checklist is done and its exit conditi
     const w = world();
     const p = createProgramme(w.engine, w.actors.admin, programmeInput, { 1: { start: '2027-01-10', end: '2027-02-28' }, 2: { start: '2027-02-15', end: '2027-03-31' } }).id;
     let version = sendStageEvent(w.engine, w.actors.coordinator, p, 1, 'start', {}, 1).version;
-    for (const task of stageDefinitions[0]!.tasks) version = sendStageEvent(w.engine, w.actors.coordinator, p, 1, 'complete-task', { task: task.key }, version).version;
+    for (const task of stageDefinitions[0]!.tasks) version = sendStageEvent(w.engine, w.actors.coordinator, p, 1, 'complete-task', { task }, version).version;
     refusedFor(w, 'stage.exit.stages-unscheduled', { count: 10 }, () => sendStageEvent(w.engine, w.actors.coordinator, p, 1, 'complete', {}, version));
   });
 });
@@ -445,7 +451,7 @@ describe("a stage's whole life through the engine", () => {
     const started = step('start');
     expect(stageRow(w, p, 1)).toMatchObject({ state: 'active', startedAt: started.event.at, completedAt: null });
     for (const [i, task] of stageDefinitions[0]!.tasks.entries()) {
-      step('complete-task', { task: task.key });
+      step('complete-task', { task });
       expect(stageRow(w, p, 1).tasksDone).toBe(i + 1);
     }
     const completed = step('complete');

@@ -4,13 +4,16 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { openDb, type Db } from '../../src/db/client.ts';
 import { seedDemo } from '../../src/demo/seed.ts';
-import { Engine, persistSnapshot, type EventRow } from '../../src/engine/engine.ts';
-import { applicationStreamId, installApplicationHooks, sendApplicationEvent } from '../../src/engine/applications.ts';
-import { installStageHooks } from '../../src/engine/stages.ts';
+import { Engine, type EventRow } from '../../src/engine/engine.ts';
 import { hashEvent } from '../../src/engine/ledger.ts';
-import { ledgerAnchor, loadStreamEvents, replayStream, verifyLedger, type Problem } from '../../src/engine/replay.ts';
+import { loadStreamEvents, replayStream, type LedgerProblem } from '../../src/engine/replay.ts';
 import type { Actor } from '../../src/domain/roles.ts';
 import { defaultRegistry } from '../../machines/registry.ts';
+import { persistSnapshot } from '../../src/engine/snapshots.ts';
+import { applicationStreamId } from '../../src/workflows/application/reads.ts';
+import { sendApplicationEvent } from '../../src/workflows/application/commands.ts';
+import { ledgerAnchor, verifyLedger } from '../../src/engine/verify.ts';
+import { installWorkflows } from '../../src/workflows/index.ts';
 
 /**
  * Tamper evidence (issue 4, point 4): each way of editing the log behind the engine's back is
@@ -57,10 +60,10 @@ function longestClosed(db: Db): { id: number; streamId: string; rows: EventRow[]
   return { id, streamId, rows: loadStreamEvents(db, streamId) };
 }
 
-const named = (problems: Problem[], stream: string, seq: number | null, kind: Problem['kind']) =>
+const named = (problems: LedgerProblem[], stream: string, seq: number | null, kind: LedgerProblem['kind']) =>
   problems.some((p) => p.stream === stream && p.seq === seq && p.kind === kind);
 
-function expectNamed(db: Db, stream: string, seq: number | null, kind: Problem['kind'], options: Parameters<typeof verifyLedger>[2] = {}): Problem[] {
+function expectNamed(db: Db, stream: string, seq: number | null, kind: LedgerProblem['kind'], options: Parameters<typeof verifyLedger>[2] = {}): LedgerProblem[] {
   const report = verifyLedger(db, registry, options);
   expect(report.ok).toBe(false);
   expect(named(report.problems, stream, seq, kind), JSON.stringify(report.problems, null, 1)).toBe(true);
@@ -169,8 +172,7 @@ describe('each kind of tampering is named by stream, seq and kind', () => {
     function cutTail() {
       const db = copy();
       const engine = new Engine(db, { now: () => new Date('2027-05-21T08:00:00.000Z') });
-      installApplicationHooks(engine);
-      installStageHooks(engine);
+      installWorkflows(engine);
       const applicant = db.$client.prepare<[], { id: number; login: string; name: string; municipalityId: number }>("SELECT id, login, name, municipality_id AS municipalityId FROM users WHERE login = 'applicant1'").get()!;
       const actor: Actor = { ...applicant, role: 'applicant' };
       const draft = db.$client.prepare<[number], { id: number; version: number }>("SELECT a.id, a.version FROM applications a JOIN programmes p ON p.id = a.programme_id WHERE a.state = 'draft' AND a.municipality_id = ? AND a.total_kopecks > 0 ORDER BY p.year DESC, a.id LIMIT 1").get(applicant.municipalityId)!;
@@ -217,8 +219,7 @@ describe('each kind of tampering is named by stream, seq and kind', () => {
       const db = copy();
       const before = verifyLedger(db, registry).head;
       const engine = new Engine(db, { now: () => new Date('2027-05-21T08:00:00.000Z') });
-      installApplicationHooks(engine);
-      installStageHooks(engine);
+      installWorkflows(engine);
       const applicant = db.$client.prepare<[], { id: number; login: string; name: string; municipalityId: number }>("SELECT id, login, name, municipality_id AS municipalityId FROM users WHERE login = 'applicant1'").get()!;
       const draft = db.$client.prepare<[number], { id: number; version: number }>("SELECT a.id, a.version FROM applications a JOIN programmes p ON p.id = a.programme_id WHERE a.state = 'draft' AND a.municipality_id = ? ORDER BY p.year DESC, a.id LIMIT 1").get(applicant.municipalityId)!;
       sendApplicationEvent(engine, { ...applicant, role: 'applicant' }, draft.id, 'update', { beneficiaries: 77 }, draft.version);

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { defaultCommissionSettings } from '../../src/domain/criteria.ts';
 import { neutralise, rankingCsv } from '../../src/http/exports/ranking.ts';
 import { translator } from '../../src/i18n/index.ts';
-import type { RankingRow, RankingView } from '../../src/read/commission.ts';
+import { type RankingRow, type RankingView } from '../../src/workflows/commission/reads.ts';
 
 const row = (over: Partial<RankingRow>): RankingRow => ({
   rank: 1,

@@ -1,3 +1,4 @@
+import { translator } from '../../src/i18n/index.ts';
 import { describe, expect, it } from 'vitest';
 import { applicationEventTypes, applicationStates } from '../../machines/application.ts';
 import { stageDefinitions, stageKeys, stagesOwning, type ExitVerdict, type StageFacts, type StageKey, type StageStateName } from '../../machines/stages.ts';
@@ -134,8 +135,13 @@ describe('the twelve stages', () => {
     expect(stageDefinitions.map((d) => d.no)).toEqual(stageKeys.map((_, i) => i + 1));
     for (const d of stageDefinitions) {
       expect(d.tasks.length, d.key).toBeGreaterThan(0);
-      expect(new Set(d.tasks.map((t) => t.key)).size, d.key).toBe(d.tasks.length);
-      expect(d.title.ru && d.title.en, d.key).toBeTruthy();
+      expect(new Set(d.tasks).size, d.key).toBe(d.tasks.length);
+      // Names live in the catalogues, in both languages (machines/ holds keys only).
+      for (const lang of ['ru', 'en'] as const) {
+        const t = translator(lang);
+        expect(t(`stage.name.${d.key}`), `${lang} ${d.key}`).not.toBe(`stage.name.${d.key}`);
+        for (const task of d.tasks) expect(t(`stage.task.${d.key}.${task}`), `${lang} ${d.key}.${task}`).not.toBe(`stage.task.${d.key}.${task}`);
+      }
     }
   });
 

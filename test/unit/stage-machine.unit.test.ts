@@ -71,7 +71,7 @@ const inputFor = (definition: StageDefinition): StageInput => ({
   programmeId: 1,
   no: definition.no,
   key: definition.key,
-  tasks: definition.tasks.map((t) => t.key),
+  tasks: [...definition.tasks],
   actor: actors.admin,
   at: AT,
 });
@@ -170,7 +170,7 @@ function stepsOf(input: StageInput, path: { steps: { state: Snapshot; event: Sta
 }
 
 /** A snapshot of the stage in the state, with the given tasks ticked (all of them by default), reached by the machine's own transitions. */
-function reach(definition: StageDefinition, state: string, done: string[] = definition.tasks.map((t) => t.key)): Snapshot {
+function reach(definition: StageDefinition, state: string, done: string[] = [...definition.tasks]): Snapshot {
   const wanted = [...done].sort().join();
   const path = walkOf(definition).paths.find((p) => stateOf(p.state) === state && [...doneTasks(p.state)].sort().join() === wanted);
   if (!path) throw new Error(`no path reaches ${definition.key} ${state} with [${wanted}] done`);
@@ -215,7 +215,7 @@ describe('the stage machine, walked from its graph', () => {
   it('uses sample payloads that the engine’s schemas accept unchanged', () => {
     for (const type of stageEventTypes) expect(stageEventSchemas[type].parse(samplePayloads[type]), type).toEqual(samplePayloads[type]);
     for (const definition of stageDefinitions) {
-      for (const task of definition.tasks) expect(stageEventSchemas['complete-task'].parse({ task: task.key })).toEqual({ task: task.key });
+      for (const task of definition.tasks) expect(stageEventSchemas['complete-task'].parse({ task })).toEqual({ task });
     }
   });
 
@@ -225,7 +225,7 @@ describe('the stage machine, walked from its graph', () => {
         const { initial } = walkOf(definition);
         expect(stateOf(initial)).toBe('planned');
         expect(initial.context).toMatchObject({ no: definition.no, key: definition.key, startedAt: null, completedAt: null, reopenings: [] });
-        expect(initial.context.tasks.map((t) => t.key)).toEqual(definition.tasks.map((t) => t.key));
+        expect(initial.context.tasks.map((t) => t.key)).toEqual([...definition.tasks]);
         expect(initial.context.tasks.every((t) => !t.done && t.doneAt === null && t.doneBy === null)).toBe(true);
       });
 
@@ -256,9 +256,9 @@ describe('the stage machine, walked from its graph', () => {
       for (const d of declared) {
         // The task events need a task in the right condition: one open for ticking, one done for reopening.
         const [first] = definition.tasks;
-        const done = d.type === 'reopen-task' || d.type === 'complete' || d.from === 'completed' ? definition.tasks.map((t) => t.key) : [];
+        const done = d.type === 'reopen-task' || d.type === 'complete' || d.from === 'completed' ? [...definition.tasks] : [];
         const before = reach(definition, d.from, done);
-        const event = eventFor(d.type, { payload: d.type.endsWith('-task') ? { task: first!.key } : undefined });
+        const event = eventFor(d.type, { payload: d.type.endsWith('-task') ? { task: first! } : undefined });
         const [after] = transition(stageMachine, before, event);
         expect(takenKey(before, event, after), `${definition.key}: ${d.key}`).toBe(d.key);
       }
@@ -311,9 +311,9 @@ describe('the guards refuse', () => {
     let checked = 0;
     for (const definition of stageDefinitions) {
       for (const d of declared) {
-        const done = d.type === 'reopen-task' || d.type === 'complete' || d.from === 'completed' ? definition.tasks.map((t) => t.key) : [];
+        const done = d.type === 'reopen-task' || d.type === 'complete' || d.from === 'completed' ? [...definition.tasks] : [];
         const before = reach(definition, d.from, done);
-        const payload = d.type.endsWith('-task') ? { task: definition.tasks[0]!.key } : undefined;
+        const payload = d.type.endsWith('-task') ? { task: definition.tasks[0]! } : undefined;
         for (const role of roles.filter((r) => r !== 'coordinator')) {
           const [after] = transition(stageMachine, before, eventFor(d.type, { actor: actors[role], payload }));
           expect(after, `${role}: ${definition.key} ${d.key}`).toBe(before);
@@ -355,11 +355,11 @@ describe('the guards refuse', () => {
   it('complete while any task is open, then takes it once the last one is ticked', () => {
     for (const definition of stageDefinitions) {
       for (const open of definition.tasks) {
-        const done = definition.tasks.filter((t) => t !== open).map((t) => t.key);
+        const done = definition.tasks.filter((t) => t !== open);
         const before = reach(definition, 'active', done);
         const [refused] = transition(stageMachine, before, eventFor('complete'));
-        expect(refused, `${definition.key} with ${open.key} open`).toBe(before);
-        const [ticked] = transition(stageMachine, before, eventFor('complete-task', { payload: { task: open.key } }));
+        expect(refused, `${definition.key} with ${open} open`).toBe(before);
+        const [ticked] = transition(stageMachine, before, eventFor('complete-task', { payload: { task: open } }));
         const [completed] = transition(stageMachine, ticked, eventFor('complete', { at: LATER }));
         expect(stateOf(completed)).toBe('completed');
         expect(completed.context.completedAt).toBe(LATER);
@@ -390,25 +390,25 @@ describe('the guards refuse', () => {
   it('ticking a task the stage does not have, or one already ticked; reopening one that is open or unknown', () => {
     for (const definition of manyTasks) {
       const [first, second] = definition.tasks as [StageDefinition['tasks'][number], StageDefinition['tasks'][number]];
-      const before = reach(definition, 'active', [first.key]);
+      const before = reach(definition, 'active', [first]);
       for (const [type, task] of [
         ['complete-task', 'no-such-task'],
-        ['complete-task', first.key],
+        ['complete-task', first],
         ['reopen-task', 'no-such-task'],
-        ['reopen-task', second.key],
+        ['reopen-task', second],
       ] as const) {
         const [after] = transition(stageMachine, before, eventFor(type, { payload: { task } }));
         expect(after, `${definition.key}: ${type} ${task}`).toBe(before);
       }
-      const [reopened] = transition(stageMachine, before, eventFor('reopen-task', { payload: { task: first.key } }));
+      const [reopened] = transition(stageMachine, before, eventFor('reopen-task', { payload: { task: first } }));
       expect(doneTasks(reopened)).toEqual([]);
-      expect(reopened.context.tasks.find((t) => t.key === first.key)).toEqual({ key: first.key, done: false, doneAt: null, doneBy: null });
+      expect(reopened.context.tasks.find((t) => t.key === first)).toEqual({ key: first, done: false, doneAt: null, doneBy: null });
     }
   });
 
   it('task events, complete and reopen outside the states that declare them', () => {
     for (const definition of stageDefinitions) {
-      const task = definition.tasks[0]!.key;
+      const task = definition.tasks[0]!;
       const planned = reach(definition, 'planned', []);
       const active = reach(definition, 'active', []);
       const completed = reach(definition, 'completed');
@@ -438,7 +438,7 @@ describe('the stage keeps its record', () => {
     const definition = stage('intake');
     const completed = fold(definition, [
       eventFor('start'),
-      ...definition.tasks.map((t) => eventFor('complete-task', { payload: { task: t.key } })),
+      ...definition.tasks.map((task) => eventFor('complete-task', { payload: { task } })),
       eventFor('complete'),
     ]);
     expect(completed.context.reopenings).toEqual([]);

@@ -4,6 +4,8 @@ export interface TimelineStage {
   no: number;
   title: string;
   state: string;
+  /** The stage is running now (machines/stage.ts `stageRunning`): its row is highlighted. */
+  running: boolean;
   stateLabel: string;
   plannedStart: string | null;
   plannedEnd: string | null;
@@ -71,7 +73,7 @@ export function renderTimeline(stages: TimelineStage[], now: Date, labels: Timel
   }
   stages.forEach((stage, index) => {
     const y = TOP + index * ROW;
-    const active = stage.state === 'active';
+    const active = stage.running;
     parts.push(
       `<g class="stage-row stage-row--${escapeXml(stage.state)}${stage.overdue ? ' stage-row--overdue' : ''}" data-stage-no="${stage.no}" data-state="${escapeXml(stage.state)}"${stage.overdue ? ' data-overdue="true"' : ''}>`,
     );

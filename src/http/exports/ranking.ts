@@ -4,7 +4,7 @@ import { formatPoints } from '../../domain/criteria.ts';
 import { formatRoubles } from '../../domain/money.ts';
 import { formatDateTime } from '../../domain/time.ts';
 import type { Lang, Translate } from '../../i18n/index.ts';
-import type { DecisionView, RankingRow, RankingView } from '../../read/commission.ts';
+import type { DecisionView, RankingRow, RankingView } from '../../workflows/commission/reads.ts';
 
 /**
  * The ranking as a spreadsheet (issue 5): CSV with a byte-order mark for Excel, safe against

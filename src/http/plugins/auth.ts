@@ -1,9 +1,8 @@
 import fp from 'fastify-plugin';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { findSession, type Session } from '../../accounts/sessions.ts';
-import type { Actor, Role } from '../../domain/roles.ts';
-import { ForbiddenError, UnauthorizedError } from '../../engine/errors.ts';
-import { viewHelpers } from '../view-helpers.ts';
+import type { Actor } from '../../domain/roles.ts';
+import { UnauthorizedError } from '../../engine/errors.ts';
 
 export const SESSION_COOKIE = 'sid';
 
@@ -23,10 +22,6 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** The route takes multipart forms and checks their `_csrf` field itself (issue 7). */
     csrf?: 'multipart-field';
-  }
-  interface FastifyReply {
-    /** Renders a page: the whole document, or only its main part for htmx (DESIGN §5). */
-    page(template: string, data: Record<string, unknown>, status?: number): Promise<FastifyReply>;
   }
 }
 
@@ -84,13 +79,6 @@ export function requireActor(request: FastifyRequest): Actor {
   return request.actor;
 }
 
-/** A second check inside a handler; routes declare who may use them in `config.access` (src/http/authorization.ts). */
-export function requireRole(request: FastifyRequest, allowed: readonly Role[]): Actor {
-  const actor = requireActor(request);
-  if (!allowed.includes(actor.role)) throw new ForbiddenError(`the role ${actor.role} may not do this`);
-  return actor;
-}
-
 /** Pages send an unauthenticated visitor to the login page, with the way back. */
 export function pageActor(request: FastifyRequest, reply: FastifyReply): Actor | undefined {
   if (request.actor) return request.actor;
@@ -137,14 +125,5 @@ export const authPlugin = fp<{ secureCookies: boolean }>(async (app, options) =>
       return done();
     }
     app.csrfProtection(request, reply, done);
-  });
-
-  app.decorateReply('page', async function page(this: FastifyReply, template: string, data: Record<string, unknown>, status = 200) {
-    const request = this.request;
-    const fragment = isHtmx(request) && request.headers['hx-boosted'] !== 'true';
-    const csrfToken = this.generateCsrf({ userInfo: csrfUserInfo(request) });
-    const locals = { ...viewHelpers(request.lang), t: request.t, lang: request.lang, actor: request.actor, csrfToken, url: request.url, fragment, ...data };
-    const html = await this.viewAsync(template, locals, fragment ? {} : { layout: 'layout.eta' });
-    return this.code(status).header('Vary', 'HX-Request').header('Cache-Control', 'no-store').type('text/html; charset=utf-8').send(html);
   });
 });

@@ -1,8 +1,26 @@
 import fp from 'fastify-plugin';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { ZodError } from 'zod';
-import { DomainError, ValidationError } from '../../engine/errors.ts';
-import { zodProblems } from '../../engine/engine.ts';
+import { zodProblems } from '../../domain/problems.ts';
+import {
+  ConflictError,
+  DomainError,
+  ForbiddenError,
+  NotAllowedError,
+  NotFoundError,
+  UnauthorizedError,
+  ValidationError,
+} from '../../engine/errors.ts';
+
+/** The HTTP status of each kind of refusal (DESIGN §6): the engine's errors know no HTTP. */
+export function statusOf(error: DomainError): number {
+  if (error instanceof ConflictError) return 409;
+  if (error instanceof ValidationError || error instanceof NotAllowedError) return 422;
+  if (error instanceof ForbiddenError) return 403;
+  if (error instanceof NotFoundError) return 404;
+  if (error instanceof UnauthorizedError) return 401;
+  return 400;
+}
 
 export function wantsJson(request: FastifyRequest): boolean {
   return request.url.startsWith('/api/') || request.url === '/healthz';
@@ -33,9 +51,10 @@ export const errorsPlugin = fp(async (app) => {
     else if (error instanceof ZodError) domain = new ValidationError('invalid input', zodProblems(error));
     if (domain) {
       // A signed-in user's 404 may be another municipality's application: an access refusal worth its log line.
-      if (domain.status >= 400 && (domain.status !== 404 || request.actor)) request.log.info({ user: request.actor?.login, ip: request.ip, code: domain.code, url: request.url }, domain.message);
-      if (wantsJson(request)) return reply.code(domain.status).send(errorBody(domain));
-      return renderError(request, reply, domain.status, domain.message);
+      const status = statusOf(domain);
+      if (status !== 404 || request.actor) request.log.info({ user: request.actor?.login, ip: request.ip, code: domain.code, url: request.url }, domain.message);
+      if (wantsJson(request)) return reply.code(status).send(errorBody(domain));
+      return renderError(request, reply, status, domain.message);
     }
     const status = 'statusCode' in error && typeof error.statusCode === 'number' ? error.statusCode : 500;
     if (status >= 400 && status < 500) {

@@ -7,6 +7,7 @@ import { municipalityProblemText } from '../../municipalities/problem-messages.t
 import { changeMunicipality, createMunicipality, findMunicipality, listMunicipalityRows, type MunicipalityRow } from '../../municipalities/municipality-admin.ts';
 import { access } from '../authorization.ts';
 import { bodyText } from '../forms.ts';
+import type { Notice } from '../page-kit.ts';
 import { idParam } from './params.ts';
 
 const adminOnly = { config: { access: access.admin } };
@@ -14,10 +15,6 @@ const adminOnly = { config: { access: access.admin } };
 /** The outcomes a redirect may announce: `?done=<key>&id=<municipality>`. */
 const doneMessages = new Set(['created', 'saved']);
 
-interface Notice {
-  tone: 'info' | 'success' | 'warning' | 'error';
-  text: string;
-}
 
 /** The form's fields as posted, kept as typed so that a refused form shows them back. */
 function typed(body: unknown): { name: string; kind: string; population: string } {

@@ -19,12 +19,9 @@ import { listMunicipalities } from '../../read/applications.ts';
 import { access, eventTable, routeTable } from '../authorization.ts';
 import { bodyText } from '../forms.ts';
 import { requireActor } from '../plugins/auth.ts';
+import type { Notice } from '../page-kit.ts';
 import { idParam } from './params.ts';
 
-interface Notice {
-  tone: 'info' | 'success' | 'warning' | 'error';
-  text: string;
-}
 
 const adminOnly = { config: { access: access.admin } };
 

@@ -1,13 +1,8 @@
 import type { FastifyInstance } from 'fastify';
-import {
-  allowedApplicationEvents,
-  applicationContext,
-  createApplication,
-  findApplication,
-  sendApplicationEvent,
-} from '../../engine/applications.ts';
 import { loadStreamEvents, replayStream } from '../../engine/replay.ts';
-import { NotFoundError, ValidationError } from '../../engine/errors.ts';
+import { ValidationError } from '../../engine/errors.ts';
+import { createApplication, sendApplicationEvent } from '../../workflows/application/commands.ts';
+import { allowedEventTypes, applicationOptions, loadApplication } from '../../workflows/application/reads.ts';
 import { applicationQueries, listFilterSchema } from '../../read/applications.ts';
 import { requireActor } from '../plugins/auth.ts';
 import { access } from '../authorization.ts';
@@ -32,8 +27,7 @@ export async function applicationApi(app: FastifyInstance) {
 
   app.get('/api/applications/:id', { config: { access: access.signedIn } }, async (request, reply) => {
     const actor = requireActor(request);
-    const row = findApplication(app.engine, actor, idParam(request.params));
-    const context = applicationContext(app.engine, row);
+    const { row, stream, context } = loadApplication(app.engine, actor, idParam(request.params));
     return reply.header('ETag', `"${row.version}"`).send({
       id: row.id,
       programmeId: row.programmeId,
@@ -45,7 +39,7 @@ export async function applicationApi(app: FastifyInstance) {
       reason: context.reason,
       firstSubmittedAt: context.firstSubmittedAt,
       awardedKopecks: context.awardedKopecks,
-      allowedEvents: allowedApplicationEvents(app.engine, actor, row),
+      allowedEvents: allowedEventTypes(applicationOptions(app.engine, actor, stream)),
     });
   });
 
@@ -61,7 +55,7 @@ export async function applicationApi(app: FastifyInstance) {
 
   app.get('/api/applications/:id/history', { config: { access: access.signedIn } }, async (request) => {
     const actor = requireActor(request);
-    const row = findApplication(app.engine, actor, idParam(request.params));
+    const { row } = loadApplication(app.engine, actor, idParam(request.params));
     return queries.history(row.streamId).map((event) => ({
       seq: event.seq,
       position: event.position,
@@ -81,9 +75,7 @@ export async function applicationApi(app: FastifyInstance) {
 
   app.get('/api/applications/:id/replay', { config: { access: access.signedIn } }, async (request) => {
     const actor = requireActor(request);
-    const row = findApplication(app.engine, actor, idParam(request.params));
-    const stream = app.engine.loadStream(row.streamId);
-    if (!stream) throw new NotFoundError();
+    const { row, stream } = loadApplication(app.engine, actor, idParam(request.params));
     const result = replayStream(app.engine.registry, stream, loadStreamEvents(app.db, row.streamId));
     const seqParam = (request.query as Record<string, unknown>).seq;
     const seq = seqParam === undefined ? result.steps.length : Number(seqParam);

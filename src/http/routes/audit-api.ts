@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { verifyLedgerAndDocuments } from '../../engine/document-check.ts';
+import { verifyLedgerAndDocuments } from '../../workflows/documents/check.ts';
 import { access } from '../authorization.ts';
 
 export async function auditApi(app: FastifyInstance) {

@@ -1,10 +1,10 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Actor } from '../../domain/roles.ts';
-import { findApplication } from '../../engine/applications.ts';
-import { NotFoundError } from '../../engine/errors.ts';
-import { checkDocumentFiles, verifyLedgerAndDocuments } from '../../engine/document-check.ts';
-import { findProgramme } from '../../read/applications.ts';
+import { loadApplication } from '../../workflows/application/reads.ts';
+import { checkDocumentFiles, verifyLedgerAndDocuments } from '../../workflows/documents/check.ts';
+import { findProgramme } from '../../workflows/programme/reads.ts';
+import { municipalityName } from '../../read/applications.ts';
 import { auditSearch } from '../../audit/search.ts';
 import { historyCsv, historyExport } from '../../audit/export.ts';
 import { chartLabels, chartSvg, historyRows, problemViews, replayOf, stepView } from '../../audit/views.ts';
@@ -24,15 +24,12 @@ const headQuery = z.object({ head: z.string().trim().regex(/^[0-9a-f]{64}$/).opt
  */
 export async function auditPages(app: FastifyInstance) {
   const search = auditSearch(app.db);
-  const municipalityName = app.db.$client.prepare<[number], { name: string }>('SELECT name FROM municipalities WHERE id = ?');
 
   /** The application, its stream and its programme, or a 404 for what the actor may not see. */
   function load(actor: Actor, id: number) {
-    const row = findApplication(app.engine, actor, id);
-    const stream = app.engine.loadStream(row.streamId);
-    if (!stream) throw new NotFoundError();
+    const { row, stream } = loadApplication(app.engine, actor, id);
     const programme = findProgramme(app.db, row.programmeId)!;
-    const municipality = municipalityName.get(row.municipalityId)?.name ?? '';
+    const municipality = municipalityName(app.db, row.municipalityId);
     return { row, stream, programme, municipality };
   }
 

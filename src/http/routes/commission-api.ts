@@ -1,11 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import type { Actor } from '../../domain/roles.ts';
 import { NotFoundError } from '../../engine/errors.ts';
-import { recordDecision, saveCommissionSettings } from '../../engine/commission.ts';
-import { commissionReads, rankingFor, readCommissionSettings, type DecisionView, type RankingView } from '../../read/commission.ts';
-import { applicationEventRoles } from '../../../machines/application.ts';
+import { recordDecision } from '../../workflows/commission/decision.ts';
+import { saveCommissionSettings } from '../../workflows/commission/settings.ts';
+import { commissionReads, rankingFor, readCommissionSettings, type DecisionView, type RankingView } from '../../workflows/commission/reads.ts';
 import { requireActor } from '../plugins/auth.ts';
-import { access } from '../authorization.ts';
+import { access, allows } from '../authorization.ts';
 import { idParam, objectBody } from './params.ts';
 
 /** The ranking, the criteria and the decision through the JSON API (DESIGN §6, issue 5). */
@@ -62,7 +62,8 @@ export function rankingJson(view: RankingView, decision: DecisionView | null) {
 
 export async function commissionApi(app: FastifyInstance) {
   const reads = commissionReads(app.db);
-  const visible = (actor: Actor, decided: boolean) => decided || actor.role !== 'applicant';
+  // Before the decision the live ranking is the commission's working paper: staff only.
+  const visible = (actor: Actor, decided: boolean) => decided || allows(access.liveRanking, actor.role);
 
   app.get('/api/programmes/:id/ranking', { config: { access: access.signedIn } }, async (request) => {
     const actor = requireActor(request);
@@ -91,7 +92,7 @@ export async function commissionApi(app: FastifyInstance) {
     return decisionJson(decision);
   });
 
-  app.post('/api/programmes/:id/decision', { config: { access: applicationEventRoles.award } }, async (request, reply) => {
+  app.post('/api/programmes/:id/decision', { config: { access: access.decide } }, async (request, reply) => {
     const actor = requireActor(request);
     const programmeId = idParam(request.params);
     const decision = recordDecision(app.engine, actor, programmeId, objectBody(request.body));

@@ -3,17 +3,21 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Actor } from '../../domain/roles.ts';
 import { criterionKeys, formatPoints, maxTotalCenti, memberCriterion, type CriterionSetting } from '../../domain/criteria.ts';
 import { formatRoubles } from '../../domain/money.ts';
-import { ConflictError, DomainError, NotFoundError, ValidationError } from '../../engine/errors.ts';
-import { findApplication, sendApplicationEvent } from '../../engine/applications.ts';
-import { ledgerHeadOf, recordDecision, saveCommissionSettings } from '../../engine/commission.ts';
-import { commissionReads, rankingFor, type DecisionView, type RankingRow, type RankingView } from '../../read/commission.ts';
-import { applicationEventRoles } from '../../../machines/application.ts';
-import { stageDefinition } from '../../../machines/stages.ts';
+import { ConflictError, NotFoundError, ValidationError } from '../../engine/errors.ts';
+import { ledgerHeadOf } from '../../engine/verify.ts';
 import type { Lang, Translate } from '../../i18n/index.ts';
-import { access } from '../authorization.ts';
+import { sendApplicationEvent } from '../../workflows/application/commands.ts';
+import { findApplication } from '../../workflows/application/reads.ts';
+import { recordDecision } from '../../workflows/commission/decision.ts';
+import { commissionReads, rankingFor, type DecisionView, type RankingRow, type RankingView } from '../../workflows/commission/reads.ts';
+import { whyNotChangeSettings, whyNotDecide, whyNotScore } from '../../workflows/commission/rules.ts';
+import { saveCommissionSettings } from '../../workflows/commission/settings.ts';
+import { stageReads } from '../../workflows/stage/reads.ts';
+import { access, allows } from '../authorization.ts';
 import { bodyText, readEventPayload } from '../forms.ts';
-import { isHtmx, pageActor } from '../plugins/auth.ts';
-import { refusalText } from '../refusals.ts';
+import { actorOf, attempt, formBody, formVersion, type Notice } from '../page-kit.ts';
+import { isHtmx } from '../plugins/auth.ts';
+import { blockerText, refusalText, stageName } from '../refusals.ts';
 import { formulaText, rankingCsv, rankingXlsx } from '../exports/ranking.ts';
 import { idParam } from './params.ts';
 
@@ -24,15 +28,9 @@ import { idParam } from './params.ts';
  * recorded the protocol and the ranking are published to everyone signed in.
  */
 
-interface Notice {
-  tone: 'info' | 'success' | 'warning' | 'error';
-  text: string;
-  items?: string[];
-}
-
-/** Before the decision the live ranking is the commission's working paper: applicants see it once it is decided. */
+/** Before the decision the live ranking is the commission's working paper (staff only); once decided it is published. */
 function mayRead(actor: Actor, decided: boolean): boolean {
-  return decided || actor.role !== 'applicant';
+  return decided || allows(access.liveRanking, actor.role);
 }
 
 /** Everything a template needs to show the points and shares without computing. */
@@ -56,8 +54,7 @@ function presenter(t: Translate, lang: Lang, view: RankingView) {
 
 export async function commissionPages(app: FastifyInstance) {
   const reads = commissionReads(app.db);
-  const scoreRoles = applicationEventRoles.score;
-  const decideRoles = applicationEventRoles.award;
+  const stages = stageReads(app.db);
 
   function programmeOr404(programmeId: number) {
     const programme = reads.programme(programmeId);
@@ -73,10 +70,12 @@ export async function commissionPages(app: FastifyInstance) {
     const live = decision ? undefined : reads.liveRanking(programmeId);
     const view: RankingView = decision ? decision.record : live!;
     const stageState = reads.commissionStageState(programmeId);
-    const open = stageState === 'active' && !decision;
     const mine = (row: RankingRow) => row.scores.find((s) => s.memberId === actor.id);
-    const isMember = scoreRoles.includes(actor.role);
+    const isMember = allows(access.score, actor.role);
     const short = view.rows.filter((row) => row.scores.length < view.settings.quorum);
+    // The commission's rules (workflows/commission/rules.ts) decide what is offered; the commands throw the same.
+    const canScore = whyNotScore(actor.role, stages.activeStageKeys(programmeId), decision !== undefined).length === 0;
+    const decideProblems = live ? whyNotDecide(reads.decisionFacts(programmeId, live)) : [{ code: 'commission.refused.decided' }];
     return {
       title: t('commission.title', { title: programme.title }),
       programme,
@@ -84,10 +83,12 @@ export async function commissionPages(app: FastifyInstance) {
       live: !decision,
       decision: decision ?? null,
       stageState,
-      stageTitle: stageDefinition('commission')!.title[request.lang],
+      stageTitle: stageName(t, 'commission'),
       present: presenter(t, request.lang, view),
-      canScore: open && isMember,
-      canDecide: open && decideRoles.includes(actor.role) && view.rows.length > 0,
+      canScore,
+      // The form is shown while only the quorum is missing, so that the members see what is short.
+      canDecide: allows(access.decide, actor.role) && decideProblems.every((p) => p.code === 'commission.refused.quorum'),
+      decideBlockers: decideProblems.map((problem) => blockerText(t, problem)),
       isMember,
       myScores: isMember
         ? view.rows.map((row) => ({ row, mine: mine(row) ?? null, version: 'version' in row ? (row as { version: number }).version : 0 })).sort((a, b) => Number(a.mine !== null) - Number(b.mine !== null) || a.row.applicationId - b.row.applicationId)
@@ -102,85 +103,68 @@ export async function commissionPages(app: FastifyInstance) {
     };
   }
 
-  async function showCommission(request: FastifyRequest, reply: FastifyReply, actor: Actor, programmeId: number, status = 200, extras: Record<string, unknown> = {}) {
-    return reply.page('pages/commission.eta', commissionView(request, actor, programmeId, extras), status);
+  async function showCommission(request: FastifyRequest, reply: FastifyReply, programmeId: number, status = 200, extras: Record<string, unknown> = {}) {
+    return reply.page('pages/commission.eta', commissionView(request, actorOf(request), programmeId, extras), status);
   }
 
-  app.get('/programmes/:id/commission', { config: { access: access.staff } }, async (request, reply) => {
-    const actor = pageActor(request, reply);
-    if (!actor) return reply;
-    return showCommission(request, reply, actor, idParam(request.params));
-  });
+  app.get('/programmes/:id/commission', { config: { access: access.staff } }, async (request, reply) => showCommission(request, reply, idParam(request.params)));
 
   /** The ranking alone, for htmx to refresh it while the members score. */
-  app.get('/programmes/:id/commission/ranking', { config: { access: access.staff } }, async (request, reply) => {
-    const actor = pageActor(request, reply);
-    if (!actor) return reply;
-    return reply.page('partials/commission-ranking.eta', commissionView(request, actor, idParam(request.params)));
-  });
+  app.get('/programmes/:id/commission/ranking', { config: { access: access.staff } }, async (request, reply) =>
+    reply.page('partials/commission-ranking.eta', commissionView(request, actorOf(request), idParam(request.params))),
+  );
 
-  app.post('/programmes/:id/commission/scores', { config: { access: scoreRoles } }, async (request, reply) => {
-    const actor = pageActor(request, reply);
-    if (!actor) return reply;
+  app.post('/programmes/:id/commission/scores', { config: { access: access.score } }, async (request, reply) => {
+    const actor = actorOf(request);
     const programmeId = idParam(request.params);
     programmeOr404(programmeId);
-    const body = (request.body ?? {}) as Record<string, unknown>;
+    const body = formBody(request);
     const idText = bodyText(body, 'applicationId') ?? '';
-    const versionText = bodyText(body, 'expectedVersion') ?? '';
     const t = request.t;
     const applicationId = /^[1-9]\d{0,9}$/.test(idText) ? Number(idText) : 0;
-    const expectedVersion = /^\d{1,9}$/.test(versionText) ? Number(versionText) : 0;
-    try {
-      const row = applicationId > 0 ? findApplication(app.engine, actor, applicationId) : undefined;
+    const scored = await attempt(() => {
+      const row = applicationId > 0 ? findApplication(app.db, actor, applicationId) : undefined;
       if (!row || row.programmeId !== programmeId) throw new ValidationError('no such application in this programme', [{ field: 'applicationId', code: 'unknown' }]);
       const { payload, problems } = readEventPayload('score', body, request.lang);
       if (problems.length > 0) throw new ValidationError('the score is invalid', problems);
-      sendApplicationEvent(app.engine, actor, applicationId, 'score', payload, expectedVersion);
-    } catch (error) {
-      if (error instanceof ConflictError) return showCommission(request, reply, actor, programmeId, 409, { notice: { tone: 'warning', text: t('commission.score.stale', { id: applicationId }) } });
-      if (error instanceof DomainError && error.status !== 404) {
-        const text = error instanceof ValidationError ? error.problems.map((p) => t(`commission.problem.${p.field}`)).join(' ') : refusalText(t, request.lang, error);
-        return showCommission(request, reply, actor, programmeId, error.status, { notice: { tone: 'error', text: t('commission.score.refused', { message: text }) } });
-      }
-      throw error;
+      return sendApplicationEvent(app.engine, actor, applicationId, 'score', payload, formVersion(body));
+    });
+    if (!scored.ok) {
+      if (scored.error instanceof ConflictError) return showCommission(request, reply, programmeId, 409, { notice: { tone: 'warning', text: t('commission.score.stale', { id: applicationId }) } });
+      const text = scored.error instanceof ValidationError ? scored.error.problems.map((p) => t(`commission.problem.${p.field}`)).join(' ') : refusalText(t, request.lang, scored.error);
+      return showCommission(request, reply, programmeId, scored.status, { notice: { tone: 'error', text: t('commission.score.refused', { message: text }) } });
     }
-    if (isHtmx(request)) return showCommission(request, reply, actor, programmeId, 200, { notice: { tone: 'success', text: t('commission.score.done', { id: applicationId }) } });
+    if (isHtmx(request)) return showCommission(request, reply, programmeId, 200, { notice: { tone: 'success', text: t('commission.score.done', { id: applicationId }) } });
     return reply.redirect(`/programmes/${programmeId}/commission#score-${applicationId}`, 303);
   });
 
-  app.post('/programmes/:id/commission/decision', { config: { access: decideRoles } }, async (request, reply) => {
-    const actor = pageActor(request, reply);
-    if (!actor) return reply;
+  app.post('/programmes/:id/commission/decision', { config: { access: access.decide } }, async (request, reply) => {
+    const actor = actorOf(request);
     const programmeId = idParam(request.params);
     programmeOr404(programmeId);
-    const body = (request.body ?? {}) as Record<string, unknown>;
+    const body = formBody(request);
     const t = request.t;
     const raw = body.membersPresent;
     const list = (Array.isArray(raw) ? raw : raw === undefined ? [] : [raw]).filter((v): v is string => typeof v === 'string' && /^[1-9]\d{0,9}$/.test(v)).map(Number);
-    try {
+    const decided = await attempt(() => {
       if (bodyText(body, 'confirm') !== 'yes') throw new ValidationError('the decision must be confirmed', [{ field: 'confirm', code: 'required' }]);
-      const decision = recordDecision(app.engine, actor, programmeId, { membersPresent: list });
-      void decision;
-    } catch (error) {
-      if (error instanceof DomainError && error.status !== 404) {
-        const text = error instanceof ValidationError ? error.problems.map((p) => t(`commission.problem.${p.field}`)).join(' ') : refusalText(t, request.lang, error);
-        return showCommission(request, reply, actor, programmeId, error.status, { notice: { tone: 'error', text: t('commission.decision.refused', { message: text }) } });
-      }
-      throw error;
+      return recordDecision(app.engine, actor, programmeId, { membersPresent: list });
+    });
+    if (!decided.ok) {
+      const text = decided.error instanceof ValidationError ? decided.error.problems.map((p) => t(`commission.problem.${p.field}`)).join(' ') : refusalText(t, request.lang, decided.error);
+      return showCommission(request, reply, programmeId, decided.status, { notice: { tone: 'error', text: t('commission.decision.refused', { message: text }) } });
     }
     if (isHtmx(request)) return reply.header('HX-Redirect', `/programmes/${programmeId}/protocol`).code(204).send();
     return reply.redirect(`/programmes/${programmeId}/protocol`, 303);
   });
 
   app.get('/programmes/:id/protocol', { config: { access: access.signedIn } }, async (request, reply) => {
-    const actor = pageActor(request, reply);
-    if (!actor) return reply;
     const programmeId = idParam(request.params);
     const programme = programmeOr404(programmeId);
     const decision = reads.decision(programmeId);
     const t = request.t;
     if (!decision) {
-      return reply.page('pages/protocol.eta', { title: t('protocol.title'), programme, decision: null, view: null, stageTitle: stageDefinition('commission')!.title[request.lang] });
+      return reply.page('pages/protocol.eta', { title: t('protocol.title'), programme, decision: null, view: null, stageTitle: stageName(t, 'commission') });
     }
     // The head of the first N events today must be the head printed then: the log has only grown since.
     const check = ledgerHeadOf(app.db, decision.ledgerEvents);
@@ -194,7 +178,7 @@ export async function commissionPages(app: FastifyInstance) {
       winners: view.rows.filter((r) => r.allocatedKopecks > 0),
       losers: view.rows.filter((r) => r.allocatedKopecks === 0),
       ledgerIntact: check.events === decision.ledgerEvents && check.head === decision.ledgerHead,
-      stageTitle: stageDefinition('commission')!.title[request.lang],
+      stageTitle: stageName(t, 'commission'),
     });
   });
 
@@ -208,8 +192,7 @@ export async function commissionPages(app: FastifyInstance) {
   }
 
   app.get('/programmes/:id/ranking.csv', { config: { access: access.signedIn } }, async (request, reply) => {
-    const actor = pageActor(request, reply);
-    if (!actor) return reply;
+    const actor = actorOf(request);
     const { view, file } = await exportView(request, actor);
     return reply
       .header('Content-Disposition', `attachment; filename="${file}.csv"`)
@@ -219,8 +202,7 @@ export async function commissionPages(app: FastifyInstance) {
   });
 
   app.get('/programmes/:id/ranking.xlsx', { config: { access: access.signedIn } }, async (request, reply) => {
-    const actor = pageActor(request, reply);
-    if (!actor) return reply;
+    const actor = actorOf(request);
     const { view, decision, file } = await exportView(request, actor);
     const buffer = await rankingXlsx(request.t, request.lang, view, decision);
     return reply
@@ -241,27 +223,24 @@ export async function commissionPages(app: FastifyInstance) {
       view: live,
       settings: live.settings,
       present: presenter(request.t, request.lang, live),
-      canEdit: actor.role === 'admin' && stageState === 'planned',
-      fixed: stageState !== 'planned',
-      stageTitle: stageDefinition('commission')!.title[request.lang],
+      canEdit: allows(access.admin, actor.role) && whyNotChangeSettings(stageState).length === 0,
+      fixed: whyNotChangeSettings(stageState).length > 0,
+      stageTitle: stageName(request.t, 'commission'),
       notice: null as Notice | null,
       problems: {} as Record<string, string>,
       ...extras,
     };
   }
 
-  app.get('/programmes/:id/criteria', { config: { access: access.staff } }, async (request, reply) => {
-    const actor = pageActor(request, reply);
-    if (!actor) return reply;
-    return reply.page('pages/commission-criteria.eta', criteriaView(request, actor, idParam(request.params)));
-  });
+  app.get('/programmes/:id/criteria', { config: { access: access.staff } }, async (request, reply) =>
+    reply.page('pages/commission-criteria.eta', criteriaView(request, actorOf(request), idParam(request.params))),
+  );
 
   app.post('/programmes/:id/criteria', { config: { access: access.admin } }, async (request, reply) => {
-    const actor = pageActor(request, reply);
-    if (!actor) return reply;
+    const actor = actorOf(request);
     const programmeId = idParam(request.params);
     programmeOr404(programmeId);
-    const body = (request.body ?? {}) as Record<string, unknown>;
+    const body = formBody(request);
     const t = request.t;
     const int = (name: string): number => {
       const text = bodyText(body, name)?.trim() ?? '';
@@ -276,22 +255,18 @@ export async function commissionPages(app: FastifyInstance) {
       quorum: int('quorum'),
       partialAward: bodyText(body, 'partialAward') === 'yes',
     };
-    try {
-      saveCommissionSettings(app.engine, actor, programmeId, input);
-    } catch (error) {
-      if (error instanceof ValidationError) {
+    const saved = await attempt(() => saveCommissionSettings(app.engine, actor, programmeId, input));
+    if (!saved.ok) {
+      if (saved.error instanceof ValidationError) {
         const problems: Record<string, string> = {};
-        for (const p of error.problems) {
+        for (const p of saved.error.problems) {
           const [head, index, field] = p.field.split('.');
           const name = head === 'criteria' && index !== undefined ? `${field === 'fullAtBp' ? 'fullAt' : 'weight'}.${input.criteria[Number(index)]?.key ?? ''}` : head!;
           problems[name] = t('commission.settings.invalid');
         }
         return reply.page('pages/commission-criteria.eta', criteriaView(request, actor, programmeId, { problems, notice: { tone: 'error', text: t('commission.settings.refused') } }), 422);
       }
-      if (error instanceof DomainError && error.status !== 404) {
-        return reply.page('pages/commission-criteria.eta', criteriaView(request, actor, programmeId, { notice: { tone: 'error', text: refusalText(t, request.lang, error) } }), error.status);
-      }
-      throw error;
+      return reply.page('pages/commission-criteria.eta', criteriaView(request, actor, programmeId, { notice: { tone: 'error', text: refusalText(t, request.lang, saved.error) } }), saved.status);
     }
     if (isHtmx(request)) return reply.page('pages/commission-criteria.eta', criteriaView(request, actor, programmeId, { notice: { tone: 'success', text: t('commission.settings.saved') } }));
     return reply.redirect(`/programmes/${programmeId}/criteria`, 303);

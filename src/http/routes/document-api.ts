@@ -1,10 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import { documentKinds } from '../../domain/documents.ts';
-import { allowedDocumentEvents, findApplication, sendApplicationEvent } from '../../engine/applications.ts';
-import { documentRequirementReads, removeDocumentRequirement, saveDocumentRequirement } from '../../engine/document-requirements.ts';
-import { applicationDocuments } from '../../engine/documents.ts';
 import { NotFoundError } from '../../engine/errors.ts';
-import { findProgramme } from '../../read/applications.ts';
+import { sendApplicationEvent } from '../../workflows/application/commands.ts';
+import { applicationOptions, loadApplication } from '../../workflows/application/reads.ts';
+import { documentRequirementReads, removeDocumentRequirement, saveDocumentRequirement } from '../../workflows/documents/requirements.ts';
+import { applicationDocuments } from '../../workflows/documents/upload.ts';
+import { findProgramme } from '../../workflows/programme/reads.ts';
 import { access } from '../authorization.ts';
 import { requireActor } from '../plugins/auth.ts';
 import { receiveUpload, sendDocumentFile } from './document-files.ts';
@@ -24,12 +25,13 @@ export async function documentApi(app: FastifyInstance) {
 
   app.get('/api/applications/:id/documents', { config: { access: access.signedIn } }, async (request) => {
     const actor = requireActor(request);
-    const row = findApplication(app.engine, actor, idParam(request.params));
-    const { rows } = applicationDocuments(app.engine, row);
+    const loaded = loadApplication(app.engine, actor, idParam(request.params));
+    const { row } = loaded;
+    const { rows } = applicationDocuments(app.engine, loaded);
     return {
       id: row.id,
       version: row.version,
-      allowedEvents: allowedDocumentEvents(app.engine, actor, row),
+      allowedEvents: applicationOptions(app.engine, actor, loaded.stream).documents.map((option) => option.type),
       documents: rows.map(({ kind, rule, entry }) => ({
         kind,
         required: rule?.required ?? false,

@@ -3,10 +3,10 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { MultipartFile, MultipartValue } from '@fastify/multipart';
 import { fileTypeOfMedia, fileTypes, MAX_DOCUMENT_BYTES } from '../../domain/documents.ts';
 import type { Actor } from '../../domain/roles.ts';
-import { findApplication } from '../../engine/applications.ts';
-import { documentRequirementReads } from '../../engine/document-requirements.ts';
-import { attachUploadedDocument, findApplicationFile } from '../../engine/documents.ts';
 import type { AppliedEvent } from '../../engine/engine.ts';
+import { findApplication } from '../../workflows/application/reads.ts';
+import { documentRequirementReads } from '../../workflows/documents/requirements.ts';
+import { attachUploadedDocument, findApplicationFile } from '../../workflows/documents/upload.ts';
 import { NotFoundError, ValidationError } from '../../engine/errors.ts';
 import { verifyMultipartCsrf } from '../plugins/auth.ts';
 
@@ -29,7 +29,7 @@ function versionOf(text: string | undefined, ifMatch: unknown): number | undefin
  * read; `null` means that check failed and the 403 is on its way.
  */
 export async function receiveUpload(app: FastifyInstance, request: FastifyRequest, reply: FastifyReply, actor: Actor, id: number): Promise<AppliedEvent | null> {
-  const row = findApplication(app.engine, actor, id);
+  const row = findApplication(app.db, actor, id);
   if (!request.isMultipart()) {
     if (!verifyMultipartCsrf(request, reply, undefined)) return null;
     throw new ValidationError('send the file as multipart/form-data', [{ field: 'file', code: 'document-no-file' }]);

@@ -1,20 +1,14 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ANY_PROJECT_TYPE, requirementProjectTypes } from '../../domain/document-requirements.ts';
 import { documentKinds, fileTypeKeys, MIB } from '../../domain/documents.ts';
-import { documentRequirementReads, removeDocumentRequirement, saveDocumentRequirement } from '../../engine/document-requirements.ts';
+import { documentRequirementReads, removeDocumentRequirement, saveDocumentRequirement } from '../../workflows/documents/requirements.ts';
 import { NotFoundError, ValidationError } from '../../engine/errors.ts';
-import { findProgramme } from '../../read/applications.ts';
-import { access } from '../authorization.ts';
+import { findProgramme } from '../../workflows/programme/reads.ts';
+import { access, allows } from '../authorization.ts';
 import { formatBytes, kindLabel, typesText } from '../documents-view.ts';
 import { bodyText } from '../forms.ts';
-import { pageActor } from '../plugins/auth.ts';
+import { actorOf, formBody, type Notice } from '../page-kit.ts';
 import { idParam } from './params.ts';
-
-interface Notice {
-  tone: 'info' | 'success' | 'warning' | 'error';
-  text: string;
-  items?: string[];
-}
 
 /**
  * The documents a programme requires (issue 7): everyone signed in reads them (applicants prepare
@@ -42,7 +36,7 @@ export async function documentRequirementsPages(app: FastifyInstance) {
         title: t('documents.requirements.title', { title: programme.title }),
         programme,
         rows,
-        isAdmin: request.actor?.role === 'admin',
+        isAdmin: allows(access.admin, actorOf(request).role),
         projectTypeOptions: requirementProjectTypes.map((type) => ({ value: type, label: projectTypeLabel(type) })),
         kindOptions: documentKinds.map((kind) => ({ value: kind, label: kindLabel(t, kind) })),
         fileTypeOptions: fileTypeKeys.map((key) => ({ value: key, label: key.toUpperCase() })),
@@ -54,7 +48,6 @@ export async function documentRequirementsPages(app: FastifyInstance) {
   }
 
   app.get('/programmes/:id/documents', { config: { access: access.signedIn } }, async (request, reply) => {
-    if (!pageActor(request, reply)) return reply;
     const id = idParam(request.params);
     const done = (request.query as Record<string, unknown>).done;
     const notice: Notice | null = done === 'saved' || done === 'removed' ? { tone: 'success', text: request.t(`documents.requirements.${done}`) } : null;
@@ -62,10 +55,9 @@ export async function documentRequirementsPages(app: FastifyInstance) {
   });
 
   app.post('/programmes/:id/documents', { config: { access: access.admin } }, async (request, reply) => {
-    const actor = pageActor(request, reply);
-    if (!actor) return reply;
+    const actor = actorOf(request);
     const id = idParam(request.params);
-    const body = (request.body ?? {}) as Record<string, unknown>;
+    const body = formBody(request);
     const rawTypes = body.fileTypes;
     const fileTypes = (Array.isArray(rawTypes) ? rawTypes : rawTypes === undefined ? [] : [rawTypes]).filter((v): v is string => typeof v === 'string');
     const maxMb = (bodyText(body, 'maxMb') ?? '').trim().replace(',', '.');
@@ -86,10 +78,9 @@ export async function documentRequirementsPages(app: FastifyInstance) {
   });
 
   app.post('/programmes/:id/documents/remove', { config: { access: access.admin } }, async (request, reply) => {
-    const actor = pageActor(request, reply);
-    if (!actor) return reply;
+    const actor = actorOf(request);
     const id = idParam(request.params);
-    const body = (request.body ?? {}) as Record<string, unknown>;
+    const body = formBody(request);
     try {
       removeDocumentRequirement(app.engine, actor, id, bodyText(body, 'projectType'), bodyText(body, 'kind'));
     } catch (error) {

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { FieldProblem } from '../../domain/application.ts';
 import { russianTimeZones, zoneName } from '../../domain/time.ts';
 import { ValidationError } from '../../engine/errors.ts';
-import { createProgramme } from '../../engine/programmes.ts';
+import { createProgramme } from '../../workflows/programme/create.ts';
 import type { Translate } from '../../i18n/index.ts';
 import { access } from '../authorization.ts';
 import { defaultTimeZone, programmeFieldKinds, programmeFormFields, readProgrammeForm, type ProgrammeFormField } from '../programme-form.ts';

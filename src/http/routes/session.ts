@@ -6,7 +6,7 @@ import { isLang } from '../../i18n/index.ts';
 import { ValidationError } from '../../engine/errors.ts';
 import { SESSION_COOKIE } from '../plugins/auth.ts';
 import { LANG_COOKIE } from '../plugins/i18n.ts';
-import { zodProblems } from '../../engine/engine.ts';
+import { zodProblems } from '../../domain/problems.ts';
 import { access } from '../authorization.ts';
 
 const credentialsSchema = z.object({

@@ -1,6 +1,5 @@
 import type { Readable } from 'node:stream';
-import { sql } from 'drizzle-orm';
-import { events } from '../db/schema.ts';
+import { statement } from '../../db/statements.ts';
 import {
   cleanFileName,
   documentKinds,
@@ -10,15 +9,14 @@ import {
   type DocumentKind,
   type DocumentRule,
   type DocumentSet,
-} from '../domain/documents.ts';
-import type { Actor } from '../domain/roles.ts';
-import { applicationEventRoles } from '../../machines/application.ts';
-import { allowedDocumentEvents, applicationContext, applicationStreamId, findApplication, type ApplicationRow } from './applications.ts';
-import { documentRequirementReads } from './document-requirements.ts';
-import type { DocumentStore, ReceivedFile } from './document-store.ts';
-import type { AppliedEvent, Engine } from './engine.ts';
-import { ConflictError, ForbiddenError, NotAllowedError, NotFoundError, ValidationError } from './errors.ts';
-import { assertStageOpen, stageReads } from './stages.ts';
+} from '../../domain/documents.ts';
+import type { Actor } from '../../domain/roles.ts';
+import type { AppliedEvent, Engine } from '../../engine/engine.ts';
+import { NotFoundError, ValidationError } from '../../engine/errors.ts';
+import { loadApplication, type LoadedApplication } from '../application/reads.ts';
+import { sendApplicationEvent } from '../application/commands.ts';
+import { documentRequirementReads } from './requirements.ts';
+import type { DocumentStore, ReceivedFile } from './store.ts';
 
 /** One row of an application's documents: what the programme asks, what is there, what the reviewer said. */
 export interface DocumentRow {
@@ -28,8 +26,7 @@ export interface DocumentRow {
 }
 
 /** The programme's kinds for this application, then any other kind that has a file or a verdict. */
-export function applicationDocuments(engine: Engine, row: ApplicationRow): { rows: DocumentRow[]; rules: DocumentRule[] } {
-  const context = applicationContext(engine, row);
+export function applicationDocuments(engine: Engine, { row, context }: Pick<LoadedApplication, 'row' | 'context'>): { rows: DocumentRow[]; rules: DocumentRule[] } {
   const rules = documentRequirementReads(engine.db).rulesFor(row.programmeId, context.form.projectType);
   const documents = context.documents ?? {};
   const rows = documentKinds
@@ -38,16 +35,17 @@ export function applicationDocuments(engine: Engine, row: ApplicationRow): { row
   return { rows, rules };
 }
 
-/** Refuses before a byte is read what the application would refuse anyway: role, stage, state, version. */
-function assertMayAttach(engine: Engine, actor: Actor, row: ApplicationRow, expectedVersion: number | undefined): void {
-  if (!applicationEventRoles['attach-document'].includes(actor.role)) throw new ForbiddenError(`the role ${actor.role} may not attach documents`);
-  assertStageOpen('attach-document', stageReads(engine.db).activeStageKeys(row.programmeId));
-  if (!allowedDocumentEvents(engine, actor, row).includes('attach-document')) {
-    throw new NotAllowedError(`the state “${row.state}” does not take “attach-document”`, { state: row.state, type: 'attach-document' });
-  }
-  if (expectedVersion !== undefined && expectedVersion !== row.version) {
-    throw new ConflictError(`the application changed: version ${row.version}, not ${expectedVersion}`, { state: row.state, version: row.version });
-  }
+/**
+ * Refuses before a byte is read what the application would refuse anyway (role, stage, state,
+ * version: the engine's `check` asks the machine's rules), and finds the rule of the kind.
+ */
+function ruleForUpload(engine: Engine, actor: Actor, application: LoadedApplication, kind: unknown, expectedVersion: number | undefined): DocumentRule {
+  engine.check(application.stream.id, 'attach-document', actor, expectedVersion);
+  const rule = documentRequirementReads(engine.db)
+    .rulesFor(application.row.programmeId, application.context.form.projectType)
+    .find((candidate) => candidate.kind === kind);
+  if (!rule) throw new ValidationError('this application takes no document of that kind', [{ field: 'kind', code: 'document-kind-unknown' }]);
+  return rule;
 }
 
 export interface Upload {
@@ -78,37 +76,32 @@ async function drain(source: Readable): Promise<void> {
  * it was.
  */
 export async function attachUploadedDocument(engine: Engine, store: DocumentStore, actor: Actor, id: number, upload: Upload): Promise<AppliedEvent> {
-  let rule: DocumentRule | undefined;
-  let row: ApplicationRow;
+  let rule: DocumentRule;
+  let application: LoadedApplication;
   try {
-    row = findApplication(engine, actor, id);
-    assertMayAttach(engine, actor, row, upload.expectedVersion);
-    const rules = documentRequirementReads(engine.db).rulesFor(row.programmeId, applicationContext(engine, row).form.projectType);
-    rule = rules.find((candidate) => candidate.kind === upload.kind);
-    if (!rule) throw new ValidationError('this application takes no document of that kind', [{ field: 'kind', code: 'document-kind-unknown' }]);
+    application = loadApplication(engine, actor, id);
+    rule = ruleForUpload(engine, actor, application, upload.kind, upload.expectedVersion);
   } catch (error) {
     await drain(upload.source);
     throw error;
   }
   const received = await store.receive(upload.source, rule.maxBytes);
-  return attachReceived(engine, store, actor, row, rule, cleanFileName(upload.fileName), received, upload.expectedVersion);
+  return attachReceived(engine, store, actor, application, rule, cleanFileName(upload.fileName), received, upload.expectedVersion);
 }
 
 /** The same for a file already in memory: the demo's generated documents. */
 export function attachDocumentBytes(engine: Engine, store: DocumentStore, actor: Actor, id: number, kind: DocumentKind, fileName: string, bytes: Buffer, expectedVersion?: number): AppliedEvent {
-  const row = findApplication(engine, actor, id);
-  assertMayAttach(engine, actor, row, expectedVersion);
-  const rule = documentRequirementReads(engine.db).rulesFor(row.programmeId, applicationContext(engine, row).form.projectType).find((r) => r.kind === kind);
-  if (!rule) throw new ValidationError('this application takes no document of that kind', [{ field: 'kind', code: 'document-kind-unknown' }]);
+  const application = loadApplication(engine, actor, id);
+  const rule = ruleForUpload(engine, actor, application, kind, expectedVersion);
   if (bytes.length > rule.maxBytes) throw new ValidationError('the file is too large', [{ field: 'file', code: 'document-too-large', params: { max: rule.maxBytes } }]);
-  return attachReceived(engine, store, actor, row, rule, cleanFileName(fileName), store.receiveBytes(bytes), expectedVersion);
+  return attachReceived(engine, store, actor, application, rule, cleanFileName(fileName), store.receiveBytes(bytes), expectedVersion);
 }
 
 function attachReceived(
   engine: Engine,
   store: DocumentStore,
   actor: Actor,
-  row: ApplicationRow,
+  { row, stream }: LoadedApplication,
   rule: DocumentRule,
   name: string,
   received: ReceivedFile,
@@ -122,12 +115,10 @@ function attachReceived(
   }
   const kept = store.keep(received);
   const payload = { kind: rule.kind, name, size: received.size, mediaType: fileTypes[sniffed].mediaType, sha256: received.sha256 };
-  const streamId = applicationStreamId(row.id);
   try {
-    const version = expectedVersion ?? engine.loadStream(streamId)?.version ?? row.version;
-    return engine.apply(streamId, { type: 'attach-document', payload }, version, actor, () => {
-      findApplication(engine, actor, row.id);
-    });
+    // Without an expected version the document goes onto the application as it is now (the file took time to arrive).
+    const version = expectedVersion ?? engine.loadStream(stream.id)?.version ?? row.version;
+    return sendApplicationEvent(engine, actor, row.id, 'attach-document', payload, version, 'upload');
   } catch (error) {
     // The event was refused: a file this upload stored and no event names must not stay.
     if (kept.created && !isReferenced(engine, received.sha256)) store.forget(received.sha256);
@@ -137,13 +128,7 @@ function attachReceived(
 
 /** Whether any `attach-document` event names this file. */
 export function isReferenced(engine: Engine, sha256: string): boolean {
-  return (
-    engine.db
-      .select({ n: sql<number>`count(*)` })
-      .from(events)
-      .where(sql`${events.type} = 'attach-document' AND json_extract(${events.payload}, '$.sha256') = ${sha256}`)
-      .get()!.n > 0
-  );
+  return statement<[string], { n: number }>(engine.db, "SELECT count(*) AS n FROM events WHERE type = 'attach-document' AND json_extract(payload, '$.sha256') = ?").get(sha256)!.n > 0;
 }
 
 /** A stored file of an application: one an `attach-document` event of that application names, with the name it was given. */
@@ -162,17 +147,12 @@ export interface StoredDocument {
  * version too, for the audit), after the actor was allowed to see the application.
  */
 export function findApplicationFile(engine: Engine, actor: Actor, id: number, sha256: string): StoredDocument {
-  const row = findApplication(engine, actor, id);
+  const { row } = loadApplication(engine, actor, id);
   if (!/^[0-9a-f]{64}$/.test(sha256)) throw new NotFoundError();
-  const found = engine.db
-    .select({ payload: events.payload, seq: events.seq, at: events.at })
-    .from(events)
-    .where(
-      sql`${events.streamId} = ${row.streamId} AND ${events.type} = 'attach-document' AND json_extract(${events.payload}, '$.sha256') = ${sha256}`,
-    )
-    .orderBy(sql`${events.seq} DESC`)
-    .limit(1)
-    .get();
+  const found = statement<[string, string], { payload: string; seq: number; at: string }>(
+    engine.db,
+    "SELECT payload, seq, at FROM events WHERE stream_id = ? AND type = 'attach-document' AND json_extract(payload, '$.sha256') = ? ORDER BY seq DESC LIMIT 1",
+  ).get(row.streamId, sha256);
   if (!found) throw new NotFoundError();
   const payload = JSON.parse(found.payload) as { kind: DocumentKind; name: string; size: number; mediaType: string; sha256: string };
   return { ...payload, seq: found.seq, at: found.at };

@@ -1,17 +1,16 @@
 import { z } from 'zod';
-import { programmes } from '../db/schema.ts';
-import type { Actor } from '../domain/roles.ts';
-import type { Engine } from './engine.ts';
-import { ForbiddenError, ValidationError } from './errors.ts';
-import { zodProblems } from './engine.ts';
-import { createStages } from './stages.ts';
-import { installDefaultCommissionSettings } from './commission.ts';
-import { installDefaultDocumentRequirements } from './document-requirements.ts';
-import type { DocumentRule } from '../domain/documents.ts';
-import type { FieldProblem } from '../domain/application.ts';
-import { isTimeZone } from '../domain/time.ts';
-import { stageEventSchemas } from '../../machines/stage.ts';
-import { stageDefinitions } from '../../machines/stages.ts';
+import { programmes } from '../../db/schema.ts';
+import type { DocumentRule } from '../../domain/documents.ts';
+import { zodProblems, type FieldProblem } from '../../domain/problems.ts';
+import type { Actor } from '../../domain/roles.ts';
+import { isTimeZone } from '../../domain/time.ts';
+import type { Engine } from '../../engine/engine.ts';
+import { ForbiddenError, ValidationError } from '../../engine/errors.ts';
+import { stageEventSchemas } from '../../../machines/stage.ts';
+import { stageDefinitions } from '../../../machines/stages.ts';
+import { installDefaultCommissionSettings } from '../commission/settings.ts';
+import { installDefaultDocumentRequirements } from '../documents/requirements.ts';
+import { createStages } from '../stage/commands.ts';
 
 const basisPoints = z.number().int().min(0).max(10_000);
 

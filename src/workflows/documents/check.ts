@@ -2,18 +2,19 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { and, asc, eq } from 'drizzle-orm';
-import type { Db } from '../db/client.ts';
-import { events } from '../db/schema.ts';
-import type { MachineRegistry } from '../../machines/registry.ts';
-import type { DocumentStore } from './document-store.ts';
-import { verifyLedger, type LedgerAnchor, type LedgerReport, type Problem } from './replay.ts';
+import type { Db } from '../../db/client.ts';
+import { events } from '../../db/schema.ts';
+import type { MachineRegistry } from '../../../machines/registry.ts';
+import type { DocumentStore } from './store.ts';
+import type { LedgerProblem } from '../../engine/replay.ts';
+import { verifyLedger, type LedgerAnchor, type LedgerReport } from '../../engine/verify.ts';
 
 const SHA256 = /^[0-9a-f]{64}$/;
 
 export interface DocumentFilesReport {
   /** How many `attach-document` events were checked. */
   files: number;
-  problems: Problem[];
+  problems: LedgerProblem[];
 }
 
 /** What one stored file turned out to be; several events may name the same (content-addressed) file. */
@@ -53,7 +54,7 @@ export async function checkDocumentFiles(db: Db, store: DocumentStore, options: 
     .orderBy(asc(events.position))
     .all();
   const findings = new Map<string, Promise<FileFinding>>();
-  const problems: Problem[] = [];
+  const problems: LedgerProblem[] = [];
   for (const row of attached) {
     let payload: { name?: unknown; sha256?: unknown; size?: unknown } = {};
     try {

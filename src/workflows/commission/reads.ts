@@ -1,17 +1,17 @@
 import { sql } from 'drizzle-orm';
-import type { Db } from '../db/client.ts';
-import { applicationScoring, applications, commissionDecisions, commissionSettings, municipalities, programmes, scores, stages, streams, users } from '../db/schema.ts';
+import type { Db } from '../../db/client.ts';
+import { applicationScoring, applications, commissionDecisions, commissionSettings, municipalities, programmes, scores, stages, users } from '../../db/schema.ts';
+import { perDatabase } from '../../db/statements.ts';
 import {
   commissionSettingsSchema,
   defaultCommissionSettings,
   scoreApplication,
-  significanceCenti,
   type CommissionSettings,
   type CriterionKey,
   type ScoringInput,
-} from '../domain/criteria.ts';
-import { rankAndAllocate, type Outcome, type SkipReason } from '../domain/ranking.ts';
-import type { ApplicationContext } from '../../machines/application.ts';
+} from '../../domain/criteria.ts';
+import { rankAndAllocate, type Outcome, type SkipReason } from '../../domain/ranking.ts';
+import type { DecisionFacts } from './rules.ts';
 
 /**
  * What the commission reads (issue 5): the settings, the ranking as it stands — computed from the
@@ -103,24 +103,7 @@ export function readCommissionSettings(db: Db, programmeId: number): CommissionS
   return parsed.success ? parsed.data : structuredClone(defaultCommissionSettings);
 }
 
-/** The scoring input of an application that has no projected row yet (made before issue 5): read from its snapshot, once. */
-function inputFromSnapshot(snapshot: string): Omit<ScoringInput, 'significancesCenti'> & { scores: Record<string, { significance: number; at: string; comment?: string }> } {
-  const context = (JSON.parse(snapshot) as { context: ApplicationContext }).context;
-  const form = context.form;
-  return {
-    population: form.population ?? 0,
-    beneficiaries: form.beneficiaries ?? 0,
-    meetingAttendance: form.meetingAttendance ?? 0,
-    subsidyKopecks: form.costs?.subsidy ?? 0,
-    localBudgetKopecks: form.costs?.localBudget ?? 0,
-    residentsKopecks: form.costs?.residents ?? 0,
-    businessKopecks: form.costs?.business ?? 0,
-    nonMonetaryKopecks: (form.nonMonetary?.labour ?? 0) + (form.nonMonetary?.materials ?? 0),
-    scores: context.scores,
-  };
-}
-
-export function commissionReads(db: Db) {
+export const commissionReads = perDatabase((db: Db) => {
   const programme = db
     .select({
       id: programmes.id,
@@ -180,16 +163,11 @@ export function commissionReads(db: Db) {
     .from(applications)
     .where(sql`${applications.programmeId} = ${sql.placeholder('programmeId')} AND ${applications.awardedKopecks} IS NOT NULL`)
     .prepare();
-  const snapshotOf = db
-    .select({ snapshot: streams.snapshot })
-    .from(streams)
-    .where(sql`${streams.id} = ${sql.placeholder('streamId')}`)
-    .prepare();
-  const memberNames = db
-    .select({ id: users.id, name: users.name })
-    .from(users)
-    .where(sql`${users.role} = 'commission'`)
-    .prepare();
+  const members = db.$client.prepare<[], DecisionMember>("SELECT id, login, name FROM users WHERE role = 'commission' AND active = 1 ORDER BY name, id");
+  const insertDecision = db.$client.prepare(
+    `INSERT INTO commission_decisions (programme_id, decided_at, decided_by, members_present, record, record_hash, ledger_head, ledger_events)
+     VALUES (@programmeId, @decidedAt, @decidedBy, @membersPresent, @record, @recordHash, @ledgerHead, @ledgerEvents)`,
+  );
   const decision = db
     .select()
     .from(commissionDecisions)
@@ -223,34 +201,19 @@ export function commissionReads(db: Db) {
         list.push({ memberId: s.memberId, memberName: s.memberName, significanceCenti: s.significanceCenti, comment: s.comment, at: s.at });
         byApplication.set(s.applicationId, list);
       }
-      let names: Map<number, string> | undefined;
       const candidates = accepted.all({ programmeId }).map((row) => {
-        let input: Omit<ScoringInput, 'significancesCenti'>;
-        let memberScores = byApplication.get(row.id) ?? [];
-        if (row.projected === null) {
-          // Made before the projection existed: its snapshot says what the projection would.
-          const fromSnapshot = inputFromSnapshot(snapshotOf.get({ streamId: row.streamId })!.snapshot);
-          input = fromSnapshot;
-          names ??= new Map(memberNames.all().map((m) => [m.id, m.name]));
-          memberScores = Object.entries(fromSnapshot.scores).map(([memberId, s]) => ({
-            memberId: Number(memberId),
-            memberName: names!.get(Number(memberId)) ?? memberId,
-            significanceCenti: significanceCenti(s.significance),
-            comment: s.comment ?? null,
-            at: s.at,
-          }));
-        } else {
-          input = {
-            population: row.population!,
-            beneficiaries: row.beneficiaries!,
-            meetingAttendance: row.meetingAttendance!,
-            subsidyKopecks: row.subsidyKopecks,
-            localBudgetKopecks: row.localBudgetKopecks!,
-            residentsKopecks: row.residentsKopecks!,
-            businessKopecks: row.businessKopecks!,
-            nonMonetaryKopecks: row.nonMonetaryKopecks!,
-          };
-        }
+        const memberScores = byApplication.get(row.id) ?? [];
+        // Every application has its scoring row: the projection writes it with every event, and migration 0006 filled it for older ones.
+        const input: Omit<ScoringInput, 'significancesCenti'> = {
+          population: row.population ?? 0,
+          beneficiaries: row.beneficiaries ?? 0,
+          meetingAttendance: row.meetingAttendance ?? 0,
+          subsidyKopecks: row.subsidyKopecks,
+          localBudgetKopecks: row.localBudgetKopecks ?? 0,
+          residentsKopecks: row.residentsKopecks ?? 0,
+          businessKopecks: row.businessKopecks ?? 0,
+          nonMonetaryKopecks: row.nonMonetaryKopecks ?? 0,
+        };
         const result = scoreApplication(settings.criteria, { ...input, significancesCenti: memberScores.map((s) => s.significanceCenti) }, { minLocalShareBp: facts.minLocalShareBp });
         return {
           id: row.id,
@@ -306,12 +269,25 @@ export function commissionReads(db: Db) {
 
     /** The commission members who may be named present, active ones first by name. */
     members(): DecisionMember[] {
-      return db.$client
-        .prepare<[], DecisionMember>("SELECT id, login, name FROM users WHERE role = 'commission' AND active = 1 ORDER BY name, id")
-        .all();
+      return members.all();
+    },
+
+    /** What `whyNotDecide` looks at for this programme now. */
+    decisionFacts(programmeId: number, ranking: RankingView): DecisionFacts {
+      return {
+        decided: decision.get({ programmeId }) !== undefined,
+        stageState: commissionStage.get({ programmeId })?.state ?? 'planned',
+        rows: ranking.rows.map((row) => ({ applicationId: row.applicationId, scoreCount: row.scores.length })),
+        quorum: ranking.settings.quorum,
+      };
+    },
+
+    /** Writes the decision's record (append-only by trigger); called by `recordDecision` only. */
+    insertDecision(record: { programmeId: number; decidedAt: string; decidedBy: string; membersPresent: string; record: string; recordHash: string; ledgerHead: string; ledgerEvents: number }): void {
+      insertDecision.run(record);
     },
   };
-}
+});
 
 export type CommissionReads = ReturnType<typeof commissionReads>;
 

@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
-import type { Db } from '../db/client.ts';
-import { applications, documentRequirements, programmes } from '../db/schema.ts';
+import type { Db } from '../../db/client.ts';
+import { applications, documentRequirements, programmes } from '../../db/schema.ts';
 import {
   ANY_PROJECT_TYPE,
   documentRequirementSchema,
@@ -8,13 +8,14 @@ import {
   requirementProjectTypes,
   type DocumentRequirement,
   type RequirementProjectType,
-} from '../domain/document-requirements.ts';
-import { defaultDocumentRules, documentKinds, type DocumentKind, type DocumentRule, type FileTypeKey } from '../domain/documents.ts';
-import type { Actor } from '../domain/roles.ts';
-import type { Engine } from './engine.ts';
-import { zodProblems } from './engine.ts';
-import { ForbiddenError, NotFoundError, ValidationError } from './errors.ts';
-import { canonicalJson } from './ledger.ts';
+} from '../../domain/document-requirements.ts';
+import { defaultDocumentRules, documentKinds, type DocumentKind, type DocumentRule, type FileTypeKey } from '../../domain/documents.ts';
+import { zodProblems } from '../../domain/problems.ts';
+import type { Actor } from '../../domain/roles.ts';
+import type { Engine } from '../../engine/engine.ts';
+import { ForbiddenError, NotFoundError, ValidationError } from '../../engine/errors.ts';
+import { canonicalJson } from '../../engine/ledger.ts';
+import { perDatabase } from '../../db/statements.ts';
 
 type RequirementRow = typeof documentRequirements.$inferSelect;
 
@@ -51,7 +52,7 @@ export function installDefaultDocumentRequirements(db: Db, programmeId: number, 
  * What the write path reads for document facts: the programme's rules and the application's
  * project type, by stream, with prepared statements (DESIGN §4.8).
  */
-export function documentRequirementReads(db: Db) {
+export const documentRequirementReads = perDatabase((db: Db) => {
   const ofProgramme = db
     .select()
     .from(documentRequirements)
@@ -82,7 +83,7 @@ export function documentRequirementReads(db: Db) {
       return application ? effectiveRules(requirements(application.programmeId), application.projectType) : [];
     },
   };
-}
+});
 
 function assertAdmin(actor: Actor) {
   if (actor.role !== 'admin') throw new ForbiddenError('only an admin sets the documents a programme requires');

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { Db } from '../db/client.ts';
+import type { Db } from '../../db/client.ts';
 
 /** How much of a file's beginning and end the type sniffing looks at. */
 const HEAD_BYTES = 64 * 1024;

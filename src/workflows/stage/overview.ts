@@ -1,26 +1,28 @@
-import { dateTimeFormat } from '../domain/intl.ts';
-import type { Db } from '../db/client.ts';
-import type { Actor } from '../domain/roles.ts';
-import type { Engine } from '../engine/engine.ts';
-import { stageReads, type StageRow } from '../engine/stages.ts';
-import type { StageContext } from '../../machines/stage.ts';
-import { stageDefinitions } from '../../machines/stages.ts';
+import { dateTimeFormat } from '../../domain/intl.ts';
+import type { Problem } from '../../domain/problems.ts';
+import type { Actor } from '../../domain/roles.ts';
+import type { Engine, EventOption } from '../../engine/engine.ts';
+import type { StageContext } from '../../../machines/stage.ts';
+import { stageDefinitions } from '../../../machines/stages.ts';
+import { stageReads, type StageRow } from './reads.ts';
 
 export interface StageView {
   no: number;
   key: string;
-  title: { ru: string; en: string };
   state: string;
   version: number;
   plannedStart: string | null;
   plannedEnd: string | null;
   startedAt: string | null;
   completedAt: string | null;
-  tasks: { key: string; title: { ru: string; en: string }; done: boolean; doneAt: string | null; doneBy: string | null }[];
+  tasks: { key: string; done: boolean; doneAt: string | null; doneBy: string | null }[];
   reopenings: { at: string; reason: string }[];
   ownsEvents: readonly string[];
   holdsStates: readonly string[];
+  /** The events this actor may send now (no rule blocks them). */
   allowedEvents: string[];
+  /** Every event the state takes and the role may send, with what the stage's rules say of it now. */
+  options: EventOption[];
   overdue: boolean;
 }
 
@@ -43,30 +45,28 @@ export function programmeStages(engine: Engine, actor: Actor, programmeId: numbe
       const definition = stageDefinitions.find((d) => d.key === row.key)!;
       const stream = engine.loadStream(row.streamId)!;
       const context = (JSON.parse(stream.snapshot) as { context: StageContext }).context;
-      const entry = engine.registry.get(stream.machineId, stream.machineVersion);
+      const options = engine.eventOptions(stream, actor);
       return {
         no: row.no,
         key: row.key,
-        title: definition.title,
         state: row.state,
         version: row.version,
         plannedStart: row.plannedStart,
         plannedEnd: row.plannedEnd,
         startedAt: row.startedAt,
         completedAt: row.completedAt,
-        tasks: context.tasks.map((task) => {
-          const known = definition.tasks.find((t) => t.key === task.key);
-          return { ...task, title: { ru: known?.ru ?? task.key, en: known?.en ?? task.key } };
-        }),
+        tasks: context.tasks,
         reopenings: context.reopenings,
         ownsEvents: definition.ownsEvents,
         holdsStates: definition.holdsStates,
-        allowedEvents: entry ? engine.eventsInState(stream).filter((type) => entry.eventRoles[type]?.includes(actor.role)) : [],
+        allowedEvents: options.filter((option) => option.open).map((option) => option.type),
+        options,
         overdue: isOverdue(row, today),
       };
     });
 }
 
-export function applicationCountsOf(db: Db, programmeId: number): Record<string, number> {
-  return stageReads(db).applicationCounts(programmeId);
+/** Why the stage cannot be completed now, as the coordinator would be told on pressing the button. */
+export function completionBlockers(stage: StageView): Problem[] {
+  return stage.options.find((option) => option.type === 'complete')?.problems ?? [];
 }

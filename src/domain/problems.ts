@@ -1,0 +1,29 @@
+import type { ZodError } from 'zod';
+
+/**
+ * Why something cannot be done, as a code with parameters: the machines' `whyNot` rules, the
+ * engine's refusals and the forms all speak it, and the catalogues put it in words. A problem
+ * tied to a field is shown beside that field; one without a field refuses the whole action.
+ */
+export interface Problem {
+  code: string;
+  field?: string;
+  params?: Record<string, string | number>;
+}
+
+/** A problem shown beside its field. */
+export interface FieldProblem extends Problem {
+  field: string;
+}
+
+/** A refusal that no field can fix: a closed stage, an unfinished checklist, another path. */
+export const isBlocking = (problem: Problem): boolean => problem.field === undefined;
+
+/** zod's issues as field problems (`general` where the issue has no path). */
+export function zodProblems(error: ZodError): FieldProblem[] {
+  return error.issues.map((issue) => ({
+    field: issue.path.filter((p) => typeof p !== 'symbol').join('.') || 'general',
+    code: issue.code,
+    params: { message: issue.message },
+  }));
+}

@@ -1,0 +1,120 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { formFields, totalCostKopecks } from '../domain/application.ts';
+import { formatRoubles } from '../domain/money.ts';
+import type { FieldProblem } from '../domain/problems.ts';
+import type { Actor } from '../domain/roles.ts';
+import { formatDate } from '../domain/time.ts';
+import type { EventRow } from '../engine/engine.ts';
+import type { Lang, Translate } from '../i18n/index.ts';
+import { applicationQueries, municipalityName } from '../read/applications.ts';
+import { applicationOptions, type LoadedApplication } from '../workflows/application/reads.ts';
+import { findProgramme } from '../workflows/programme/reads.ts';
+import { finalApplicationStates, inImplementation, remarksStandOpen } from '../../machines/application.ts';
+import { currentStatechart } from '../audit/views.ts';
+import { landingPage } from './authorization.ts';
+import { days, renderStateDurations, stateSpans } from './charts/state-durations.ts';
+import { documentHistoryDetails, documentsCard } from './documents-view.ts';
+import { dangerousEvents, eventFields, fieldKinds } from './forms.ts';
+import { remarksByField, type Notice } from './page-kit.ts';
+import { stateTone_ } from './view-helpers.ts';
+
+/** A problem in words: what is wrong with the field, with amounts in roubles and shares in percent. */
+export function describeProblem(t: Translate, lang: Lang, problem: FieldProblem): string {
+  const params: Record<string, string | number> = { ...(problem.params ?? {}) };
+  if (typeof params.cap === 'number') params.cap = formatRoubles(params.cap, lang);
+  if (typeof params.max === 'number' && problem.code === 'award-above-request') params.max = formatRoubles(params.max, lang);
+  if (typeof params.min === 'number') params.min = (params.min / 100).toString();
+  if (typeof params.kind === 'string') params.document = t(`field.document.${params.kind}`);
+  const key = `problem.${problem.code}`;
+  const text = t(key, params);
+  return text === key ? (typeof params.message === 'string' ? params.message : t('problem.invalid')) : text;
+}
+
+/** The first problem of each field, in words, for the error beside it. */
+export function problemsByField(t: Translate, lang: Lang, problems: FieldProblem[]): Record<string, string> {
+  const map: Record<string, string> = {};
+  for (const problem of problems) map[problem.field] ??= describeProblem(t, lang, problem);
+  return map;
+}
+
+/** One history row in words, for the table on every application page. */
+export function historyRow(t: Translate, lang: Lang, event: EventRow) {
+  const money = (k: number) => formatRoubles(k, lang);
+  const actor = JSON.parse(event.actor) as Actor;
+  const payload = JSON.parse(event.payload) as Record<string, unknown>;
+  const details: string[] = [];
+  const changed = (form: Record<string, unknown>) =>
+    Object.entries(form).flatMap(([key, value]) => (value !== null && typeof value === 'object' ? Object.keys(value).map((k) => `${key}.${k}`) : [key]));
+  if (event.type === 'create') details.push(t('app.changed', { fields: changed((payload.form ?? {}) as Record<string, unknown>).map((f) => t(`field.${f}`)).join(', ') }));
+  if (event.type === 'update') details.push(t('app.changed', { fields: changed(payload).map((f) => t(`field.${f}`)).join(', ') }));
+  if (Array.isArray(payload.remarks)) {
+    for (const remark of payload.remarks as { field: string; text: string }[]) details.push(`${t(`field.${remark.field}`)}: ${remark.text}`);
+  }
+  for (const key of ['reason', 'comment', 'note', 'finding', 'agreementNo', 'contractor'] as const) {
+    if (typeof payload[key] === 'string') details.push(`${t(`field.${key}`)}: ${payload[key]}`);
+  }
+  // The decision's `not-award` records its reason as a code (older events carry the words as a comment).
+  if (typeof payload.why === 'string') details.push(t(`commission.notAward.${payload.why}`, { rank: Number(payload.rank ?? 0), count: Number(payload.count ?? 0) }));
+  if (typeof payload.significance === 'number') details.push(t('app.score', { score: payload.significance }));
+  if (typeof payload.amountKopecks === 'number') details.push(`${t('field.amountKopecks')}: ${money(payload.amountKopecks)} ₽`);
+  if (typeof payload.priceKopecks === 'number') details.push(`${t('field.priceKopecks')}: ${money(payload.priceKopecks)} ₽`);
+  if (typeof payload.percent === 'number') details.push(t('app.progress', { percent: payload.percent }));
+  details.push(...documentHistoryDetails(t, lang, event.type, payload));
+  return { seq: event.seq, at: event.at, actor, type: event.type, from: event.fromState, to: event.toState, details, hash: event.hash };
+}
+
+/**
+ * Everything the application page shows, built from one load of the application (its row, its
+ * stream, its context): the form, what the actor may do (the machine's `whyNot`), the documents,
+ * the history, the time in each state and the statechart.
+ */
+export function applicationPageModel(app: FastifyInstance, request: FastifyRequest, actor: Actor, loaded: LoadedApplication, extras: Record<string, unknown> = {}) {
+  const { row, stream, context } = loaded;
+  const t = request.t;
+  const programme = findProgramme(app.db, row.programmeId)!;
+  const options = applicationOptions(app.engine, actor, stream);
+  const actions = options.actions.map((option) => option.type);
+  const events = applicationQueries(app.db).history(row.streamId);
+  const spans = stateSpans(
+    events.map((e) => ({ at: e.at, to: e.toState })),
+    app.engine.now(),
+    (state) => finalApplicationStates.has(state),
+    (state) => ({ label: t(`state.${state}`), tone: stateTone_(state) }),
+  );
+  const durations = renderStateDurations(spans, {
+    title: t('app.timeInStates'),
+    description: spans.map((span) => `${span.label}: ${t('app.days', { count: Math.round(days(span.from, span.to)) })}`).join('; '),
+    daysLabel: (n) => t('app.days', { count: n }),
+    dateOf: (iso) => formatDate(iso, programme.timeZone, request.lang),
+  });
+  const remarksOpen = remarksStandOpen(row.state);
+  return {
+    title: `${t('app.number', { id: row.id })}: ${row.title || t('app.untitled')}`,
+    backLink: { href: landingPage[actor.role], label: landingPage[actor.role] === '/queue' ? 'nav.queue' : 'nav.applications' },
+    durations,
+    statechart: currentStatechart(t, app.engine, stream),
+    row,
+    context,
+    form: context.form,
+    total: totalCostKopecks(context.form.costs),
+    programme,
+    municipality: municipalityName(app.db, row.municipalityId),
+    history: events.map((event) => historyRow(t, request.lang, event)),
+    documents: documentsCard(app.engine, actor, loaded, options.documents, t, request.lang, programme.timeZone),
+    canEdit: actions.includes('update'),
+    canReturn: actions.includes('return-for-revision'),
+    actions: actions.filter((type) => type !== 'update').map((type) => ({ type, fields: eventFields[type] ?? [], danger: dangerousEvents.has(type) })),
+    // Awards are not buttons here: the commission decides every accepted application at once, by the ranking.
+    decisionLink: app.engine.eventOptions(stream, actor).some((option) => option.type === 'award') ? `/programmes/${row.programmeId}/commission` : null,
+    remarksOpen,
+    remarksShown: remarksOpen && context.remarks.length > 0,
+    inImplementation: inImplementation(row.state),
+    remarksByField: remarksByField(context.remarks),
+    formFields,
+    fieldKinds,
+    notice: null as Notice | null,
+    eventProblems: {} as Record<string, string>,
+    failedEvent: null as string | null,
+    ...extras,
+  };
+}

@@ -1,0 +1,40 @@
+import fp from 'fastify-plugin';
+import type { FastifyReply } from 'fastify';
+import { navigation, permissionsOf } from '../authorization.ts';
+import { viewHelpers } from '../view-helpers.ts';
+import { csrfUserInfo, isHtmx } from './auth.ts';
+
+declare module 'fastify' {
+  interface FastifyReply {
+    /** Renders a page: the whole document, or only its main part for htmx (DESIGN §5). */
+    page(template: string, data: Record<string, unknown>, status?: number): Promise<FastifyReply>;
+  }
+}
+
+/**
+ * Pages: every template gets the helpers, the translator, the actor, the CSRF token, the main
+ * navigation and what the actor's role may use (`may`, from the access table), so that no
+ * template decides by role itself.
+ */
+export const pagePlugin = fp(async (app) => {
+  app.decorateReply('page', async function page(this: FastifyReply, template: string, data: Record<string, unknown>, status = 200) {
+    const request = this.request;
+    const fragment = isHtmx(request) && request.headers['hx-boosted'] !== 'true';
+    const csrfToken = this.generateCsrf({ userInfo: csrfUserInfo(request) });
+    const role = request.actor?.role ?? null;
+    const locals = {
+      ...viewHelpers(request.lang),
+      t: request.t,
+      lang: request.lang,
+      actor: request.actor,
+      may: permissionsOf(role),
+      nav: role ? navigation(role, request.url) : [],
+      csrfToken,
+      url: request.url,
+      fragment,
+      ...data,
+    };
+    const html = await this.viewAsync(template, locals, fragment ? {} : { layout: 'layout.eta' });
+    return this.code(status).header('Vary', 'HX-Request').header('Cache-Control', 'no-store').type('text/html; charset=utf-8').send(html);
+  });
+});

@@ -1,0 +1,68 @@
+import type { AnyMachineSnapshot } from 'xstate';
+import type { Db } from '../../db/client.ts';
+import { totalCostKopecks } from '../../domain/application.ts';
+import type { StreamKind, EventRow, StreamRow } from '../../engine/engine.ts';
+import { applicationMachineId, type ApplicationContext } from '../../../machines/application.ts';
+import { scoringProjection } from '../commission/projection.ts';
+import { documentRequirementReads } from '../documents/requirements.ts';
+import { stageReads } from '../stage/reads.ts';
+import { applicationReads, maySeeMunicipality } from './reads.ts';
+
+/**
+ * The application kind of stream (DESIGN §3): who may see one (its municipality's applicants and
+ * the staff), the facts its rules read — the active stages, the programme's rules for `submit`,
+ * the documents it requires — and the projections kept with every event: the list row and the
+ * commission's scoring input.
+ */
+export function applicationKind(db: Db): StreamKind {
+  const reads = applicationReads(db);
+  const stages = stageReads(db);
+  const documentRules = documentRequirementReads(db);
+  const rulesOf = db.$client.prepare<[string], { capKopecks: number; minLocalShareBp: number; minResidentsShareBp: number }>(
+    `SELECT p.cap_kopecks AS capKopecks, p.min_local_share_bp AS minLocalShareBp, p.min_residents_share_bp AS minResidentsShareBp
+     FROM programmes p JOIN applications a ON a.programme_id = p.id WHERE a.stream_id = ?`,
+  );
+  const project = db.$client.prepare(
+    `UPDATE applications SET title = @title, project_type = @projectType, settlement = @settlement, search = @search, state = @state, version = @version,
+       subsidy_kopecks = @subsidyKopecks, total_kopecks = @totalKopecks, awarded_kopecks = @awardedKopecks, first_submitted_at = @firstSubmittedAt,
+       updated_at = @updatedAt WHERE stream_id = @streamId`,
+  );
+  const projectScoring = scoringProjection(db);
+
+  return {
+    machineId: applicationMachineId,
+    maySee(stream, actor) {
+      const row = reads.ofStream(stream.id);
+      return row !== undefined && maySeeMunicipality(actor, row.municipalityId);
+    },
+    facts(stream, type) {
+      const programmeId = reads.ofStream(stream.id)?.programmeId;
+      const activeStages = programmeId === undefined ? [] : stages.activeStageKeys(programmeId);
+      // The documents the programme asks for now, stored with the event; none asked, no fact.
+      const required = type === 'submit' || type === 'accept' ? documentRules.rulesForStream(stream.id).filter((rule) => rule.required).map((rule) => rule.kind) : [];
+      const documents =
+        required.length > 0 ? { requiredDocuments: required } : type === 'attach-document' ? { documentRules: documentRules.rulesForStream(stream.id) } : {};
+      if (type !== 'submit') return { activeStages, ...documents };
+      const rules = rulesOf.get(stream.id);
+      return rules ? { activeStages, rules, ...documents } : { activeStages, ...documents };
+    },
+    project(stream: StreamRow, snapshot: AnyMachineSnapshot, event: EventRow) {
+      const context = snapshot.context as ApplicationContext;
+      project.run({
+        streamId: stream.id,
+        title: context.form.title ?? '',
+        projectType: context.form.projectType ?? null,
+        settlement: context.form.settlement ?? null,
+        search: `${context.form.title ?? ''} ${context.form.settlement ?? ''}`.toLocaleLowerCase('ru'),
+        state: stream.state,
+        version: stream.version,
+        subsidyKopecks: context.form.costs?.subsidy ?? 0,
+        totalKopecks: totalCostKopecks(context.form.costs),
+        awardedKopecks: context.awardedKopecks,
+        firstSubmittedAt: context.firstSubmittedAt,
+        updatedAt: stream.updatedAt,
+      });
+      projectScoring(stream, snapshot, event);
+    },
+  };
+}

@@ -1,0 +1,48 @@
+import type { Db } from '../../db/client.ts';
+import type { stages } from '../../db/schema.ts';
+import { perDatabase } from '../../db/statements.ts';
+import type { StageFacts, StageStateName } from '../../../machines/stages.ts';
+import { NotFoundError } from '../../engine/errors.ts';
+
+export type StageRow = typeof stages.$inferSelect;
+
+export const stageStreamId = (programmeId: number, no: number) => `stage-${programmeId}-${no}`;
+
+const STAGE_COLUMNS =
+  'id, stream_id AS streamId, programme_id AS programmeId, no, key, state, version, planned_start AS plannedStart, planned_end AS plannedEnd, started_at AS startedAt, completed_at AS completedAt, tasks_done AS tasksDone, tasks_total AS tasksTotal, updated_at AS updatedAt';
+
+/** What the stages' side of the system reads, prepared once per database. */
+export const stageReads = perDatabase((db: Db) => {
+  const sqlite = db.$client;
+  const activeKeys = sqlite.prepare<[number], { key: string }>("SELECT key FROM stages WHERE programme_id = ? AND state = 'active' ORDER BY no");
+  const allOfProgramme = sqlite.prepare<[number], StageRow>(`SELECT ${STAGE_COLUMNS} FROM stages WHERE programme_id = ? ORDER BY no`);
+  const byStream = sqlite.prepare<[string], StageRow>(`SELECT ${STAGE_COLUMNS} FROM stages WHERE stream_id = ?`);
+  const byKey = sqlite.prepare<[number, string], StageRow>(`SELECT ${STAGE_COLUMNS} FROM stages WHERE programme_id = ? AND key = ?`);
+  const countsByState = sqlite.prepare<[number], { state: string; count: number }>('SELECT state, count(*) AS count FROM applications WHERE programme_id = ? GROUP BY state');
+  const programme = sqlite.prepare<[number], { fundKopecks: number; capKopecks: number }>('SELECT fund_kopecks AS fundKopecks, cap_kopecks AS capKopecks FROM programmes WHERE id = ?');
+  const applicationCounts = (programmeId: number): Record<string, number> => Object.fromEntries(countsByState.all(programmeId).map((row) => [row.state, row.count]));
+  return {
+    activeStageKeys: (programmeId: number): string[] => activeKeys.all(programmeId).map((row) => row.key),
+    stagesOf: (programmeId: number): StageRow[] => allOfProgramme.all(programmeId),
+    stageOfStream: (streamId: string): StageRow | undefined => byStream.get(streamId),
+    /** The stage of a programme by its key (`commission`), or undefined when the programme has none. */
+    stageByKey: (programmeId: number, key: string): StageRow | undefined => byKey.get(programmeId, key),
+    applicationCounts,
+    /** What a stage's exit condition looks at, at this moment (machines/stages.ts). */
+    stageFacts(programmeId: number): StageFacts {
+      const rows = allOfProgramme.all(programmeId);
+      return {
+        stageStates: Object.fromEntries(rows.map((row) => [row.key, row.state as StageStateName])),
+        applicationCounts: applicationCounts(programmeId),
+        programme: programme.get(programmeId) ?? { fundKopecks: 0, capKopecks: 0 },
+        unscheduledStages: rows.filter((row) => !row.plannedStart || !row.plannedEnd).map((row) => row.key),
+      };
+    },
+  };
+});
+
+export function findStage(db: Db, programmeId: number, no: number): StageRow {
+  const row = stageReads(db).stageOfStream(stageStreamId(programmeId, no));
+  if (!row) throw new NotFoundError(`stage ${no} of programme ${programmeId} not found`);
+  return row;
+}
