@@ -29,7 +29,8 @@ import { stagesOwning } from './stages.ts';
  * when, the programme's rules — arrives in the event and is stored with it, so replay is exact.
  */
 export const applicationMachineId = 'application';
-export const applicationMachineVersion = 1;
+/** Version 2: the current one. Version 1 (machines/application-v1.ts) stays registered for the streams written with it. */
+export const applicationMachineVersion = 2;
 
 /** The payload each event takes from its sender; the engine validates it before the machine sees it. */
 export const applicationEventSchemas = {

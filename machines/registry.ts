@@ -13,6 +13,16 @@ import {
   whyNotApplication,
   whyNotCreateApplication,
 } from './application.ts';
+import {
+  applicationCreateRolesV1,
+  applicationEventChannelsV1,
+  applicationEventRolesV1,
+  applicationEventSchemasV1,
+  applicationMachineV1,
+  applicationMachineV1Version,
+  whyNotApplicationV1,
+  whyNotCreateApplicationV1,
+} from './application-v1.ts';
 import { stageCreateRoles, stageEventRoles, stageEventSchemas, stageMachine, stageMachineId, stageMachineVersion, whyNotStage } from './stage.ts';
 
 /** An event as a machine's rules read it; `payload` is absent when a page asks what it may offer. */
@@ -92,8 +102,21 @@ export class MachineRegistry {
   }
 }
 
+/** Version 1 of the application, frozen: it replays the histories written with it. */
+export const applicationV1: RegisteredMachine = {
+  id: applicationMachineId,
+  version: applicationMachineV1Version,
+  machine: applicationMachineV1,
+  eventSchemas: applicationEventSchemasV1,
+  eventRoles: applicationEventRolesV1,
+  createRoles: applicationCreateRolesV1,
+  whyNot: whyNotApplicationV1,
+  whyNotCreate: whyNotCreateApplicationV1,
+  channels: applicationEventChannelsV1,
+};
+
 export function defaultRegistry(): MachineRegistry {
-  return new MachineRegistry().register({
+  return new MachineRegistry().register(applicationV1).register({
     id: applicationMachineId,
     version: applicationMachineVersion,
     machine: applicationMachine,
@@ -103,6 +126,8 @@ export function defaultRegistry(): MachineRegistry {
     whyNot: whyNotApplication,
     whyNotCreate: whyNotCreateApplication,
     channels: applicationEventChannels,
+    // Version 2's context is version 1's with more in it: a stream moves over as it stands.
+    migrate: (snapshot) => snapshot,
   }).register({
     id: stageMachineId,
     version: stageMachineVersion,

@@ -17,10 +17,11 @@ import { verifyLedger } from '../../src/engine/verify.ts';
 import { installWorkflows } from '../../src/workflows/index.ts';
 
 /**
- * Machine versions in practice (issue 4, point 5). Version 2 of the application machine renames
- * `under-review` to `in-review` and brings a snapshot migration. Old streams keep replaying with
- * version 1, new ones are written and replayed with version 2, a stream that crosses the border
- * replays through the migration, and an unknown version or state is reported, never thrown.
+ * Machine versions in practice (issue 4, point 5). A next version of the application machine
+ * (`NEW`, made here) renames `under-review` to `in-review` and brings a snapshot migration. The
+ * demo's streams, written with the current version (`OLD`), keep replaying with it, new ones are
+ * written and replayed with `NEW`, a stream that crosses the border replays through the
+ * migration, and an unknown version or state is reported, never thrown.
  */
 
 /** The application statechart's config with one state renamed, targets and all. */
@@ -43,14 +44,16 @@ function machineWith(from: string, to: string): AnyStateMachine {
   return createMachine(renamed(applicationMachine.config, from, to) as never, applicationMachine.implementations as never);
 }
 
-const v1 = defaultRegistry().get(applicationMachineId, 1)!;
+const v1 = defaultRegistry().latest(applicationMachineId);
+const OLD = v1.version;
+const NEW = OLD + 1;
 const renameMigration = (snapshot: PersistedMachineSnapshot): PersistedMachineSnapshot => ({
   ...snapshot,
   value: snapshot.value === 'under-review' ? 'in-review' : snapshot.value,
 });
 
 function v2(extra: Partial<RegisteredMachine> = {}): RegisteredMachine {
-  return { ...v1, version: 2, machine: machineWith('under-review', 'in-review'), migrate: renameMigration, ...extra };
+  return { ...v1, version: NEW, machine: machineWith('under-review', 'in-review'), migrate: renameMigration, ...extra };
 }
 
 function registryWith(...entries: RegisteredMachine[]): MachineRegistry {
@@ -96,19 +99,19 @@ function world(registry: MachineRegistry) {
 const kinds = (problems: LedgerProblem[]) => problems.map((p) => p.kind);
 
 describe('two versions of the application machine side by side', () => {
-  it('old streams replay with version 1 while version 2 is current', () => {
+  it('old streams replay with the old version while the new one is current', () => {
     const w = world(registryWith(v2()));
-    expect(w.engine.registry.latest(applicationMachineId).version).toBe(2);
+    expect(w.engine.registry.latest(applicationMachineId).version).toBe(NEW);
     const report = verifyLedger(w.db, w.engine.registry);
     expect(report.problems).toEqual([]);
     const old = w.inState('under-review');
     const result = w.replay(old.id);
     expect(result.ok).toBe(true);
-    expect(result.steps.every((s) => s.machineVersion === 1)).toBe(true);
+    expect(result.steps.every((s) => s.machineVersion === OLD)).toBe(true);
     expect(result.steps.at(-1)!.replayedState).toBe('under-review');
   });
 
-  it('new streams are written and replayed with version 2, renamed state and all', () => {
+  it('new streams are written and replayed with the new version, renamed state and all', () => {
     const w = world(registryWith(v2()));
     const applicant = w.user('applicant1');
     const programmeId = w.db.$client.prepare<[], { id: number }>('SELECT MAX(id) AS id FROM programmes').get()!.id;
@@ -120,45 +123,45 @@ describe('two versions of the application machine side by side', () => {
     version = review.version;
     sendApplicationEvent(w.engine, w.user('reviewer1'), created.id, 'accept', {}, version);
     const rows = loadStreamEvents(w.db, applicationStreamId(created.id));
-    expect(rows.map((r) => r.machineVersion)).toEqual([2, 2, 2, 2]);
+    expect(rows.map((r) => r.machineVersion)).toEqual([NEW, NEW, NEW, NEW]);
     expect(rows.map((r) => r.toState)).toEqual(['draft', 'submitted', 'in-review', 'accepted']);
     const result = w.replay(created.id);
     expect(result.problems).toEqual([]);
     expect(result.steps.map((s) => s.replayedState)).toEqual(['draft', 'submitted', 'in-review', 'accepted']);
-    // Replayed with version 1 alone, the new stream is reported, not thrown.
+    // Replayed without the new version, the new stream is reported, not thrown.
     const withoutV2 = w.replay(created.id, defaultRegistry());
     expect(withoutV2.ok).toBe(false);
     expect(withoutV2.problems.filter((p) => p.kind === 'unknown-machine-version').map((p) => p.seq)).toEqual([1, 2, 3, 4]);
     expect(verifyLedger(w.db, defaultRegistry()).problems.some((p) => p.stream === applicationStreamId(created.id) && p.kind === 'unknown-machine-version')).toBe(true);
   });
 
-  it('an old stream crosses to version 2 through the migration at its next event, and replays across the border', () => {
+  it('an old stream crosses to the new version through the migration at its next event, and replays across the border', () => {
     const w = world(registryWith(v2()));
     const old = w.inState('under-review');
     const applied = sendApplicationEvent(w.engine, w.user('reviewer1'), old.id, 'return-for-revision', { remarks: [{ field: 'general', text: 'Приложите смету.' }] }, old.version);
     expect(applied.state).toBe('returned');
     const rows = loadStreamEvents(w.db, applicationStreamId(old.id));
-    expect(rows.at(-1)!.machineVersion).toBe(2);
-    expect(rows.slice(0, -1).every((r) => r.machineVersion === 1)).toBe(true);
-    expect(w.engine.loadStream(applicationStreamId(old.id))!.machineVersion).toBe(2);
+    expect(rows.at(-1)!.machineVersion).toBe(NEW);
+    expect(rows.slice(0, -1).every((r) => r.machineVersion === OLD)).toBe(true);
+    expect(w.engine.loadStream(applicationStreamId(old.id))!.machineVersion).toBe(NEW);
     const result = w.replay(old.id);
     expect(result.problems).toEqual([]);
     expect(result.steps.at(-2)!.replayedState).toBe('under-review');
-    expect(result.steps.at(-1)).toMatchObject({ replayedState: 'returned', machineVersion: 2, matches: true });
+    expect(result.steps.at(-1)).toMatchObject({ replayedState: 'returned', machineVersion: NEW, matches: true });
     expect(verifyLedger(w.db, w.engine.registry).problems).toEqual([]);
   });
 
-  it('without a migration, an old stream stays on version 1', () => {
+  it('without a migration, an old stream stays on its version', () => {
     const w = world(registryWith(v2({ migrate: undefined })));
     const old = w.inState('under-review');
     sendApplicationEvent(w.engine, w.user('reviewer1'), old.id, 'accept', {}, old.version);
-    expect(loadStreamEvents(w.db, applicationStreamId(old.id)).at(-1)!.machineVersion).toBe(1);
+    expect(loadStreamEvents(w.db, applicationStreamId(old.id)).at(-1)!.machineVersion).toBe(OLD);
     expect(verifyLedger(w.db, w.engine.registry).problems).toEqual([]);
   });
 });
 
 describe('what cannot be replayed is reported, never thrown', () => {
-  it('a version 2 event with version 2 no longer registered: unknown machine version, by seq', () => {
+  it('an event of the new version with that version no longer registered: unknown machine version, by seq', () => {
     const w = world(registryWith(v2()));
     const old = w.inState('under-review');
     sendApplicationEvent(w.engine, w.user('reviewer1'), old.id, 'accept', {}, old.version);
@@ -168,7 +171,7 @@ describe('what cannot be replayed is reported, never thrown', () => {
     expect(last.replayedState).toBeNull();
   });
 
-  it('a version 1 redefined without a state its streams used: unknown state, by seq', () => {
+  it('the old version redefined without a state its streams used: unknown state, by seq', () => {
     const w = world(defaultRegistry());
     const old = w.inState('under-review');
     const broken = new MachineRegistry().register({ ...v1, machine: machineWith('under-review', 'in-review') });
@@ -182,7 +185,7 @@ describe('what cannot be replayed is reported, never thrown', () => {
     expect(kinds(report.problems)).toContain('unknown-state');
   });
 
-  it('a migration into a state version 2 lacks: unknown state at the first version 2 event', () => {
+  it('a migration into a state the new version lacks: unknown state at its first event', () => {
     const w = world(registryWith(v2()));
     const old = w.inState('under-review');
     sendApplicationEvent(w.engine, w.user('reviewer1'), old.id, 'accept', {}, old.version);

@@ -1,0 +1,431 @@
+import { assign, setup } from 'xstate';
+import { z } from 'zod';
+import {
+  formPatchSchema,
+  mergeForm,
+  reasonSchema,
+  remarksSchema,
+  submitProblems,
+  type ApplicationForm,
+  type ProgrammeRules,
+  type Remark,
+} from '../src/domain/application.ts';
+import type { Problem } from '../src/domain/problems.ts';
+import type { Actor, Role } from '../src/domain/roles.ts';
+import {
+  attachDocumentSchema,
+  documentRemarks,
+  fitsRule,
+  missingDocuments,
+  reviewDocumentSchema,
+  unacceptedDocuments,
+  type DocumentRule,
+  type DocumentSet,
+} from '../src/domain/documents.ts';
+
+/**
+ * The competition application, version 1, FROZEN: it replays the streams written with it (DESIGN
+ * §4.5) and is never edited. Version 2 (machines/application.ts) takes a stream over at its next
+ * event. The stage ownership of its events is copied here, so that a later change of
+ * machines/stages.ts cannot change how a version-1 history replays; the domain functions it calls
+ * (submitProblems, the document rules) must keep their meaning for the events already stored.
+ */
+export const applicationMachineId = 'application';
+export const applicationMachineV1Version = 1;
+
+/** Which stages owned each event when version 1 was written (machines/stages.ts of that time). */
+const ownersV1: Record<string, readonly string[]> = {
+  create: ['preliminary-meetings', 'final-meetings', 'documentation'],
+  update: ['preliminary-meetings', 'final-meetings', 'documentation', 'intake'],
+  'attach-document': ['preliminary-meetings', 'final-meetings', 'documentation', 'intake'],
+  submit: ['documentation', 'intake'],
+  'start-review': ['documentation', 'intake'],
+  'review-document': ['documentation', 'intake'],
+  'return-for-revision': ['documentation', 'intake'],
+  accept: ['intake'],
+  reject: ['intake'],
+  score: ['commission'],
+  award: ['commission'],
+  'not-award': ['commission'],
+  'start-implementation': ['legal'],
+  'sign-agreement': ['legal'],
+  'confirm-contributions': ['legal'],
+  'sign-contract': ['procurement'],
+  'report-progress': ['works'],
+  'complete-works': ['works'],
+  'record-monitoring': ['monitoring'],
+  close: ['closing'],
+};
+
+/** The payload each event takes from its sender; the engine validates it before the machine sees it. */
+export const applicationEventSchemasV1 = {
+  update: formPatchSchema.refine((patch) => Object.keys(patch).length > 0, 'an update must change at least one field'),
+  submit: z.strictObject({}),
+  'start-review': z.strictObject({}),
+  // Remarks may be left out when the reviewer's document remarks say it all (guard `hasRemarks`).
+  'return-for-revision': z.strictObject({ remarks: remarksSchema.optional() }),
+  accept: z.strictObject({ comment: z.string().trim().max(2000).optional() }),
+  reject: z.strictObject({ reason: reasonSchema }),
+  withdraw: z.strictObject({ reason: reasonSchema }),
+  score: z.strictObject({
+    significance: z.number().min(0).max(5),
+    comment: z.string().trim().max(2000).optional(),
+  }),
+  award: z.strictObject({ amountKopecks: z.number().int().min(1).max(10_000_000_000_000) }),
+  // The decision records why, as a code with the rank (older events carry a comment in words instead).
+  'not-award': z.strictObject({
+    comment: z.string().trim().max(2000).optional(),
+    why: z.enum(['above-cap', 'over-remainder', 'nothing-requested']).optional(),
+    rank: z.number().int().min(1).max(100_000).optional(),
+    count: z.number().int().min(1).max(100_000).optional(),
+  }),
+  'start-implementation': z.strictObject({}),
+  'sign-agreement': z.strictObject({ agreementNo: z.string().trim().min(1).max(100) }),
+  'confirm-contributions': z.strictObject({}),
+  'sign-contract': z.strictObject({
+    contractor: z.string().trim().min(1).max(300),
+    priceKopecks: z.number().int().min(1).max(10_000_000_000_000),
+  }),
+  'report-progress': z.strictObject({ percent: z.number().int().min(0).max(100), note: z.string().trim().max(2000).optional() }),
+  'complete-works': z.strictObject({}),
+  'record-monitoring': z.strictObject({ finding: z.string().trim().min(1).max(2000) }),
+  close: z.strictObject({}),
+  terminate: z.strictObject({ reason: reasonSchema }),
+  /** Written only by the upload, after the file is stored under its SHA-256 (src/engine/documents.ts). */
+  'attach-document': attachDocumentSchema,
+  'review-document': reviewDocumentSchema,
+} as const;
+
+export type ApplicationEventTypeV1 = keyof typeof applicationEventSchemasV1;
+export const applicationEventTypesV1 = Object.keys(applicationEventSchemasV1) as ApplicationEventTypeV1[];
+
+/** The roles that may send each event. Applicants act only on their own municipality's applications. */
+export const applicationEventRolesV1: Record<ApplicationEventTypeV1, readonly Role[]> = {
+  update: ['applicant'],
+  submit: ['applicant'],
+  withdraw: ['applicant'],
+  'start-review': ['reviewer'],
+  'return-for-revision': ['reviewer'],
+  accept: ['reviewer'],
+  reject: ['reviewer'],
+  score: ['commission'],
+  award: ['commission'],
+  'not-award': ['commission'],
+  'start-implementation': ['coordinator'],
+  'sign-agreement': ['coordinator'],
+  'confirm-contributions': ['coordinator'],
+  'sign-contract': ['coordinator'],
+  'report-progress': ['applicant', 'coordinator'],
+  'complete-works': ['coordinator'],
+  'record-monitoring': ['coordinator'],
+  close: ['coordinator'],
+  terminate: ['coordinator'],
+  'attach-document': ['applicant'],
+  'review-document': ['reviewer'],
+};
+
+/** The event that opens a stream; who may create an application. */
+export const applicationCreateRolesV1: readonly Role[] = ['applicant'];
+
+export interface EventFactsV1 {
+  rules?: ProgrammeRules;
+  /** The keys of the programme's stages active at the moment of the event (DESIGN §2). */
+  activeStages?: string[];
+  /** `submit` and `accept`: the document kinds the programme requires for this application's project type. */
+  requiredDocuments?: string[];
+  /** `attach-document`: what the programme accepts for each kind of document (types, size limit). */
+  documentRules?: DocumentRule[];
+}
+
+type Payloads = { [K in ApplicationEventTypeV1]: z.output<(typeof applicationEventSchemasV1)[K]> };
+
+export type ApplicationEventV1 = {
+  [K in ApplicationEventTypeV1]: { type: K; payload: Payloads[K]; facts: EventFactsV1; actor: Actor; at: string };
+}[ApplicationEventTypeV1];
+
+export interface ApplicationInputV1 {
+  programmeId: number;
+  municipalityId: number;
+  form: ApplicationForm;
+  actor: Actor;
+  at: string;
+}
+
+export interface MemberScoreV1 {
+  significance: number;
+  comment?: string;
+  at: string;
+}
+
+export interface ApplicationContextV1 {
+  programmeId: number;
+  municipalityId: number;
+  form: ApplicationForm;
+  /** The remarks of the latest return for revision; cleared by the next submission. */
+  remarks: Remark[];
+  reason: string | null;
+  firstSubmittedAt: string | null;
+  submissions: number;
+  scores: Record<string, MemberScoreV1>;
+  awardedKopecks: number | null;
+  agreementNo: string | null;
+  contract: { contractor: string; priceKopecks: number } | null;
+  progressPercent: number;
+  monitoring: { finding: string; at: string }[];
+  /** The documents by kind; absent until the first document or verdict (so older snapshots stay as they were). */
+  documents?: DocumentSet;
+}
+
+/** An event as the rules see it: the payload is absent when a page only asks what it may offer. */
+type RuleEvent = { [K in ApplicationEventTypeV1]: Omit<Extract<ApplicationEventV1, { type: K }>, 'payload'> & { payload: Payloads[K] | undefined } }[ApplicationEventTypeV1];
+
+/** Who and when: the role, the municipality, a stage owning the event being active. Blocking problems. */
+function accessProblems(context: Pick<ApplicationContextV1, 'municipalityId'>, event: Pick<RuleEvent, 'type' | 'facts' | 'actor'>): Problem[] {
+  const problems: Problem[] = [];
+  if (!applicationEventRolesV1[event.type].includes(event.actor.role)) problems.push({ code: 'role', params: { role: event.actor.role } });
+  if (event.actor.role === 'applicant' && event.actor.municipalityId !== context.municipalityId) problems.push({ code: 'not-own-municipality' });
+  problems.push(...stageClosed(event.type, event.facts.activeStages ?? []));
+  return problems;
+}
+
+/** An event no active stage owns is refused, naming the stages that would have to be active. */
+function stageClosed(type: string, activeStages: readonly string[]): Problem[] {
+  const owners = ownersV1[type] ?? [];
+  if (owners.length === 0 || owners.some((stage) => activeStages.includes(stage))) return [];
+  return [{ code: 'stage.closed', params: { event: type, stages: owners.join(',') } }];
+}
+
+/** What each event asks of the application itself: the form, the documents, the remarks, the amount. */
+const contentRules: { [K in ApplicationEventTypeV1]?: (context: ApplicationContextV1, event: Extract<RuleEvent, { type: K }>) => Problem[] } = {
+  submit: (context, event) => [
+    ...(event.facts.rules ? submitProblems(context.form, event.facts.rules) : [{ code: 'programme-rules-unknown' }]),
+    ...missingDocuments(context.documents, event.facts.requiredDocuments ?? []),
+  ],
+  accept: (context, event) => unacceptedDocuments(context.documents, event.facts.requiredDocuments ?? []),
+  'attach-document': (_context, event) =>
+    event.payload === undefined || fitsRule(event.facts.documentRules?.find((rule) => rule.kind === event.payload!.kind), event.payload)
+      ? []
+      : [{ field: 'file', code: 'document-type-not-accepted' }],
+  /** A missing document may get a remark, never an acceptance. */
+  'review-document': (context, event) =>
+    event.payload?.verdict === 'remark' || (event.payload !== undefined && context.documents?.[event.payload.kind]?.file) ? [] : [{ field: 'kind', code: 'document-missing' }],
+  'return-for-revision': (context, event) =>
+    (event.payload?.remarks?.length ?? 0) > 0 || documentRemarks(context.documents).length > 0 ? [] : [{ field: 'remarks', code: 'remarks-required' }],
+  award: (context, event) => {
+    const requested = context.form.costs?.subsidy ?? 0;
+    return event.payload !== undefined && event.payload.amountKopecks <= requested ? [] : [{ field: 'amountKopecks', code: 'award-above-request', params: { max: requested } }];
+  },
+};
+
+/**
+ * Why the application refuses an event now (DESIGN §3): every rule of its workflow, as problems
+ * with codes and parameters. The statechart's one guard is this list being empty; the engine
+ * throws it when an event is refused, and the pages and the API's `allowedEvents` ask it too.
+ */
+export function whyNotApplicationV1(context: ApplicationContextV1, event: RuleEvent): Problem[] {
+  const rule = contentRules[event.type] as ((context: ApplicationContextV1, event: RuleEvent) => Problem[]) | undefined;
+  return [...accessProblems(context, event), ...(rule ? rule(context, event) : [])];
+}
+
+/** Why an application cannot be opened now: `create` is owned by stages too. */
+export function whyNotCreateApplicationV1(_input: unknown, facts: { activeStages?: string[] }): Problem[] {
+  return stageClosed('create', facts.activeStages ?? []);
+}
+
+/**
+ * Events sent by one path only, refused on any other with the reason: a document is attached by
+ * uploading its file (which stores it under its SHA-256 first), and awards are given only by the
+ * commission's decision for the whole ranking.
+ */
+export const applicationEventChannelsV1 = {
+  'attach-document': { channel: 'upload', reason: 'documents.refused.uploadOnly' },
+  award: { channel: 'decision', reason: 'commission.refused.decisionOnly' },
+  'not-award': { channel: 'decision', reason: 'commission.refused.decisionOnly' },
+} as const satisfies Partial<Record<ApplicationEventTypeV1, { channel: string; reason: string }>>;
+
+
+export const applicationMachineV1 = setup({
+  types: {
+    context: {} as ApplicationContextV1,
+    events: {} as ApplicationEventV1,
+    input: {} as ApplicationInputV1,
+  },
+  guards: {
+    /** The one guard: no rule of `whyNotApplicationV1` refuses the event. */
+    allowed: ({ context, event }) => whyNotApplicationV1(context, event).length === 0,
+  },
+  actions: {
+    applyUpdate: assign({
+      form: ({ context, event }) => (event.type === 'update' ? mergeForm(context.form, event.payload) : context.form),
+    }),
+    recordSubmission: assign({
+      remarks: () => [],
+      submissions: ({ context }) => context.submissions + 1,
+      firstSubmittedAt: ({ context, event }) => context.firstSubmittedAt ?? event.at,
+    }),
+    /** The reviewer's remarks, then the remarks on documents not already remarked on in them. */
+    recordRemarks: assign({
+      remarks: ({ context, event }) => {
+        if (event.type !== 'return-for-revision') return context.remarks;
+        const given = event.payload.remarks ?? [];
+        const onDocuments = documentRemarks(context.documents).filter((remark) => !given.some((r) => r.field === remark.field));
+        return [...given, ...onDocuments];
+      },
+    }),
+    /** A new file of a kind replaces the one before and waits for the reviewer again. */
+    recordDocument: assign({
+      documents: ({ context, event }) => {
+        if (event.type !== 'attach-document') return context.documents;
+        const { kind, name, size, mediaType, sha256 } = event.payload;
+        return {
+          ...context.documents,
+          [kind]: { file: { name, size, mediaType, sha256, attachedAt: event.at }, verdict: 'pending', remark: null, reviewedAt: null },
+        };
+      },
+    }),
+    recordVerdict: assign({
+      documents: ({ context, event }) => {
+        if (event.type !== 'review-document') return context.documents;
+        const { kind } = event.payload;
+        const file = context.documents?.[kind]?.file ?? null;
+        const remark = event.payload.verdict === 'remark' ? event.payload.remark : null;
+        return { ...context.documents, [kind]: { file, verdict: event.payload.verdict, remark, reviewedAt: event.at } };
+      },
+    }),
+    recordReason: assign({
+      reason: ({ context, event }) =>
+        event.type === 'reject' || event.type === 'withdraw' || event.type === 'terminate' ? event.payload.reason : context.reason,
+    }),
+    recordScore: assign({
+      scores: ({ context, event }) =>
+        event.type === 'score'
+          ? {
+              ...context.scores,
+              [String(event.actor.id)]: {
+                significance: event.payload.significance,
+                ...(event.payload.comment ? { comment: event.payload.comment } : {}),
+                at: event.at,
+              },
+            }
+          : context.scores,
+    }),
+    recordAward: assign({
+      awardedKopecks: ({ context, event }) => (event.type === 'award' ? event.payload.amountKopecks : context.awardedKopecks),
+    }),
+    recordAgreement: assign({
+      agreementNo: ({ context, event }) => (event.type === 'sign-agreement' ? event.payload.agreementNo : context.agreementNo),
+    }),
+    recordContract: assign({
+      contract: ({ context, event }) =>
+        event.type === 'sign-contract'
+          ? { contractor: event.payload.contractor, priceKopecks: event.payload.priceKopecks }
+          : context.contract,
+    }),
+    recordProgress: assign({
+      progressPercent: ({ context, event }) => (event.type === 'report-progress' ? event.payload.percent : context.progressPercent),
+    }),
+    recordMonitoring: assign({
+      monitoring: ({ context, event }) =>
+        event.type === 'record-monitoring' ? [...context.monitoring, { finding: event.payload.finding, at: event.at }] : context.monitoring,
+    }),
+  },
+}).createMachine({
+  id: applicationMachineId,
+  initial: 'draft',
+  context: ({ input }) => ({
+    programmeId: input.programmeId,
+    municipalityId: input.municipalityId,
+    form: input.form,
+    remarks: [],
+    reason: null,
+    firstSubmittedAt: null,
+    submissions: 0,
+    scores: {},
+    awardedKopecks: null,
+    agreementNo: null,
+    contract: null,
+    progressPercent: 0,
+    monitoring: [],
+  }),
+  states: {
+    draft: {
+      on: {
+        update: { guard: 'allowed', actions: 'applyUpdate' },
+        'attach-document': { guard: 'allowed', actions: 'recordDocument' },
+        submit: { guard: 'allowed', target: 'submitted', actions: 'recordSubmission' },
+        withdraw: { guard: 'allowed', target: 'withdrawn', actions: 'recordReason' },
+      },
+    },
+    submitted: {
+      on: {
+        'start-review': { guard: 'allowed', target: 'under-review' },
+        withdraw: { guard: 'allowed', target: 'withdrawn', actions: 'recordReason' },
+      },
+    },
+    'under-review': {
+      on: {
+        'review-document': { guard: 'allowed', actions: 'recordVerdict' },
+        'return-for-revision': { guard: 'allowed', target: 'returned', actions: 'recordRemarks' },
+        accept: { guard: 'allowed', target: 'accepted' },
+        reject: { guard: 'allowed', target: 'rejected', actions: 'recordReason' },
+        withdraw: { guard: 'allowed', target: 'withdrawn', actions: 'recordReason' },
+      },
+    },
+    returned: {
+      on: {
+        update: { guard: 'allowed', actions: 'applyUpdate' },
+        'attach-document': { guard: 'allowed', actions: 'recordDocument' },
+        submit: { guard: 'allowed', target: 'submitted', actions: 'recordSubmission' },
+        withdraw: { guard: 'allowed', target: 'withdrawn', actions: 'recordReason' },
+      },
+    },
+    accepted: {
+      on: {
+        score: { guard: 'allowed', actions: 'recordScore' },
+        award: { guard: 'allowed', target: 'awarded', actions: 'recordAward' },
+        'not-award': { guard: 'allowed', target: 'not-awarded' },
+      },
+    },
+    rejected: { type: 'final' },
+    withdrawn: { type: 'final' },
+    'not-awarded': { type: 'final' },
+    awarded: {
+      on: {
+        'start-implementation': { guard: 'allowed', target: 'implementation' },
+      },
+    },
+    implementation: {
+      initial: 'agreement',
+      on: {
+        terminate: { guard: 'allowed', target: 'terminated', actions: 'recordReason' },
+      },
+      states: {
+        agreement: {
+          on: { 'sign-agreement': { guard: 'allowed', target: 'co-financing', actions: 'recordAgreement' } },
+        },
+        'co-financing': {
+          on: { 'confirm-contributions': { guard: 'allowed', target: 'procurement' } },
+        },
+        procurement: {
+          on: { 'sign-contract': { guard: 'allowed', target: 'works', actions: 'recordContract' } },
+        },
+        works: {
+          on: {
+            'report-progress': { guard: 'allowed', actions: 'recordProgress' },
+            'record-monitoring': { guard: 'allowed', actions: 'recordMonitoring' },
+            'complete-works': { guard: 'allowed', target: 'completed', actions: assign({ progressPercent: 100 }) },
+          },
+        },
+        completed: {
+          on: {
+            'record-monitoring': { guard: 'allowed', actions: 'recordMonitoring' },
+            close: { guard: 'allowed', target: '#application.closed' },
+          },
+        },
+      },
+    },
+    closed: { type: 'final' },
+    terminated: { type: 'final' },
+  },
+});
+

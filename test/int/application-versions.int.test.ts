@@ -1,0 +1,77 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { openDb, type Db } from '../../src/db/client.ts';
+import type { Actor, Role } from '../../src/domain/roles.ts';
+import { loadStreamEvents, replayStream } from '../../src/engine/replay.ts';
+import { verifyLedger } from '../../src/engine/verify.ts';
+import { createApplication, sendApplicationEvent } from '../../src/workflows/application/commands.ts';
+import { applicationStreamId } from '../../src/workflows/application/reads.ts';
+import { workflowEngine } from '../../src/workflows/index.ts';
+import { MachineRegistry, applicationV1, defaultRegistry } from '../../machines/registry.ts';
+import { applicationMachineId, applicationMachineVersion } from '../../machines/application.ts';
+import { completeForm, programmeWithActiveStages } from './fixtures.ts';
+
+/**
+ * The application machine's versions side by side (DESIGN §4.5): version 1 is frozen and stays
+ * registered; a stream written with it moves to the current version at its next event through the
+ * declared migration, and its whole history replays and verifies across the border.
+ */
+const opened: Db[] = [];
+afterEach(() => {
+  for (const db of opened.splice(0)) db.$client.close();
+});
+
+function world() {
+  const db = openDb({ path: ':memory:', synchronous: 'OFF' });
+  opened.push(db);
+  const insertUser = db.$client.prepare("INSERT INTO users (login, name, role, municipality_id, password_hash, created_at) VALUES (?, ?, ?, ?, 'x', '2027-01-01T00:00:00Z')");
+  const municipality = Number(db.$client.prepare("INSERT INTO municipalities (name, kind, population) VALUES ('Завьяловский район', 'municipal-okrug', 68000)").run().lastInsertRowid);
+  const actor = (login: string, role: Role, municipalityId: number | null = null): Actor => ({ id: Number(insertUser.run(login, login, role, municipalityId).lastInsertRowid), login, name: login, role, municipalityId });
+  const actors = { admin: actor('admin1', 'admin'), coordinator: actor('coordinator1', 'coordinator'), applicant: actor('applicant1', 'applicant', municipality), reviewer: actor('reviewer1', 'reviewer') };
+  let clock = new Date('2027-04-01T07:00:00Z');
+  const now = () => (clock = new Date(clock.getTime() + 60_000));
+  // The installation as it was before version 2: version 1 is the current application machine.
+  const before = defaultRegistry().register(applicationV1, { current: true });
+  const old = workflowEngine(db, { registry: before, now });
+  const current = workflowEngine(db, { now });
+  return { db, actors, old, current };
+}
+
+describe('the application machine, version 1 and the current version', () => {
+  it('keeps version 1 registered beside the current one', () => {
+    const registry = defaultRegistry();
+    expect(registry.latest(applicationMachineId).version).toBe(applicationMachineVersion);
+    expect(applicationMachineVersion).toBeGreaterThan(1);
+    expect(registry.get(applicationMachineId, 1)).toBe(applicationV1);
+  });
+
+  it('moves a stream written with version 1 over at its next event, and its history replays and verifies across the border', () => {
+    const w = world();
+    const programme = programmeWithActiveStages(w.old, w.actors, ['documentation', 'intake']);
+    const created = createApplication(w.old, w.actors.applicant, { programmeId: programme.programmeId, form: completeForm });
+    let version = sendApplicationEvent(w.old, w.actors.applicant, created.id, 'submit', {}, created.version).version;
+    version = sendApplicationEvent(w.old, w.actors.reviewer, created.id, 'start-review', {}, version).version;
+    const streamId = applicationStreamId(created.id);
+    expect(w.current.loadStream(streamId)!.machineVersion).toBe(1);
+
+    // The upgrade: the same database, the current registry. The next event moves the stream over.
+    const accepted = sendApplicationEvent(w.current, w.actors.reviewer, created.id, 'accept', {}, version);
+    expect(accepted.state).toBe('accepted');
+    const rows = loadStreamEvents(w.db, streamId);
+    expect(rows.map((row) => row.machineVersion)).toEqual([1, 1, 1, applicationMachineVersion]);
+    expect(w.current.loadStream(streamId)!.machineVersion).toBe(applicationMachineVersion);
+
+    const replayed = replayStream(w.current.registry, w.current.loadStream(streamId)!, rows);
+    expect(replayed.problems).toEqual([]);
+    expect(replayed.steps.map((step) => [step.machineVersion, step.replayedState])).toEqual([
+      [1, 'draft'],
+      [1, 'submitted'],
+      [1, 'under-review'],
+      [applicationMachineVersion, 'accepted'],
+    ]);
+    expect(verifyLedger(w.db, w.current.registry).problems).toEqual([]);
+    // Without version 1 the old events cannot be replayed: the history names each of them.
+    const withoutV1 = new MachineRegistry();
+    for (const entry of defaultRegistry().entries()) if (entry !== applicationV1) withoutV1.register(entry);
+    expect(replayStream(withoutV1, w.current.loadStream(streamId)!, rows).problems.filter((p) => p.kind === 'unknown-machine-version').map((p) => p.seq)).toEqual([1, 2, 3]);
+  });
+});
