@@ -23,6 +23,7 @@ import {
   whyNotApplicationV1,
   whyNotCreateApplicationV1,
 } from './application-v1.ts';
+import { stageCreateRolesV1, stageEventRolesV1, stageEventSchemasV1, stageMachineV1, stageMachineV1Version, whyNotStageV1 } from './stage-v1.ts';
 import { stageCreateRoles, stageEventRoles, stageEventSchemas, stageMachine, stageMachineId, stageMachineVersion, whyNotStage } from './stage.ts';
 
 /** An event as a machine's rules read it; `payload` is absent when a page asks what it may offer. */
@@ -115,8 +116,19 @@ export const applicationV1: RegisteredMachine = {
   channels: applicationEventChannelsV1,
 };
 
+/** Version 1 of a stage, frozen: it replays the histories written with it. */
+export const stageV1: RegisteredMachine = {
+  id: stageMachineId,
+  version: stageMachineV1Version,
+  machine: stageMachineV1,
+  eventSchemas: stageEventSchemasV1,
+  eventRoles: stageEventRolesV1,
+  createRoles: stageCreateRolesV1,
+  whyNot: whyNotStageV1,
+};
+
 export function defaultRegistry(): MachineRegistry {
-  return new MachineRegistry().register(applicationV1).register({
+  return new MachineRegistry().register(applicationV1).register(stageV1).register({
     id: applicationMachineId,
     version: applicationMachineVersion,
     machine: applicationMachine,
@@ -136,5 +148,7 @@ export function defaultRegistry(): MachineRegistry {
     eventRoles: stageEventRoles,
     createRoles: stageCreateRoles,
     whyNot: whyNotStage,
+    // Version 2's context is version 1's: a stage moves over as it stands.
+    migrate: (snapshot) => snapshot,
   });
 }

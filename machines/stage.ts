@@ -10,7 +10,8 @@ import { stageDefinition, stageDefinitions, type StageFacts } from './stages.ts'
  * condition looks at arrive in the event.
  */
 export const stageMachineId = 'stage';
-export const stageMachineVersion = 1;
+/** Version 2: the current one. Version 1 (machines/stage-v1.ts) stays registered for the streams written with it. */
+export const stageMachineVersion = 2;
 
 const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/).refine((value) => !Number.isNaN(Date.parse(`${value}T00:00:00Z`)), 'not a date');
 

@@ -6,7 +6,10 @@ import { verifyLedger } from '../../src/engine/verify.ts';
 import { createApplication, sendApplicationEvent } from '../../src/workflows/application/commands.ts';
 import { applicationStreamId } from '../../src/workflows/application/reads.ts';
 import { workflowEngine } from '../../src/workflows/index.ts';
-import { MachineRegistry, applicationV1, defaultRegistry } from '../../machines/registry.ts';
+import { MachineRegistry, applicationV1, defaultRegistry, stageV1 } from '../../machines/registry.ts';
+import { stageMachineId, stageMachineVersion } from '../../machines/stage.ts';
+import { sendStageEvent } from '../../src/workflows/stage/commands.ts';
+import { stageStreamId } from '../../src/workflows/stage/reads.ts';
 import { applicationMachineId, applicationMachineVersion } from '../../machines/application.ts';
 import { completeForm, programmeWithActiveStages } from './fixtures.ts';
 
@@ -30,7 +33,7 @@ function world() {
   let clock = new Date('2027-04-01T07:00:00Z');
   const now = () => (clock = new Date(clock.getTime() + 60_000));
   // The installation as it was before version 2: version 1 is the current application machine.
-  const before = defaultRegistry().register(applicationV1, { current: true });
+  const before = defaultRegistry().register(applicationV1, { current: true }).register(stageV1, { current: true });
   const old = workflowEngine(db, { registry: before, now });
   const current = workflowEngine(db, { now });
   return { db, actors, old, current };
@@ -73,5 +76,19 @@ describe('the application machine, version 1 and the current version', () => {
     const withoutV1 = new MachineRegistry();
     for (const entry of defaultRegistry().entries()) if (entry !== applicationV1) withoutV1.register(entry);
     expect(replayStream(withoutV1, w.current.loadStream(streamId)!, rows).problems.filter((p) => p.kind === 'unknown-machine-version').map((p) => p.seq)).toEqual([1, 2, 3]);
+  });
+
+  it('does the same for a stage: a version 1 stage stream moves over at its next event and verifies', () => {
+    const w = world();
+    const programme = programmeWithActiveStages(w.old, w.actors, ['preparation']);
+    const streamId = stageStreamId(programme.programmeId, 1);
+    expect(w.current.loadStream(streamId)!.machineVersion).toBe(1);
+    sendStageEvent(w.current, w.actors.coordinator, programme.programmeId, 1, 'complete-task', { task: 'parameters' }, programme.versions.get(1)!);
+    const rows = loadStreamEvents(w.db, streamId);
+    expect(rows.at(-1)!.machineVersion).toBe(stageMachineVersion);
+    expect(rows.slice(0, -1).every((row) => row.machineVersion === 1)).toBe(true);
+    expect(replayStream(w.current.registry, w.current.loadStream(streamId)!, rows).problems).toEqual([]);
+    expect(verifyLedger(w.db, w.current.registry).problems).toEqual([]);
+    expect(w.current.registry.get(stageMachineId, 1)).toBe(stageV1);
   });
 });
