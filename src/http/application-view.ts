@@ -105,7 +105,7 @@ export function applicationPageModel(app: FastifyInstance, request: FastifyReque
     canReturn: actions.includes('return-for-revision'),
     actions: actions.filter((type) => type !== 'update').map((type) => ({ type, fields: eventFields[type] ?? [], danger: dangerousEvents.has(type) })),
     // Awards are not buttons here: the commission decides every accepted application at once, by the ranking.
-    decisionLink: app.engine.eventOptions(stream, actor).some((option) => option.type === 'award') ? `/programmes/${row.programmeId}/commission` : null,
+    decisionLink: options.all.some((option) => option.type === 'award') ? `/programmes/${row.programmeId}/commission` : null,
     remarksOpen,
     remarksShown: remarksOpen && context.remarks.length > 0,
     inImplementation: inImplementation(row.state),

@@ -62,14 +62,18 @@ export interface ApplicationOptions {
   actions: EventOption[];
   /** `attach-document` and `review-document`, offered on the documents card. */
   documents: EventOption[];
+  /** Every event the state takes and the role may send, open or not (the decision's included). */
+  all: EventOption[];
 }
 
 export function applicationOptions(engine: Engine, actor: Actor, stream: StreamRow): ApplicationOptions {
-  const open = engine.eventOptions(stream, actor).filter((option) => option.open);
+  const all = engine.eventOptions(stream, actor);
+  const open = all.filter((option) => option.open);
   const channelled = (type: string) => Object.hasOwn(applicationEventChannels, type) && !documentEventTypes.includes(type as never);
   return {
     actions: open.filter((option) => !documentEventTypes.includes(option.type as never) && !channelled(option.type)),
     documents: open.filter((option) => documentEventTypes.includes(option.type as never)),
+    all,
   };
 }
 
