@@ -12,6 +12,7 @@ import {
 } from '../src/domain/application.ts';
 import type { Problem } from '../src/domain/problems.ts';
 import type { Actor, Role } from '../src/domain/roles.ts';
+import { text } from '../src/domain/text.ts';
 import {
   attachDocumentSchema,
   documentRemarks,
@@ -39,31 +40,31 @@ export const applicationEventSchemas = {
   'start-review': z.strictObject({}),
   // Remarks may be left out when the reviewer's document remarks say it all (guard `hasRemarks`).
   'return-for-revision': z.strictObject({ remarks: remarksSchema.optional() }),
-  accept: z.strictObject({ comment: z.string().trim().max(2000).optional() }),
+  accept: z.strictObject({ comment: text({ min: 0, max: 2000, multiline: true }).optional() }),
   reject: z.strictObject({ reason: reasonSchema }),
   withdraw: z.strictObject({ reason: reasonSchema }),
   score: z.strictObject({
     significance: z.number().min(0).max(5),
-    comment: z.string().trim().max(2000).optional(),
+    comment: text({ min: 0, max: 2000, multiline: true }).optional(),
   }),
   award: z.strictObject({ amountKopecks: z.number().int().min(1).max(10_000_000_000_000) }),
   // The decision records why, as a code with the rank (older events carry a comment in words instead).
   'not-award': z.strictObject({
-    comment: z.string().trim().max(2000).optional(),
+    comment: text({ min: 0, max: 2000, multiline: true }).optional(),
     why: z.enum(['above-cap', 'over-remainder', 'nothing-requested']).optional(),
     rank: z.number().int().min(1).max(100_000).optional(),
     count: z.number().int().min(1).max(100_000).optional(),
   }),
   'start-implementation': z.strictObject({}),
-  'sign-agreement': z.strictObject({ agreementNo: z.string().trim().min(1).max(100) }),
+  'sign-agreement': z.strictObject({ agreementNo: text({ max: 100 }) }),
   'confirm-contributions': z.strictObject({}),
   'sign-contract': z.strictObject({
-    contractor: z.string().trim().min(1).max(300),
+    contractor: text({ max: 300 }),
     priceKopecks: z.number().int().min(1).max(10_000_000_000_000),
   }),
-  'report-progress': z.strictObject({ percent: z.number().int().min(0).max(100), note: z.string().trim().max(2000).optional() }),
+  'report-progress': z.strictObject({ percent: z.number().int().min(0).max(100), note: text({ min: 0, max: 2000, multiline: true }).optional() }),
   'complete-works': z.strictObject({}),
-  'record-monitoring': z.strictObject({ finding: z.string().trim().min(1).max(2000) }),
+  'record-monitoring': z.strictObject({ finding: text({ max: 2000, multiline: true }) }),
   close: z.strictObject({}),
   terminate: z.strictObject({ reason: reasonSchema }),
   /** Written only by the upload, after the file is stored under its SHA-256 (src/engine/documents.ts). */

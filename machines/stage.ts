@@ -2,6 +2,7 @@ import { assign, setup } from 'xstate';
 import { z } from 'zod';
 import type { Actor, Role } from '../src/domain/roles.ts';
 import type { Problem } from '../src/domain/problems.ts';
+import { refineText, text } from '../src/domain/text.ts';
 import { stageDefinition, stageDefinitions, type StageFacts } from './stages.ts';
 
 /**
@@ -20,10 +21,10 @@ export const stageEventSchemas = {
     .strictObject({ plannedStart: isoDate, plannedEnd: isoDate })
     .refine((value) => value.plannedStart <= value.plannedEnd, { message: 'the end comes before the start', path: ['plannedEnd'] }),
   start: z.strictObject({}),
-  'complete-task': z.strictObject({ task: z.string().min(1).max(64) }),
-  'reopen-task': z.strictObject({ task: z.string().min(1).max(64) }),
+  'complete-task': z.strictObject({ task: refineText(z.string().min(1).max(64)) }),
+  'reopen-task': z.strictObject({ task: refineText(z.string().min(1).max(64)) }),
   complete: z.strictObject({}),
-  reopen: z.strictObject({ reason: z.string().trim().min(1).max(2000) }),
+  reopen: z.strictObject({ reason: text({ max: 2000, multiline: true }) }),
 } as const;
 
 export type StageEventType = keyof typeof stageEventSchemas;

@@ -6,6 +6,7 @@ import { roles, type Actor, type Role } from '../domain/roles.ts';
 import { NotAllowedError, NotFoundError, ValidationError } from '../engine/errors.ts';
 import { hashPassword, verifyPassword } from './passwords.ts';
 import { passwordProblems } from './password-policy.ts';
+import { hasForbiddenCharacters, TEXT_CHARACTERS_PROBLEM } from '../domain/text.ts';
 
 /**
  * User administration (issue 6): create, change role and municipality, reset a password,
@@ -77,6 +78,7 @@ function nameOf(value: unknown, problems: FieldProblem[]): string | undefined {
   const name = typeof value === 'string' ? value.trim() : '';
   if (name.length === 0) problems.push({ field: 'name', code: 'required' });
   else if (name.length > 200) problems.push({ field: 'name', code: 'too-long' });
+  else if (hasForbiddenCharacters(name)) problems.push({ field: 'name', code: TEXT_CHARACTERS_PROBLEM });
   else return name;
   return undefined;
 }

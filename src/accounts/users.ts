@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { z } from 'zod';
+import { text } from '../domain/text.ts';
 import type { Db } from '../db/client.ts';
 import { users } from '../db/schema.ts';
 import { roles, type Actor, type Role } from '../domain/roles.ts';
@@ -7,7 +8,7 @@ import { UNUSABLE_HASH, hashPassword, verifyPassword } from './passwords.ts';
 
 export const newUserSchema = z.strictObject({
   login: z.string().trim().min(3).max(64).regex(/^[a-z0-9._-]+$/i),
-  name: z.string().trim().min(1).max(200),
+  name: text({ max: 200 }),
   role: z.enum(roles),
   municipalityId: z.number().int().positive().nullable().default(null),
   password: z.string().min(4).max(200),

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { documentFields } from './documents.ts';
 import type { FieldProblem } from './problems.ts';
+import { text } from './text.ts';
 
 export const projectTypes = [
   'water-supply',
@@ -20,8 +21,8 @@ export type ProjectType = (typeof projectTypes)[number];
 const MAX_KOPECKS = 10_000_000_000_000;
 const kopecks = z.number().int().min(0).max(MAX_KOPECKS);
 const people = z.number().int().min(0).max(200_000_000);
-const shortText = z.string().trim().min(1).max(300);
-const longText = z.string().trim().min(1).max(5000);
+const shortText = text({ max: 300 });
+const longText = text({ max: 5000, multiline: true });
 
 export const costsSchema = z.strictObject({
   subsidy: kopecks,
@@ -77,16 +78,16 @@ export type FormField = (typeof formFields)[number];
 /** A remark is tied to a field of the form, to a document (`document.<kind>`), or to nothing in particular. */
 export const remarkSchema = z.strictObject({
   field: z.enum([...formFields, ...documentFields, 'general']).default('general'),
-  text: z.string().trim().min(1).max(2000),
+  text: text({ max: 2000, multiline: true }),
 });
 export type Remark = z.infer<typeof remarkSchema>;
 
 /** Remarks come as one text or as a list of remarks tied to fields. */
 export const remarksSchema = z
-  .union([z.string().trim().min(1).max(2000), z.array(remarkSchema).min(1).max(100)])
+  .union([text({ max: 2000, multiline: true }), z.array(remarkSchema).min(1).max(100)])
   .transform((value): Remark[] => (typeof value === 'string' ? [{ field: 'general', text: value }] : value));
 
-export const reasonSchema = z.string().trim().min(1).max(2000);
+export const reasonSchema = text({ max: 2000, multiline: true });
 
 /** How each form field is typed in by a person: money fields are kopecks, shown and typed as roubles. */
 export const fieldKinds: Record<string, 'text' | 'textarea' | 'select' | 'int' | 'money'> = {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { hasForbiddenCharacters, text, withoutForbiddenCharacters } from './text.ts';
 
 /**
  * The competition documentation (issue 7): the kinds of documents an application carries, the file
@@ -69,7 +70,7 @@ export const documentNameSchema = z
   .string()
   .min(1)
   .max(255)
-  .refine((name) => !/[\u0000-\u001f\u007f/\\]/.test(name) && name.trim() === name, 'a plain file name');
+  .refine((name) => !/[\u0000-\u001f\u007f/\\]/.test(name) && name.trim() === name && !hasForbiddenCharacters(name), 'a plain file name');
 
 const sha256Schema = z.string().regex(/^[0-9a-f]{64}$/, 'a SHA-256 in lower-case hex');
 
@@ -86,7 +87,7 @@ export type AttachDocumentPayload = z.infer<typeof attachDocumentSchema>;
 /** The reviewer's verdict on one document: accepted, or a remark the applicant must act on. */
 export const reviewDocumentSchema = z.discriminatedUnion('verdict', [
   z.strictObject({ kind: z.enum(documentKinds), verdict: z.literal('accepted') }),
-  z.strictObject({ kind: z.enum(documentKinds), verdict: z.literal('remark'), remark: z.string().trim().min(1).max(2000) }),
+  z.strictObject({ kind: z.enum(documentKinds), verdict: z.literal('remark'), remark: text({ max: 2000, multiline: true }) }),
 ]);
 export type ReviewDocumentPayload = z.infer<typeof reviewDocumentSchema>;
 
@@ -181,10 +182,11 @@ export function extensionOf(name: string): string {
 export function cleanFileName(raw: string): string {
   const last = raw.split(/[/\\]/).pop() ?? '';
   // eslint-disable-next-line no-control-regex
-  const cleaned = last.replace(/[\u0000-\u001f\u007f]/g, '').trim();
+  const cleaned = withoutForbiddenCharacters(last).trim();
   if (cleaned.length <= 255) return cleaned;
   const extension = extensionOf(cleaned);
-  return extension ? `${cleaned.slice(0, 250 - extension.length)}….${extension}` : cleaned.slice(0, 255);
+  // Cut between code points, never inside a surrogate pair.
+  return withoutForbiddenCharacters(extension ? `${cleaned.slice(0, 250 - extension.length)}….${extension}` : cleaned.slice(0, 255));
 }
 
 export interface UploadProblem {

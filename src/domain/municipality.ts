@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { refineText } from './text.ts';
 import type { FieldProblem } from './application.ts';
 
 /** The kinds of municipal formation (131-FZ) a programme deals with; labels are `admin.municipalityKind.<key>`. */
@@ -39,7 +40,7 @@ export const municipalityInputSchema = z.object({
   name: z
     .string('required')
     .transform(normalizeMunicipalityName)
-    .pipe(z.string().min(1, 'required').max(MUNICIPALITY_NAME_MAX, 'too-long')),
+    .pipe(refineText(z.string().min(1, 'required').max(MUNICIPALITY_NAME_MAX, 'too-long'))),
   kind: z.enum(municipalityKinds, 'kind-unknown'),
   population: z.union([z.string(), z.number().transform(String)], 'required').pipe(populationText),
 });
@@ -52,8 +53,9 @@ export function readMunicipalityInput(raw: { name?: unknown; kind?: unknown; pop
   const problems: FieldProblem[] = [];
   for (const issue of parsed.error.issues) {
     const field = String(issue.path[0] ?? 'general');
-    // The union's own message when neither branch fits; else the code the schema names.
-    const code = /^[a-z-]+$/.test(issue.message) ? issue.message : 'invalid';
+    // The code a refinement names (src/domain/text.ts), the union's own message when neither branch fits, else the code the schema names.
+    const named = issue.code === 'custom' && typeof issue.params?.code === 'string' ? issue.params.code : undefined;
+    const code = named ?? (/^[a-z-]+$/.test(issue.message) ? issue.message : 'invalid');
     if (!problems.some((p) => p.field === field)) problems.push({ field, code });
   }
   return { input: null, problems };

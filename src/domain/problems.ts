@@ -23,7 +23,8 @@ export const isBlocking = (problem: Problem): boolean => problem.field === undef
 export function zodProblems(error: ZodError): FieldProblem[] {
   return error.issues.map((issue) => ({
     field: issue.path.filter((p) => typeof p !== 'symbol').join('.') || 'general',
-    code: issue.code,
+    // A refinement may name its own problem (src/domain/text.ts), so that forms find its message in the catalogue.
+    code: issue.code === 'custom' && typeof issue.params?.code === 'string' ? issue.params.code : issue.code,
     params: { message: issue.message },
   }));
 }

@@ -42,7 +42,7 @@ const formFieldOf: Record<string, ProgrammeFormField> = {
 };
 
 /** The codes whose message is the same on any field; any other problem is told by its field's own message. */
-const sharedCodes = new Set(['required', 'too-long', 'not-money', 'cap-above-fund', 'end-before-start', 'both-dates']);
+const sharedCodes = new Set(['required', 'too-long', 'not-money', 'cap-above-fund', 'end-before-start', 'both-dates', 'text-characters']);
 
 /** Percent as people type it (`5`, `2,5`, `12.75`) → basis points, exactly; null when it is not such a number. */
 export function parsePercent(text: string): number | null {

@@ -3,6 +3,7 @@ import ExcelJS from 'exceljs';
 import { formatPoints } from '../../domain/criteria.ts';
 import { formatRoubles } from '../../domain/money.ts';
 import { formatDateTime } from '../../domain/time.ts';
+import { xmlSafeText } from '../../domain/text.ts';
 import type { Lang, Translate } from '../../i18n/index.ts';
 import type { DecisionView, RankingRow, RankingView } from '../../workflows/commission/reads.ts';
 
@@ -101,7 +102,8 @@ export async function rankingXlsx(t: Translate, lang: Lang, view: RankingView, d
         if (value === null) return null;
         if (c.kind === 'points') return (value as number) / 100;
         if (c.kind === 'money') return (value as number) / 100;
-        return value;
+        // Texts written before the character rule (src/domain/text.ts) must not break the XML.
+        return typeof value === 'string' ? xmlSafeText(value) : value;
       }),
     );
   }
@@ -149,7 +151,7 @@ export async function rankingXlsx(t: Translate, lang: Lang, view: RankingView, d
   }
   for (const [label, value] of facts) {
     if (typeof value === 'object') summary.addRow([label, value.money]).getCell(2).numFmt = '#,##0.00';
-    else summary.addRow([label, typeof value === 'string' ? neutralise(value) : value]);
+    else summary.addRow([label, typeof value === 'string' ? neutralise(xmlSafeText(value)) : value]);
   }
   return Buffer.from(await workbook.xlsx.writeBuffer());
 }

@@ -11,13 +11,14 @@ import { stageDefinitions } from '../../../machines/stages.ts';
 import { installDefaultCommissionSettings } from '../commission/settings.ts';
 import { installDefaultDocumentRequirements } from '../documents/requirements.ts';
 import { createStages } from '../stage/commands.ts';
+import { text } from '../../domain/text.ts';
 
 const basisPoints = z.number().int().min(0).max(10_000);
 
 export const programmeSchema = z.strictObject({
-  title: z.string().trim().min(1).max(300),
+  title: text({ max: 300 }),
   year: z.number().int().min(2000).max(2100),
-  region: z.string().trim().min(1).max(300),
+  region: text({ max: 300 }),
   timeZone: z.string().max(64).refine(isTimeZone, 'unknown time zone'),
   fundKopecks: z.number().int().min(1).max(10_000_000_000_000),
   capKopecks: z.number().int().min(1).max(10_000_000_000_000),
