@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { createWriteStream, existsSync, linkSync, mkdirSync, mkdtempSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, createWriteStream, existsSync, fsyncSync, linkSync, mkdirSync, mkdtempSync, openSync, readdirSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
@@ -30,7 +30,21 @@ export interface ReceivedFile {
  * land in `<root>/tmp/` first (the same file system, so the final move is atomic).
  */
 export class DocumentStore {
-  constructor(readonly root: string) {}
+  /** `fsync` flushes one open file or folder to the disk; a test may watch when it is called. */
+  constructor(
+    readonly root: string,
+    private readonly fsync: (fd: number) => void = fsyncSync,
+  ) {}
+
+  /** Flushes a file's bytes, or a folder's entries, to the disk. */
+  private flush(path: string): void {
+    const fd = openSync(path, 'r');
+    try {
+      this.fsync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  }
 
   private get tmpDir(): string {
     return join(this.root, 'tmp');
@@ -114,7 +128,9 @@ export class DocumentStore {
   keep(file: ReceivedFile): { sha256: string; created: boolean } {
     if (!file.tmpPath) throw new Error('a refused file cannot be kept');
     const target = this.pathOf(file.sha256);
-    mkdirSync(dirname(target), { recursive: true });
+    const folder = dirname(target);
+    const newFolder = !existsSync(folder);
+    mkdirSync(folder, { recursive: true });
     let created = false;
     try {
       // link, not rename: it fails when the target exists, so a file already stored is never replaced.
@@ -125,7 +141,28 @@ export class DocumentStore {
     } finally {
       rmSync(file.tmpPath, { force: true });
     }
+    // On the disk before the event that names it commits (at synchronous=FULL, the event survives a
+    // power cut; so must its file): the bytes, the name in its folder, and a new folder in the root.
+    this.flush(target);
+    this.flush(folder);
+    if (newFolder) this.flush(this.root);
     return { sha256: file.sha256, created };
+  }
+
+  /**
+   * Deletes what uploads cut short (a crash, a kill) left in `tmp/`: no event names such a file.
+   * Only at start, before anything uploads. Returns how many were removed.
+   */
+  removeLeftovers(): number {
+    let names: string[];
+    try {
+      names = readdirSync(this.tmpDir);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+      throw error;
+    }
+    for (const name of names) rmSync(join(this.tmpDir, name), { recursive: true, force: true });
+    return names.length;
   }
 
   /** Deletes a received file that is refused. */
