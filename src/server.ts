@@ -1,24 +1,61 @@
-import { openDb } from './db/client.ts';
+import { openDb, type Db } from './db/client.ts';
 import { isEmpty, seedDemo } from './demo/seed.ts';
 import { buildApp } from './http/app.ts';
-import { databasePath, port } from './config.ts';
+import { ConfigError, serverConfig, type ServerConfig } from './config.ts';
+import { checkWritable } from './db/readiness.ts';
+import { storageFaultOf } from './db/storage-faults.ts';
+import { DocumentStore, documentsDirFor } from './workflows/documents/store.ts';
 
 /**
  * `npm start`: the embedded database, migrated on start, seeded with the demo when empty. A real
  * installation creates its first admin with `npm run users -- add …` before the first start (the
  * database is then not empty, so no demo user with a known password appears), or sets SEED_DEMO=false.
+ * It refuses to start, with one line that says why, on a configuration it cannot mean and on a
+ * database it cannot write: a server that cannot save would accept work and then lose it.
  */
-const path = databasePath();
-const db = openDb({ path });
-if (isEmpty(db) && process.env.SEED_DEMO !== 'false') {
+function refuse(line: string): never {
+  console.error(line);
+  process.exit(1);
+}
+
+let config: ServerConfig;
+try {
+  config = serverConfig();
+} catch (error) {
+  if (error instanceof ConfigError) refuse(`isu-ib does not start: ${error.message.split('\n').join('; ')}`);
+  throw error;
+}
+
+const path = config.databasePath;
+function cannotWrite(why: string): never {
+  refuse(`isu-ib does not start: the database ${path} cannot be written (${why}); make the file and its folder writable by this user and check that the disk has room`);
+}
+let db: Db;
+try {
+  db = openDb({ path });
+} catch (error) {
+  const fault = storageFaultOf(error);
+  if (!fault) throw error;
+  cannotWrite(`${(error as { code?: string }).code}: ${(error as Error).message}`);
+}
+const readiness = checkWritable(db.$client);
+if (!readiness.ok) cannotWrite(readiness.detail);
+
+// Uploads a crash cut short stay in documents/tmp; no event names them, and nothing is uploading yet.
+const leftovers = new DocumentStore(documentsDirFor(db)).removeLeftovers();
+if (leftovers > 0) console.log(`removed ${leftovers} unfinished upload(s) from ${documentsDirFor(db)}/tmp`);
+
+if (isEmpty(db) && config.seedDemo) {
   const summary = await seedDemo(db);
   console.log(`seeded the demo into ${path}: ${summary.applications} applications, ${summary.users} users`);
 }
+if (process.env.TRUST_PROXY?.trim() === 'true') console.log('TRUST_PROXY=true is taken as 1 hop: the address the one reverse proxy in front of the server reports');
 const app = await buildApp({
   db,
   logger: true,
-  secureCookies: process.env.SECURE_COOKIES === 'true',
-  trustProxy: process.env.TRUST_PROXY === 'true',
+  secureCookies: config.secureCookies,
+  trustProxy: config.trustProxy,
+  rateLimitMax: config.rateLimitPerMinute,
 });
 const shutdown = async () => {
   await app.close();
@@ -27,4 +64,4 @@ const shutdown = async () => {
 };
 process.on('SIGINT', shutdown);
 process.on('SIGTERM', shutdown);
-await app.listen({ port: port(), host: process.env.HOST ?? '0.0.0.0' });
+await app.listen({ port: config.port, host: config.host });

@@ -22,9 +22,10 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { tmpdir } from 'node:os';
 import { openDb, type Db } from '../db/client.ts';
 import * as schema from '../db/schema.ts';
-import { verifyLedgerAndDocuments } from '../engine/document-check.ts';
-import { ledgerAnchor, type LedgerAnchor, type Problem } from '../engine/replay.ts';
-import { DocumentStore } from '../engine/document-store.ts';
+import { verifyLedgerAndDocuments } from '../workflows/documents/check.ts';
+import { ledgerAnchor, type LedgerAnchor } from '../engine/verify.ts';
+import type { LedgerProblem } from '../engine/replay.ts';
+import { DocumentStore } from '../workflows/documents/store.ts';
 import { defaultRegistry } from '../../machines/registry.ts';
 
 /**
@@ -238,7 +239,7 @@ export interface RestoreReport {
 /** Every problem of the copy in words: its ledger and files against its anchor. */
 async function checkCopy(db: Db, documentsDir: string, anchor: LedgerAnchor): Promise<{ problems: string[]; events: number; streams: number; head: string; documents: number }> {
   const report = await verifyLedgerAndDocuments(db, defaultRegistry(), new DocumentStore(documentsDir), { anchor });
-  const problems = report.problems.map((p: Problem) => `${p.kind} in ${p.stream}${p.seq === null ? '' : ` at event ${p.seq}`}: ${p.message}`);
+  const problems = report.problems.map((p: LedgerProblem) => `${p.kind} in ${p.stream}${p.seq === null ? '' : ` at event ${p.seq}`}: ${p.message}`);
   // The anchor was taken of this very copy: the copy must be exactly as long, not only start the same.
   if (report.events !== anchor.events || report.head !== anchor.head) {
     problems.push(`the copy holds ${report.events} events with head ${report.head}; its anchor says ${anchor.events} events with head ${anchor.head}`);

@@ -38,6 +38,9 @@ import { documentApi } from './routes/document-api.ts';
 import { documentRequirementsPages } from './routes/document-requirements-pages.ts';
 import { DocumentStore, documentsDirFor } from '../workflows/documents/store.ts';
 import { MAX_DOCUMENT_BYTES } from '../domain/documents.ts';
+import { DEFAULT_RATE_LIMIT_PER_MINUTE } from '../config.ts';
+import { checkWritable } from '../db/readiness.ts';
+import { SignInLockout } from '../accounts/sign-in-lockout.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const require = createRequire(import.meta.url);
@@ -49,14 +52,29 @@ export interface AppOptions {
   logger?: boolean;
   /** Secure cookies: on behind TLS. */
   secureCookies?: boolean;
-  /** Rate limits are on by default; tests that hammer a route may relax them. */
+  /** Requests a minute per address (RATE_LIMIT_PER_MINUTE), 600 by default; 0 turns it off (the login limit stays). */
   rateLimitMax?: number;
   /** Where the log goes instead of stdout (tests read it); implies logging. */
   logStream?: NodeJS.WritableStream;
-  /** Behind a reverse proxy: take the client's address from X-Forwarded-For (for the rate limit and the log). */
-  trustProxy?: boolean;
+  /**
+   * Behind reverse proxies: how many hops, or which proxy addresses and ranges, may say who the
+   * client is in X-Forwarded-For (for the rate limits, the log and https). Never "every entry".
+   */
+  trustProxy?: number | string[] | false;
   /** Where uploaded documents are stored; by default `documents/` beside the database file. */
   documentsDir?: string;
+}
+
+/**
+ * fastify takes a list of proxies as it is (proxy-addr), but a hop count it trusts not at all (it
+ * cannot tell a proxy from a client that talks to the server directly). A count here means the
+ * operator says every request comes through that many proxies: the last `hops` addresses in
+ * X-Forwarded-For are theirs, and the one before them is the client.
+ */
+function trustFunction(trust: AppOptions['trustProxy']): false | string[] | ((address: string, hop: number) => boolean) {
+  if (trust === undefined || trust === false || trust === 0) return false;
+  if (typeof trust === 'number') return (_address, hop) => hop < trust;
+  return trust;
 }
 
 /** Never in the log: credentials, session and CSRF secrets, passwords wherever they are nested. */
@@ -78,6 +96,8 @@ declare module 'fastify' {
     engine: Engine;
     /** The uploaded documents, content-addressed (issue 7). */
     documentStore: DocumentStore;
+    /** Failed sign-ins per account, across addresses (issue 17). */
+    signInLockout: SignInLockout;
   }
 }
 
@@ -92,7 +112,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
         ? { level: 'info', redact: { paths: logRedactions, censor: '[redacted]' }, ...(options.logStream ? { stream: options.logStream } : {}) }
         : false,
     bodyLimit: 256 * 1024,
-    trustProxy: options.trustProxy ?? false,
+    trustProxy: trustFunction(options.trustProxy),
     routerOptions: { maxParamLength: 200 },
   });
 
@@ -112,7 +132,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     },
     hsts: options.secureCookies ? undefined : false,
   });
-  await app.register(rateLimit, { global: true, max: options.rateLimitMax ?? 600, timeWindow: '1 minute' });
+  // Off globally at 0; the routes with a limit of their own (the login) keep it.
+  const perMinute = options.rateLimitMax ?? DEFAULT_RATE_LIMIT_PER_MINUTE;
+  await app.register(rateLimit, { global: perMinute > 0, max: perMinute > 0 ? perMinute : DEFAULT_RATE_LIMIT_PER_MINUTE, timeWindow: '1 minute' });
   await app.register(cookie, { secret: randomBytes(32).toString('hex') });
   await app.register(formbody, {
     bodyLimit: 256 * 1024,
@@ -149,13 +171,26 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.decorate('db', options.db);
   app.decorate('engine', engine);
   app.decorate('documentStore', new DocumentStore(options.documentsDir ?? documentsDirFor(options.db)));
+  app.decorate('signInLockout', new SignInLockout());
+  // Personal data and tokens: no API answer is kept by a browser or a proxy cache.
+  app.addHook('onSend', async (request, reply, payload) => {
+    if (request.url.startsWith('/api/') && !/\bno-store\b/.test(String(reply.getHeader('cache-control') ?? ''))) void reply.header('Cache-Control', 'no-store');
+    return payload;
+  });
 
   await app.register(errorsPlugin);
   await app.register(i18nPlugin);
   await app.register(authPlugin, { secureCookies: options.secureCookies ?? false });
   await app.register(pagePlugin);
 
+  // Liveness: the process answers. Readiness: the database can be written now (what a supervisor watches).
   app.get('/healthz', { config: { access: access.public } }, async () => ({ ok: true }));
+  app.get('/readyz', { config: { access: access.public } }, async (request, reply) => {
+    const readiness = checkWritable(options.db.$client);
+    if (readiness.ok) return { ok: true };
+    request.log.warn({ fault: readiness.fault, detail: readiness.detail }, 'not ready: the database cannot be written');
+    return reply.code(503).send({ ok: false, error: `storage-${readiness.fault}`, message: request.t(`storage.${readiness.fault}`) });
+  });
   await app.register(sessionRoutes);
   await app.register(applicationPages);
   await app.register(applicationApi);

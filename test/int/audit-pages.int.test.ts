@@ -235,7 +235,7 @@ describe('exports', () => {
     const { id, version } = longest();
     const response = await auditor.get(`/audit/applications/${id}/history.json`);
     expect(response.statusCode).toBe(200);
-    expect(response.headers['content-disposition']).toBe(`attachment; filename="application-${id}-history.json"`);
+    expect(response.headers['content-disposition']).toBe(`attachment; filename="application-${id}-history.json"; filename*=UTF-8''application-${id}-history.json`);
     const body = JSON.parse(response.body) as { verification: { genesisHash: string; rule: string; canonicalJson: string }; stream: { headHash: string }; events: Record<string, unknown>[] };
     expect(body.events).toHaveLength(version);
     expect(body.verification.rule).toContain('sha256');

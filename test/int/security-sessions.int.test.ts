@@ -155,7 +155,7 @@ describe('API bearer tokens', () => {
 
 describe('behind TLS', () => {
   it('marks the session cookie Secure when told so, or when a trusted proxy says the request came over https', async () => {
-    for (const options of [{ secureCookies: true }, { trustProxy: true }]) {
+    for (const options of [{ secureCookies: true }, { trustProxy: 1 }, { trustProxy: ['127.0.0.1'] }]) {
       const secure = await buildApp({ db, ...options });
       await secure.ready();
       try {

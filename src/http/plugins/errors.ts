@@ -21,9 +21,11 @@ export function statusOf(error: DomainError): number {
   if (error instanceof UnauthorizedError) return 401;
   return 400;
 }
+import { storageFaultOf, storageFaultRetryAfterSeconds } from '../../db/storage-faults.ts';
+import { translator } from '../../i18n/index.ts';
 
 export function wantsJson(request: FastifyRequest): boolean {
-  return request.url.startsWith('/api/') || request.url === '/healthz';
+  return request.url.startsWith('/api/') || request.url === '/healthz' || request.url === '/readyz';
 }
 
 /** The body of every error answer: `{error, message}` plus what a client needs to act. */
@@ -35,9 +37,15 @@ export function errorBody(error: DomainError): Record<string, unknown> {
   return body;
 }
 
-async function renderError(request: FastifyRequest, reply: FastifyReply, status: number, message: string) {
-  if (wantsJson(request) || typeof reply.page !== 'function') return reply.code(status).send({ error: `http-${status}`, message });
-  return reply.page('pages/error.eta', { title: request.t(`error.${status}`), status, message }, status);
+async function renderError(request: FastifyRequest, reply: FastifyReply, status: number, message: string, error = `http-${status}`) {
+  if (wantsJson(request) || typeof reply.page !== 'function') return reply.code(status).send({ error, message });
+  try {
+    return await reply.page('pages/error.eta', { title: request.t(`error.${status}`), status, message }, status);
+  } catch (failure) {
+    // The page itself could not be made (its layout reads the database that just failed): the words alone.
+    request.log.error(failure);
+    return reply.code(status).type('text/plain; charset=utf-8').send(message);
+  }
 }
 
 /**
@@ -62,6 +70,15 @@ export const errorsPlugin = fp(async (app) => {
       const message = status === 403 ? 'the form has expired or was not sent from this site; reload the page and try again' : error.message;
       if (wantsJson(request)) return reply.code(status).send({ error: (error as FastifyError).code ?? `http-${status}`, message });
       return renderError(request, reply, status, message);
+    }
+    // A fault of the disk or the database file, not a bug: a 503 that says what happened (nothing was saved).
+    const fault = storageFaultOf(error);
+    if (fault) {
+      request.log.error({ err: error, code: (error as { code?: string }).code, fault, user: request.actor?.login, url: request.url }, `storage fault: ${fault}`);
+      const t = typeof request.t === 'function' ? request.t : translator('ru');
+      const retryAfter = storageFaultRetryAfterSeconds[fault];
+      if (retryAfter !== null) void reply.header('Retry-After', String(retryAfter));
+      return renderError(request, reply, 503, t(`storage.${fault}`), `storage-${fault}`);
     }
     request.log.error(error);
     if (wantsJson(request)) return reply.code(500).send({ error: 'internal', message: 'internal error' });

@@ -16,6 +16,8 @@ import { roles, type Actor, type Role } from '../../domain/roles.ts';
 import { NotAllowedError, ValidationError } from '../../engine/errors.ts';
 import type { Translate } from '../../i18n/index.ts';
 import { listMunicipalities } from '../../read/applications.ts';
+import { listProgrammes } from '../../workflows/programme/reads.ts';
+import { formatDateTime, zoneLabel } from '../../domain/time.ts';
 import { access, eventTable, routeTable } from '../authorization.ts';
 import { bodyText } from '../forms.ts';
 import { requireActor } from '../plugins/auth.ts';
@@ -84,8 +86,27 @@ export async function adminUserRoutes(app: FastifyInstance) {
     const q = typeof query.q === 'string' ? query.q.trim().slice(0, 100) : '';
     const role = roleOf(query.role);
     const rows = listUsers(app.db, { q: q || undefined, role }, now());
-    return reply.page('pages/admin-users.eta', { title: request.t('admin.users.title'), rows, roles, filter: { q, role: role ?? '' } });
+    return reply.page('pages/admin-users.eta', { title: request.t('admin.users.title'), rows, roles, filter: { q, role: role ?? '' }, locks: lockAlerts(request) });
   });
+
+  /** One alert line per existing account whose sign-in is locked now (made-up logins are locked too, but not listed). */
+  function lockAlerts(request: FastifyRequest): string[] {
+    const at = now();
+    const locked = app.signInLockout.locked(at.getTime());
+    if (locked.length === 0) return [];
+    const known = new Map(listUsers(app.db, {}, at).map((user) => [user.login.toLowerCase(), user]));
+    const timeZone = listProgrammes(app.db)[0]?.timeZone ?? 'Europe/Moscow';
+    return locked
+      .filter((lock) => known.has(lock.login))
+      .map((lock) =>
+        request.t('admin.users.locked', {
+          login: known.get(lock.login)!.login,
+          until: `${formatDateTime(new Date(lock.until).toISOString(), timeZone, request.lang)} (${zoneLabel(timeZone, at)})`,
+          failures: lock.failures,
+          addresses: lock.addresses.length,
+        }),
+      );
+  }
 
   function newUserPage(request: FastifyRequest, reply: FastifyReply, values: Record<string, unknown>, problems: FieldProblem[], status: number) {
     return reply.page(
@@ -178,6 +199,8 @@ export async function adminUserRoutes(app: FastifyInstance) {
     change(request, reply, async (_actor, user) => {
       const body = (request.body ?? {}) as Record<string, unknown>;
       const revoked = await resetPassword(app.db, user.id, bodyText(body, 'password') ?? '', bodyText(body, 'confirmation') ?? '', now());
+      // A new password is the way out of a lock: the failures guessed at the old one no longer count.
+      app.signInLockout.clear(user.login);
       audit(request, 'reset-password', user, { revokedSessions: revoked });
       return `/admin/users/${user.id}?done=password&n=${revoked}`;
     }),

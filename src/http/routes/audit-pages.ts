@@ -11,6 +11,7 @@ import { chartLabels, chartSvg, historyRows, problemViews, replayOf, stepView } 
 import { renderStatechart } from '../../audit/statechart.ts';
 import { access } from '../authorization.ts';
 import { idParam } from './params.ts';
+import { contentDisposition } from '../content-disposition.ts';
 
 const seqQuery = z.object({ seq: z.coerce.number().int().min(1).max(1_000_000).optional().catch(undefined) });
 const searchQuery = z.object({ q: z.string().max(200).optional().catch(undefined) });
@@ -103,7 +104,7 @@ export async function auditPages(app: FastifyInstance) {
     const { row, stream, programme, municipality } = load(request.actor!, idParam(request.params));
     const { rows, result } = replayOf(app.engine, stream);
     const name = `application-${row.id}-history.${format}`;
-    void reply.header('Content-Disposition', `attachment; filename="${name}"`).header('Cache-Control', 'no-store');
+    void reply.header('Content-Disposition', contentDisposition('attachment', name)).header('Cache-Control', 'no-store');
     if (format === 'csv') return reply.type('text/csv; charset=utf-8').send(historyCsv(rows, programme.timeZone));
     const body = historyExport({
       application: { id: row.id, title: row.title, municipality, programme: programme.title, timeZone: programme.timeZone },

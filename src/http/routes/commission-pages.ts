@@ -20,6 +20,8 @@ import { isHtmx } from '../plugins/auth.ts';
 import { blockerText, refusalText, stageName } from '../refusals.ts';
 import { formulaText, rankingCsv, rankingXlsx } from '../exports/ranking.ts';
 import { idParam } from './params.ts';
+import { contentDisposition } from '../content-disposition.ts';
+import { TEXT_CHARACTERS_PROBLEM } from '../../domain/text.ts';
 
 /**
  * The commission's pages (issue 5): the ranking as it stands with the members' scoring, the
@@ -131,7 +133,7 @@ export async function commissionPages(app: FastifyInstance) {
     });
     if (!scored.ok) {
       if (scored.error instanceof ConflictError) return showCommission(request, reply, programmeId, 409, { notice: { tone: 'warning', text: t('commission.score.stale', { id: applicationId }) } });
-      const text = scored.error instanceof ValidationError ? scored.error.problems.map((p) => t(`commission.problem.${p.field}`)).join(' ') : refusalText(t, request.lang, scored.error);
+      const text = scored.error instanceof ValidationError ? scored.error.problems.map((p) => t(p.code === TEXT_CHARACTERS_PROBLEM ? 'commission.problem.text-characters' : `commission.problem.${p.field}`)).join(' ') : refusalText(t, request.lang, scored.error);
       return showCommission(request, reply, programmeId, scored.status, { notice: { tone: 'error', text: t('commission.score.refused', { message: text }) } });
     }
     if (isHtmx(request)) return showCommission(request, reply, programmeId, 200, { notice: { tone: 'success', text: t('commission.score.done', { id: applicationId }) } });
@@ -151,7 +153,7 @@ export async function commissionPages(app: FastifyInstance) {
       return recordDecision(app.engine, actor, programmeId, { membersPresent: list });
     });
     if (!decided.ok) {
-      const text = decided.error instanceof ValidationError ? decided.error.problems.map((p) => t(`commission.problem.${p.field}`)).join(' ') : refusalText(t, request.lang, decided.error);
+      const text = decided.error instanceof ValidationError ? decided.error.problems.map((p) => t(p.code === TEXT_CHARACTERS_PROBLEM ? 'commission.problem.text-characters' : `commission.problem.${p.field}`)).join(' ') : refusalText(t, request.lang, decided.error);
       return showCommission(request, reply, programmeId, decided.status, { notice: { tone: 'error', text: t('commission.decision.refused', { message: text }) } });
     }
     if (isHtmx(request)) return reply.header('HX-Redirect', `/programmes/${programmeId}/protocol`).code(204).send();
@@ -195,7 +197,7 @@ export async function commissionPages(app: FastifyInstance) {
     const actor = actorOf(request);
     const { view, file } = await exportView(request, actor);
     return reply
-      .header('Content-Disposition', `attachment; filename="${file}.csv"`)
+      .header('Content-Disposition', contentDisposition('attachment', `${file}.csv`))
       .header('Cache-Control', 'no-store')
       .type('text/csv; charset=utf-8')
       .send(rankingCsv(request.t, request.lang, view));
@@ -206,7 +208,7 @@ export async function commissionPages(app: FastifyInstance) {
     const { view, decision, file } = await exportView(request, actor);
     const buffer = await rankingXlsx(request.t, request.lang, view, decision);
     return reply
-      .header('Content-Disposition', `attachment; filename="${file}.xlsx"`)
+      .header('Content-Disposition', contentDisposition('attachment', `${file}.xlsx`))
       .header('Cache-Control', 'no-store')
       .type('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet')
       .send(buffer);

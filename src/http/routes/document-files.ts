@@ -9,6 +9,7 @@ import { documentRequirementReads } from '../../workflows/documents/requirements
 import { attachUploadedDocument, findApplicationFile } from '../../workflows/documents/upload.ts';
 import { NotFoundError, ValidationError } from '../../engine/errors.ts';
 import { verifyMultipartCsrf } from '../plugins/auth.ts';
+import { contentDisposition } from '../content-disposition.ts';
 
 /** A field of a multipart form read before its file: the first value when repeated, strings only. */
 function fieldText(fields: MultipartFile['fields'], name: string): string | undefined {
@@ -66,8 +67,7 @@ export function sendDocumentFile(app: FastifyInstance, reply: FastifyReply, acto
   if (!app.documentStore.has(file.sha256)) throw new NotFoundError('the file is not in the document store');
   const type = fileTypeOfMedia(file.mediaType);
   if (mode === 'preview' && !(type && fileTypes[type].preview)) throw new NotFoundError('this kind of file has no preview');
-  const ascii = file.name.replace(/[^\x20-\x7e]/g, '_').replace(/["\\]/g, '_');
-  const disposition = `${mode === 'preview' ? 'inline' : 'attachment'}; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(file.name)}`;
+  const disposition = contentDisposition(mode === 'preview' ? 'inline' : 'attachment', file.name);
   void reply
     .type(file.mediaType)
     .header('Content-Disposition', disposition)

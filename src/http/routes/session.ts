@@ -51,13 +51,29 @@ export async function sessionRoutes(app: FastifyInstance) {
     const key = `${parsed.data.login.toLowerCase()}|${request.ip}`;
     const delay = throttle.delayMs(key);
     if (delay > 0) await sleep(delay);
+    const now = app.engine.now().getTime();
+    // Checked before, answered after the password is: a locked login costs the same time and gets the same answer.
+    const locked = app.signInLockout.isLocked(parsed.data.login, now);
     const actor = await authenticate(app.db, parsed.data.login, parsed.data.password);
+    if (locked) {
+      request.log.warn({ login: parsed.data.login, ip: request.ip, locked: true }, 'sign-in refused: the login is locked after repeated failures');
+      return undefined;
+    }
     if (!actor) {
       throttle.fail(key);
+      const outcome = app.signInLockout.fail(parsed.data.login, request.ip, now);
       request.log.warn({ login: parsed.data.login, ip: request.ip }, 'failed login');
+      if (outcome === 'locked-now') {
+        const lock = app.signInLockout.locked(now).find((entry) => entry.login === parsed.data.login.trim().toLowerCase());
+        request.log.warn(
+          { login: parsed.data.login, ip: request.ip, failures: lock?.failures, addresses: lock?.addresses, until: lock ? new Date(lock.until).toISOString() : undefined },
+          'login locked: too many failed sign-ins',
+        );
+      }
       return undefined;
     }
     throttle.succeed(key);
+    app.signInLockout.succeed(parsed.data.login);
     return actor;
   }
 

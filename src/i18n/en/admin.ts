@@ -11,6 +11,7 @@ export const admin: Record<keyof typeof ruAdmin, string> = {
   'admin.users.anyRole': 'All roles',
   'admin.users.empty': 'No users found.',
   'admin.users.count': 'Users: {count}',
+  'admin.users.locked': 'Sign-in for “{login}” is locked until {until}: {failures} failed sign-ins within 15 minutes (addresses: {addresses}). The lock lifts by itself; a new password lifts it at once.',
 
   'admin.col.login': 'Username',
   'admin.col.name': 'Name',
@@ -67,6 +68,7 @@ export const admin: Record<keyof typeof ruAdmin, string> = {
 
   'admin.problem.required': 'Please fill in this field.',
   'admin.problem.too-long': 'The value is too long.',
+  'admin.problem.text-characters': 'The text contains control or invalid characters (they often come with text pasted from another program): remove them and send it again.',
   'admin.problem.login-format': 'Username: 3 to 64 Latin letters, digits, dots, hyphens or underscores.',
   'admin.problem.login-taken': 'This username is taken.',
   'admin.problem.municipality-required': "Choose the applicant's municipality.",
@@ -117,6 +119,7 @@ export const admin: Record<keyof typeof ruAdmin, string> = {
   'admin.municipalities.done.saved': 'The changes are saved.',
   'admin.municipalities.problem.required': 'Fill in this field.',
   'admin.municipalities.problem.too-long': 'The name is longer than {length} characters.',
+  'admin.municipalities.problem.text-characters': 'The text contains control or invalid characters (they often come with text pasted from another program): remove them and send it again.',
   'admin.municipalities.problem.name-taken': 'The municipality “{name}” already exists: names must differ.',
   'admin.municipalities.problem.kind-unknown': 'Choose a kind from the list.',
   'admin.municipalities.problem.population-not-a-number': 'Enter a whole number of residents in digits.',

@@ -119,6 +119,7 @@ export const commission: Record<keyof typeof ruCommission, string> = {
   'commission.problem.applicationId': 'There is no such application in this programme.',
   'commission.problem.significance': 'A score is a number from 0 to 5.',
   'commission.problem.comment': 'The comment is too long.',
+  'commission.problem.text-characters': 'The text contains control or invalid characters (they often come with text pasted from another program): remove them and send it again.',
   'commission.problem.membersPresent': 'Tick the members who were present.',
   'commission.problem.confirm': 'Confirm that the ranking is checked.',
   'commission.problem.general': 'Check what you entered.',

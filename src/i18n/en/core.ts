@@ -31,6 +31,11 @@ export const core: Record<keyof typeof ruCore, string> = {
   'error.422': 'Invalid data',
   'error.429': 'Too many requests',
   'error.500': 'Internal error',
+  'error.503': 'Storage unavailable',
+  'storage.full': 'The server’s disk is full; nothing was saved. Tell the administrator, and try again once space has been freed.',
+  'storage.read-only': 'The server’s database is read-only; nothing was saved. Tell the administrator.',
+  'storage.io': 'The server could not write to its disk (an input/output error); nothing was saved. Tell the administrator: the disk may be failing.',
+  'storage.busy': 'The server was busy with another write and could not wait any longer; nothing was saved. Try again in a few seconds.',
   'error.back': 'Back to the list of applications',
 
   'role.applicant': 'Applicant',
@@ -141,6 +146,7 @@ export const core: Record<keyof typeof ruCore, string> = {
   'problem.not-money': 'Enter an amount in roubles, e.g. 150,000.00.',
   'problem.invalid': 'Invalid value.',
   'problem.too-long': 'The text is too long.',
+  'problem.text-characters': 'The text contains control or invalid characters (they often come with text pasted from another program): remove them and send it again.',
   'problem.unknown': 'Not found.',
   'problem.remarks-required': 'Write at least one remark, either general or on a field.',
 

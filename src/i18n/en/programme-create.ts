@@ -31,6 +31,7 @@ export const programmeCreate: Record<keyof typeof ruProgrammeCreate, string> = {
 
   'programmes.problem.required': 'Fill in this field.',
   'programmes.problem.too-long': 'At most 300 characters.',
+  'programmes.problem.text-characters': 'The text contains control or invalid characters (they often come with text pasted from another program): remove them and send it again.',
   'programmes.problem.not-money': 'Enter an amount in roubles, e.g. 1,500,000.00.',
   'programmes.problem.cap-above-fund': 'The maximum subsidy per project cannot be more than the programme’s fund.',
   'programmes.problem.end-before-start': 'The end cannot come before the start.',

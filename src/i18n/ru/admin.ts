@@ -9,6 +9,7 @@ export const admin = {
   'admin.users.anyRole': 'Все роли',
   'admin.users.empty': 'Пользователи не найдены.',
   'admin.users.count': 'Пользователей: {count}',
+  'admin.users.locked': 'Вход для «{login}» заблокирован до {until}: неудачных попыток входа за 15 минут: {failures} (адресов: {addresses}). Блокировка снимется сама; новый пароль снимает её сразу.',
 
   'admin.col.login': 'Логин',
   'admin.col.name': 'Имя',
@@ -65,6 +66,7 @@ export const admin = {
 
   'admin.problem.required': 'Заполните поле.',
   'admin.problem.too-long': 'Слишком длинное значение.',
+  'admin.problem.text-characters': 'В тексте есть управляющие или недопустимые символы (часто они попадают при копировании из другой программы): удалите их и отправьте снова.',
   'admin.problem.login-format': 'Логин: от 3 до 64 латинских букв, цифр, точек, дефисов или подчёркиваний.',
   'admin.problem.login-taken': 'Такой логин уже занят.',
   'admin.problem.municipality-required': 'Выберите муниципальное образование заявителя.',
@@ -115,6 +117,7 @@ export const admin = {
   'admin.municipalities.done.saved': 'Изменения сохранены.',
   'admin.municipalities.problem.required': 'Заполните поле.',
   'admin.municipalities.problem.too-long': 'Название длиннее {length} знаков.',
+  'admin.municipalities.problem.text-characters': 'В тексте есть управляющие или недопустимые символы (часто они попадают при копировании из другой программы): удалите их и отправьте снова.',
   'admin.municipalities.problem.name-taken': 'Муниципальное образование «{name}» уже есть: названия не должны совпадать.',
   'admin.municipalities.problem.kind-unknown': 'Выберите вид из списка.',
   'admin.municipalities.problem.population-not-a-number': 'Укажите целое число жителей цифрами.',

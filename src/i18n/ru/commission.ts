@@ -117,6 +117,7 @@ export const commission = {
   'commission.problem.applicationId': 'Такой заявки нет в этой программе.',
   'commission.problem.significance': 'Оценка — число от 0 до 5.',
   'commission.problem.comment': 'Комментарий слишком длинный.',
+  'commission.problem.text-characters': 'В тексте есть управляющие или недопустимые символы (часто они попадают при копировании из другой программы): удалите их и отправьте снова.',
   'commission.problem.membersPresent': 'Отметьте присутствовавших членов комиссии.',
   'commission.problem.confirm': 'Подтвердите, что рейтинг проверен.',
   'commission.problem.general': 'Проверьте введённые данные.',

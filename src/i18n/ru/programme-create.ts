@@ -29,6 +29,7 @@ export const programmeCreate = {
 
   'programmes.problem.required': 'Заполните поле.',
   'programmes.problem.too-long': 'Не длиннее 300 знаков.',
+  'programmes.problem.text-characters': 'В тексте есть управляющие или недопустимые символы (часто они попадают при копировании из другой программы): удалите их и отправьте снова.',
   'programmes.problem.not-money': 'Введите сумму в рублях, например 1 500 000,00.',
   'programmes.problem.cap-above-fund': 'Предельная субсидия на проект не может быть больше фонда программы.',
   'programmes.problem.end-before-start': 'Окончание не может быть раньше начала.',
