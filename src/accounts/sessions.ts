@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
+import { storageFaultOf } from '../db/storage-faults.ts';
 import { sessions, users } from '../db/schema.ts';
 import { sha256 } from '../engine/ledger.ts';
 import type { Actor, Role } from '../domain/roles.ts';
@@ -63,7 +64,12 @@ export function findSession(db: Db, token: string, kind: SessionKind, now = new 
   if (kind === 'cookie' && now.getTime() - Date.parse(row.lastSeenAt) > SESSION_IDLE_MS) return undefined;
   // Touch at most once a minute: a read should not write on every request.
   if (now.getTime() - Date.parse(row.lastSeenAt) > 60_000) {
-    db.update(sessions).set({ lastSeenAt: nowIso }).where(sql`${sessions.tokenHash} = ${tokenHash}`).run();
+    try {
+      db.update(sessions).set({ lastSeenAt: nowIso }).where(sql`${sessions.tokenHash} = ${tokenHash}`).run();
+    } catch (error) {
+      // A disk that cannot take the touch (full, read-only) must not stop a read: the write that matters answers 503.
+      if (!storageFaultOf(error)) throw error;
+    }
   }
   return {
     tokenHash,

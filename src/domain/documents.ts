@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { hasForbiddenCharacters, text, withoutForbiddenCharacters } from './text.ts';
+import { refineText, text, withoutForbiddenCharacters } from './text.ts';
 
 /**
  * The competition documentation (issue 7): the kinds of documents an application carries, the file
@@ -66,11 +66,7 @@ export const defaultDocumentRules: readonly DocumentRule[] = [
 ];
 
 /** A file name as a person gave it: no path, no control characters, a sensible length. */
-export const documentNameSchema = z
-  .string()
-  .min(1)
-  .max(255)
-  .refine((name) => !/[\u0000-\u001f\u007f/\\]/.test(name) && name.trim() === name && !hasForbiddenCharacters(name), 'a plain file name');
+export const documentNameSchema = refineText(z.string().min(1).max(255)).refine((name) => !/[/\\]/.test(name) && name.trim() === name, 'a plain file name');
 
 const sha256Schema = z.string().regex(/^[0-9a-f]{64}$/, 'a SHA-256 in lower-case hex');
 

@@ -85,6 +85,8 @@ describe('creating a user', () => {
       [{ login: 'x1', name: 'A', role: 'reviewer', password: PASSWORD, confirmation: PASSWORD }, 'u-login-error'],
       [{ login: 'Applicant1', name: 'A', role: 'reviewer', password: PASSWORD, confirmation: PASSWORD }, 'u-login-error'],
       [{ login: 'someone', name: '', role: 'reviewer', password: PASSWORD, confirmation: PASSWORD }, 'u-name-error'],
+      [{ login: 'someone', name: 'Иванова\u0000', role: 'reviewer', password: PASSWORD, confirmation: PASSWORD }, 'u-name-error'],
+      [{ login: 'someone', name: 'Иванова \uFDD0', role: 'reviewer', password: PASSWORD, confirmation: PASSWORD }, 'u-name-error'],
       [{ login: 'someone', name: 'A', role: 'superuser', password: PASSWORD, confirmation: PASSWORD }, 'u-role-error'],
       [{ login: 'someone', name: 'A', role: 'applicant', password: PASSWORD, confirmation: PASSWORD }, 'u-municipality-error'],
       [{ login: 'someone', name: 'A', role: 'applicant', municipalityId: '999999', password: PASSWORD, confirmation: PASSWORD }, 'u-municipality-error'],

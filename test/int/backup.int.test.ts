@@ -8,9 +8,9 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ANCHOR_FILE, BACKUP_DATABASE, BackupError, MANIFEST_FILE, backupDatabase, restoreBackup, type BackupManifest } from '../../src/backup/backup.ts';
 import { openDb } from '../../src/db/client.ts';
-import { checkDocumentFiles } from '../../src/engine/document-check.ts';
-import { DocumentStore } from '../../src/engine/document-store.ts';
-import { verifyLedger, type LedgerAnchor } from '../../src/engine/replay.ts';
+import { verifyLedger, type LedgerAnchor } from '../../src/engine/verify.ts';
+import { checkDocumentFiles } from '../../src/workflows/documents/check.ts';
+import { DocumentStore } from '../../src/workflows/documents/store.ts';
 import { defaultRegistry } from '../../machines/registry.ts';
 import { smallWorld, type SmallWorld } from './small-world.ts';
 

@@ -229,6 +229,51 @@ describe('sending events with bad input', () => {
   });
 });
 
+describe('text with characters nobody types (issue 17)', () => {
+  const bad = ['\u0000', '\u0007', '\u001b[31m', '\u007f', '\u0085', '\ufffe', '\uffff', '\ufdd0', '\ufdef', '\u{1fffe}', '\u{10ffff}', '\ud800', '\udfff'];
+
+  it('are refused in every text of the form and of the events, with the problem named, writing nothing', async () => {
+    for (const char of bad) {
+      for (const field of ['title', 'settlement', 'problem', 'description']) {
+        const response = await refused(422, update({ [field]: `Текст ${char} текст` }));
+        expect(response.body.problems, `${field} ${JSON.stringify(char)}`).toEqual([expect.objectContaining({ field, code: 'text-characters' })]);
+      }
+    }
+    // A line feed is no text on one line; in a multi-line text it is.
+    await refused(422, update({ title: 'Ремонт\nдороги' }));
+    await refused(422, update({ settlement: 'с.\tЗавьялово' }));
+    const send = (payload: Record<string, unknown>) => event(reviewed, { expectedVersion: reviewedVersion, ...payload }, 'reviewer1');
+    for (const char of ['\u0007', '\ufffe', '\ud800']) {
+      await refused(422, send({ type: 'reject', reason: `Причина ${char}` }));
+      await refused(422, send({ type: 'accept', comment: `Комментарий ${char}` }));
+      await refused(422, send({ type: 'return-for-revision', remarks: [{ field: 'title', text: `Замечание ${char}` }] }));
+      await refused(422, send({ type: 'return-for-revision', remarks: `Замечание ${char}` }));
+    }
+  });
+
+  it('are refused on the page form beside the field, in the catalogue’s words', async () => {
+    const browser = await login(t.app, 'applicant1');
+    const version = expectedVersionOf((await browser.get(`/applications/${draft}`)).body);
+    const before = everything();
+    await browser.get(`/applications/${draft}/edit`);
+    const response = await browser.post(`/applications/${draft}/edit`, { ...completeHtmlForm(), title: 'Ремонт\ufffe водопровода', expectedVersion: version });
+    expect(response.statusCode).toBe(422);
+    const error = /id="f-title-error"[^>]*>([^<]*)</.exec(response.body)?.[1];
+    expect(error).toContain('управляющие или недопустимые символы');
+    expect(everything()).toEqual(before);
+  });
+
+  it('leave line breaks and tabs in a multi-line text, and every real letter and emoji anywhere', async () => {
+    const created = await api(t.app, as('applicant1'), 'POST', '/api/applications', { programmeId: CURRENT_PROGRAMME, ...completeForm(), title: 'Спортплощадка «Ёлочка» 😀 — 2-й этап' });
+    expect(created.status).toBe(201);
+    const description = 'Первая строка.\r\nВторая строка:\n\t— отсыпка щебнем;\n\t— асфальт.';
+    const updated = await api(t.app, as('applicant1'), 'POST', `/api/applications/${created.body.id}/events`, { type: 'update', expectedVersion: created.body.version, description });
+    expect(updated.status).toBe(200);
+    const read = await api(t.app, as('applicant1'), 'GET', `/api/applications/${created.body.id}`);
+    expect(read.body.data).toMatchObject({ title: 'Спортплощадка «Ёлочка» 😀 — 2-й этап', description });
+  });
+});
+
 describe('bad ids', () => {
   it('answers 404 for ids that are not there or not ids', async () => {
     for (const id of ['abc', '999999', '0', '-1', '1.5', '1e3', '0x10', '%20', '9'.repeat(16), '9'.repeat(300), draft + '%00']) {

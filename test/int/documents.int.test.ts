@@ -1,6 +1,6 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { fstatSync, fsyncSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openDb, type Db } from '../../src/db/client.ts';
 import { municipalities, users } from '../../src/db/schema.ts';
@@ -340,5 +340,42 @@ describe('documents gate submit and accept', () => {
     const culture = draft(w, { ...completeForm, projectType: 'culture' });
     attachAll(w, culture, requiredKinds.filter((kind) => kind !== 'budget-extract'));
     expect(() => sendApplicationEvent(w.engine, w.actors.applicant, culture, 'submit', {}, versionOf(w, culture))).toThrow(ValidationError);
+  });
+});
+
+describe('durability of the files (issue 17)', () => {
+  it('flushes the file and its folder to the disk before the attach-document event commits', () => {
+    const w = world();
+    const id = draft(w);
+    const synced: { ino: number; eventsThen: number }[] = [];
+    const watched = new DocumentStore(w.store.root, (fd) => {
+      synced.push({ ino: fstatSync(fd).ino, eventsThen: eventCount(w) });
+      fsyncSync(fd);
+    });
+    const before = eventCount(w);
+    const file = fileFor('meeting-minutes');
+    attachDocumentBytes(w.engine, watched, w.actors.applicant, id, 'meeting-minutes', file.name, file.bytes, versionOf(w, id));
+    expect(eventCount(w)).toBe(before + 1);
+    const stored = watched.pathOf(sha256(file.bytes));
+    const inodes = synced.map((call) => call.ino);
+    expect(inodes).toContain(statSync(stored).ino);
+    expect(inodes).toContain(statSync(dirname(stored)).ino);
+    // The folder was new: the root that names it is flushed too.
+    expect(inodes).toContain(statSync(watched.root).ino);
+    expect(synced.every((call) => call.eventsThen === before)).toBe(true);
+  });
+
+  it('removes at start what cut uploads left in tmp/, and nothing else', () => {
+    const w = world();
+    const id = draft(w);
+    const file = fileFor('meeting-minutes');
+    attachDocumentBytes(w.engine, w.store, w.actors.applicant, id, 'meeting-minutes', file.name, file.bytes, versionOf(w, id));
+    const tmp = join(w.store.root, 'tmp');
+    writeFileSync(join(tmp, 'cut-short-upload'), Buffer.alloc(1000, 1));
+    writeFileSync(join(tmp, 'another'), 'x');
+    expect(w.store.removeLeftovers()).toBe(2);
+    expect(readdirSync(tmp)).toEqual([]);
+    expect(w.store.has(sha256(file.bytes))).toBe(true);
+    expect(new DocumentStore(join(w.store.root, 'nowhere')).removeLeftovers()).toBe(0);
   });
 });

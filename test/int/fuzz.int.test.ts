@@ -1,3 +1,5 @@
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createUser } from '../../src/accounts/user-admin.ts';
 import { CURRENT_PROGRAMME, startApp, type TestApp } from './http-helpers.ts';
@@ -58,6 +60,13 @@ const nasty = [
   '\u0000',
   '\u202e',
   '\ud800',
+  '\udfff',
+  '\ufffe',
+  '\uffff',
+  '\ufdd0',
+  '\u0085',
+  '\u0007',
+  'Ремонт\u0000дороги',
   '😀',
   'Заявка «№1»',
   "' OR 1=1 --",
@@ -134,7 +143,7 @@ function randomBody(rng: Rng): { payload: string | undefined; type: string | und
     case 7:
       return { payload: 'a[b][c]=1&a[__proto__][polluted]=yes&__proto__[polluted]=yes&type=update&type=submit', type: form };
     case 8:
-      return { payload: '--x\r\nContent-Disposition: form-data; name="a"\r\n\r\n1\r\n--x--', type: 'multipart/form-data; boundary=x' };
+      return rng.chance(0.3) ? { payload: '--x\r\nContent-Disposition: form-data; name="a"\r\n\r\n1\r\n--x--', type: 'multipart/form-data; boundary=x' } : rng.pick(malformedMultipart);
     case 9:
       return { payload: String(randomScalar(rng)), type: rng.pick(['text/plain', 'application/xml', 'garbage/;;', 'application/json; charset=utf-7', '']) };
     case 10:
@@ -143,6 +152,25 @@ function randomBody(rng: Rng): { payload: string | undefined; type: string | und
       return { payload: undefined, type: undefined };
   }
 }
+
+/** Multipart forms a parser chokes on: no boundary, an empty or unterminated one, cut short anywhere, broken part headers. */
+const filePart = (name: string) => `--x\r\nContent-Disposition: form-data; name="kind"\r\n\r\nmeeting-minutes\r\n--x\r\nContent-Disposition: form-data; name="file"; filename="${name}"\r\nContent-Type: application/pdf\r\n\r\n`;
+export const malformedMultipart: { payload: string; type: string }[] = [
+  { type: 'multipart/form-data', payload: '--x\r\nContent-Disposition: form-data; name="kind"\r\n\r\nmeeting-minutes\r\n--x--' },
+  { type: 'multipart/form-data; boundary=', payload: '--\r\n\r\n' },
+  { type: 'multipart/form-data; boundary="x', payload: '--x\r\n\r\n' },
+  { type: 'multipart/form-data; boundary=x', payload: '--x\r\nContent-Disposition: form-da' },
+  { type: 'multipart/form-data; boundary=x', payload: `${filePart('протокол.pdf')}%PDF-1.4\n1 0 obj << >> endobj\n` },
+  { type: 'multipart/form-data; boundary=x', payload: filePart('протокол.pdf').slice(0, -20) },
+  { type: 'multipart/form-data; boundary=x', payload: 'garbage without any boundary' },
+  { type: 'multipart/form-data; boundary=x', payload: '' },
+  { type: 'multipart/form-data; boundary=x', payload: '--x\r\nContent-Disposition: garbage\r\n\r\n1\r\n--x--' },
+  { type: 'multipart/form-data; boundary=x; boundary=y', payload: '--y\r\nContent-Disposition: form-data; name="a"\r\n\r\n1\r\n--y--' },
+  { type: 'multipart/form-data; charset=utf-7; boundary=x', payload: '--x\r\nContent-Disposition: form-data; name="a"\r\n\r\n1\r\n--x--' },
+  { type: 'multipart/form-data; boundary=x', payload: `${filePart('a\u0001\ufffe.pdf')}%PDF-1.4\r\n--x--` },
+  { type: `multipart/form-data; boundary=${'x'.repeat(300)}`, payload: '--x' },
+  { type: 'multipart/mixed; boundary=x', payload: '--x\r\nContent-Disposition: form-data; name="a"\r\n\r\n1\r\n--x--' },
+];
 
 function randomHeaders(rng: Rng): Record<string, string> {
   const headers: Record<string, string> = {};
@@ -264,6 +292,43 @@ describe(`fuzz (seed ${SEED})`, () => {
     expect(ledger.problems).toEqual([]);
     expect(ledger.ok).toBe(true);
   }, 120_000);
+});
+
+describe('malformed multipart uploads', () => {
+  it('are a 400 (or the CSRF 403 before it) on the page and the API, never a 500, and write nothing', async () => {
+    const created = await t.app.inject({
+      method: 'POST',
+      url: '/api/applications',
+      headers: { authorization: `Bearer ${bearerFor(t.db, 'applicant1')}` },
+      payload: { programmeId: CURRENT_PROGRAMME, title: 'Черновик для загрузок' },
+    });
+    expect(created.statusCode, created.body).toBe(201);
+    const id = (created.json() as { id: number }).id;
+    const browser = await browserFor(t.app, t.db, 'applicant1');
+    const cookie = [...browser.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+    const problems: string[] = [];
+    for (const body of malformedMultipart) {
+      for (const [where, url, headers] of [
+        ['api', `/api/applications/${id}/documents`, { authorization: `Bearer ${bearerFor(t.db, 'applicant1')}` }],
+        ['page', `/applications/${id}/documents`, { cookie }],
+        ['page+csrf', `/applications/${id}/documents`, { cookie, 'x-csrf-token': browser.csrf! }],
+      ] as const) {
+        const before = totalChanges(t.db);
+        const response = await t.app.inject({ method: 'POST', url, headers: { ...headers, 'content-type': body.type }, payload: body.payload });
+        const label = `${where} ${body.type.slice(0, 60)} ${JSON.stringify(body.payload.slice(0, 40))} → ${response.statusCode}`;
+        if (response.statusCode >= 500) problems.push(`${label}: ${response.body.slice(0, 200)}`);
+        if (response.statusCode < 400) problems.push(`${label}: accepted`);
+        if (totalChanges(t.db) !== before) problems.push(`${label}: wrote`);
+      }
+    }
+    expect(problems).toEqual([]);
+    // A form cut short inside its file is named as such, in the user's language.
+    const cut = malformedMultipart[4]!;
+    const response = await t.app.inject({ method: 'POST', url: `/api/applications/${id}/documents?lang=en`, headers: { authorization: `Bearer ${bearerFor(t.db, 'applicant1')}`, 'content-type': cut.type }, payload: cut.payload });
+    expect(response.statusCode).toBe(400);
+    expect(response.json()).toEqual({ error: 'malformed-request', message: 'The form with the file arrived damaged or incomplete (the connection may have dropped); nothing was saved. Send the file again.' });
+    expect(readdirSync(join(t.app.documentStore.root, 'tmp'))).toEqual([]);
+  });
 });
 
 /** Credentials for one request: a fresh session or token, and a CSRF token where a form or htmx would put it. */

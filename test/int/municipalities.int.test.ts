@@ -125,6 +125,17 @@ describe('adding and changing a municipality', () => {
     expect(after.body).toContain('<option value="municipal-okrug" selected>');
   });
 
+  it('refuses a name with a control character or a noncharacter: 422 beside the name, nothing written', async () => {
+    await admin.get('/admin/municipalities');
+    for (const name of ['Новое\u0008 поселение', 'Новое поселение\uFFFF', 'Новое\u0085поселение']) {
+      const before = digest(t.db);
+      const response = await admin.post('/admin/municipalities', { name, kind: 'settlement', population: '1000' });
+      expect(response.statusCode, JSON.stringify(name)).toBe(422);
+      expect(fieldError(response.body, 'name')).toBe(ru['admin.municipalities.problem.text-characters']);
+      expect(digest(t.db)).toEqual(before);
+    }
+  });
+
   it('refuses a name another municipality has, however capitalised or spaced: 422 beside the name, nothing written', async () => {
     await admin.get('/admin/municipalities');
     for (const name of ['город Ижевск', 'ГОРОД  ИЖЕВСК', ' Город ижевск ']) {

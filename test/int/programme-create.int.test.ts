@@ -150,6 +150,8 @@ describe('the new-programme form', () => {
     ['a date that is not one', { plannedStart: '2031-13-01' }, 'plannedStart', /дату начала/],
     ['an end that is not a date', { plannedEnd: '31.12.2031' }, 'plannedEnd', /дату окончания/],
     ['a title too long', { title: 'я'.repeat(301) }, 'title', /300 знаков/],
+    ['a control character in the title', { title: 'Народный\u0007 бюджет' }, 'title', /управляющие или недопустимые символы/],
+    ['a noncharacter in the title', { title: 'Народный бюджет\uFFFE' }, 'title', /управляющие или недопустимые символы/],
   ];
 
   it.each(badInputs)('refuses %s with 422, the message beside the field and the input kept, writing nothing', async (_what, change, field, message) => {

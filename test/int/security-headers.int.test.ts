@@ -226,6 +226,129 @@ describe('the login rate limit', () => {
   });
 });
 
+/** A stream that keeps each JSON log line, for the tests that read the log. */
+function logLines(): { stream: Writable; entries: () => Record<string, unknown>[] } {
+  const lines: string[] = [];
+  const stream = new Writable({
+    write(chunk, _encoding, done) {
+      lines.push(...String(chunk).split('\n').filter(Boolean));
+      done();
+    },
+  });
+  return { stream, entries: () => lines.map((line) => JSON.parse(line) as Record<string, unknown>) };
+}
+
+describe('the per-account sign-in limit, across addresses (issue 17)', () => {
+  it('locks a login after 10 failures in 15 minutes from any addresses, answers as for a wrong password, logs it, shows it to admins, and lifts after 15 minutes or a new password', async () => {
+    const log = logLines();
+    let clock = new Date('2027-05-20T06:00:00.000Z');
+    // Over the shared demo: the lock lives in this app, and coordinator1's new password is set only at the end.
+    const app = await buildApp({ db: t.db, logStream: log.stream, now: () => clock, rateLimitMax: 100_000 });
+    await app.ready();
+    const locked = { app, db: t.db, close: () => app.close() };
+    try {
+      const attempt = (login: string, password: string, n: number) =>
+        locked.app.inject({ method: 'POST', url: '/api/session', payload: { login, password }, remoteAddress: `198.51.100.${n}` });
+      const wrong = await attempt('coordinator1', 'wrong 0', 200);
+      expect(wrong.statusCode).toBe(401);
+      for (let i = 1; i < 10; i++) expect((await attempt('coordinator1', `wrong ${i}`, i)).statusCode).toBe(401);
+      // A login nobody has is counted the same, so that a lock tells nothing about who exists.
+      for (let i = 0; i < 10; i++) await attempt('ghost.user', `wrong ${i}`, 100 + i);
+
+      // The right password, from an address never seen: the same answer as a wrong one.
+      const right = await attempt('coordinator1', DEMO_PASSWORD, 250);
+      expect(right.statusCode).toBe(401);
+      expect(right.body).toBe(wrong.body);
+      const form = new Browser(locked.app);
+      await form.get('/login');
+      const page = await form.post('/login', { login: 'coordinator1', password: DEMO_PASSWORD, next: '/' });
+      expect(page.statusCode).toBe(401);
+      expect(page.body).toContain('Неверный логин или пароль');
+      expect(form.cookies.has('sid')).toBe(false);
+      // Other accounts sign in as before.
+      expect((await attempt('reviewer1', DEMO_PASSWORD, 251)).statusCode).toBe(200);
+
+      const entries = log.entries();
+      const lockLine = entries.find((e) => e.msg === 'login locked: too many failed sign-ins' && e.login === 'coordinator1');
+      expect(lockLine).toMatchObject({ failures: 10, until: '2027-05-20T06:15:00.000Z' });
+      expect((lockLine!.addresses as string[]).length).toBe(10);
+      expect(entries.filter((e) => e.msg === 'sign-in refused: the login is locked after repeated failures' && e.login === 'coordinator1').length).toBe(2);
+
+      const admin = await login(locked.app, 'admin1');
+      const users = await admin.get('/admin/users');
+      expect(users.body).toContain('Вход для «coordinator1» заблокирован до 20.05.2027, 10:15 (GMT+4)');
+      expect(users.body).not.toContain('ghost.user');
+      const english = await admin.get('/admin/users?lang=en');
+      expect(english.body).toContain('Sign-in for “coordinator1” is locked until');
+
+      clock = new Date('2027-05-20T06:15:01.000Z');
+      expect((await attempt('coordinator1', DEMO_PASSWORD, 252)).statusCode).toBe(200);
+      expect((await admin.get('/admin/users')).body).not.toContain('заблокирован');
+
+      // Locked again; a new password set by an admin lifts the lock at once.
+      for (let i = 0; i < 10; i++) await attempt('coordinator1', `wrong again ${i}`, 20 + i);
+      expect((await attempt('coordinator1', DEMO_PASSWORD, 253)).statusCode).toBe(401);
+      const id = locked.db.$client.prepare<[], { id: number }>("SELECT id FROM users WHERE login = 'coordinator1'").get()!.id;
+      await admin.get(`/admin/users/${id}`);
+      const fresh = 'a brand new coordinator passphrase';
+      expect((await admin.post(`/admin/users/${id}/password`, { password: fresh, confirmation: fresh })).statusCode).toBe(303);
+      expect((await attempt('coordinator1', fresh, 254)).statusCode).toBe(200);
+    } finally {
+      await locked.close();
+    }
+  });
+});
+
+describe('TRUST_PROXY: which X-Forwarded-For entry is the client', () => {
+  async function ipSeen(trustProxy: Parameters<typeof buildApp>[0]['trustProxy'], forwardedFor: string, remoteAddress = '127.0.0.1'): Promise<unknown> {
+    const log = logLines();
+    const app = await buildApp({ db: t.db, trustProxy, logStream: log.stream, rateLimitMax: 0 });
+    await app.ready();
+    try {
+      await app.inject({ method: 'POST', url: '/api/session', payload: { login: 'nobody.at.all', password: 'wrong' }, headers: { 'x-forwarded-for': forwardedFor }, remoteAddress });
+      return log.entries().find((e) => e.msg === 'failed login')?.ip;
+    } finally {
+      await app.close();
+    }
+  }
+
+  it('believes none of it by default, the last hops when told how many, and only the proxies it names', async () => {
+    const chain = '203.0.113.66, 198.51.100.9';
+    expect(await ipSeen(false, chain)).toBe('127.0.0.1');
+    // One reverse proxy: it appended the address it saw; whatever the client wrote before that is not believed.
+    expect(await ipSeen(1, chain)).toBe('198.51.100.9');
+    expect(await ipSeen(2, chain)).toBe('203.0.113.66');
+    expect(await ipSeen(['127.0.0.1'], chain)).toBe('198.51.100.9');
+    expect(await ipSeen(['127.0.0.1', '198.51.100.0/24'], chain)).toBe('203.0.113.66');
+    // A request that does not come from a named proxy says nothing about its client.
+    expect(await ipSeen(['10.0.0.1'], chain)).toBe('127.0.0.1');
+  });
+});
+
+describe('RATE_LIMIT_PER_MINUTE', () => {
+  it('sets the per-address limit, and 0 turns it off while the login keeps its own', async () => {
+    const strict = await buildApp({ db: t.db, rateLimitMax: 5 });
+    const open = await buildApp({ db: t.db, rateLimitMax: 0 });
+    await strict.ready();
+    await open.ready();
+    try {
+      const codes = [];
+      for (let i = 0; i < 6; i++) codes.push((await strict.inject({ url: '/healthz' })).statusCode);
+      expect(codes).toEqual([200, 200, 200, 200, 200, 429]);
+      for (let i = 0; i < 700; i++) {
+        const response = await open.inject({ url: '/healthz' });
+        if (response.statusCode !== 200) throw new Error(`request ${i + 1}: ${response.statusCode}`);
+      }
+      let last = 0;
+      for (let i = 0; i < 21; i++) last = (await open.inject({ method: 'POST', url: '/api/session', payload: { login: `nobody${i}`, password: 'wrong' } })).statusCode;
+      expect(last).toBe(429);
+    } finally {
+      await strict.close();
+      await open.close();
+    }
+  });
+});
+
 describe('the log', () => {
   it('names who failed to log in or was refused, and from where, but never a password, token or cookie', async () => {
     const lines: string[] = [];

@@ -124,6 +124,7 @@ describe('stored scripts', () => {
     const problems: string[] = [];
     let pages = 0;
     let csvExports = 0;
+    let downloads = 0;
     const idSets: SampleIds[] = [
       { application: returned, programme, stage: 1, user: xssUser, municipality: xssMunicipality },
       { application: rejected, programme: CURRENT_PROGRAMME, stage: 6, user: xssUser },
@@ -139,6 +140,14 @@ describe('stored scripts', () => {
             const where = `${who} GET ${url}${htmx ? ' (htmx)' : ''} → ${response.statusCode} ${type}`;
             if (response.statusCode >= 500) problems.push(`${where}: a server error`);
             if (response.headers['x-content-type-options'] !== 'nosniff') problems.push(`${where}: no nosniff`);
+            // Personal data and tokens: no API answer may be kept by a browser or a proxy (issue 17).
+            if (url.startsWith('/api/') && !/\bno-store\b/.test(String(response.headers['cache-control'] ?? ''))) problems.push(`${where}: an API answer without Cache-Control: no-store`);
+            // Every download names its file twice: RFC 8187 UTF-8 for browsers, plain ASCII for the rest.
+            const disposition = response.headers['content-disposition'];
+            if (disposition !== undefined) {
+              downloads++;
+              if (!/^(attachment|inline); filename="[\x20-\x21\x23-\x5b\x5d-\x7e]+"; filename\*=UTF-8''[A-Za-z0-9!#$&+\-.^_`|~%]+$/.test(String(disposition))) problems.push(`${where}: Content-Disposition ${String(disposition)}`);
+            }
             // JSON is data, not markup: a browser never renders it as a page (nosniff, application/json).
             if (type.startsWith('application/json')) continue;
             // CSV is a download for a spreadsheet, not markup: it must come as an attachment, and no cell may start a formula.
@@ -158,6 +167,7 @@ describe('stored scripts', () => {
     expect(problems).toEqual([]);
     expect(pages).toBeGreaterThan(50);
     if (t.app.routeRules.some((r) => r.url.endsWith('.csv'))) expect(csvExports).toBeGreaterThan(0);
+    expect(downloads, 'downloads with a Content-Disposition').toBeGreaterThan(0);
   });
 
   it('never reach a template unescaped: no template writes a value raw but the layout body and included partials', () => {

@@ -2,11 +2,12 @@ import { openDb, type Db } from '../../src/db/client.ts';
 import { municipalities, users } from '../../src/db/schema.ts';
 import { defaultDocumentRules, type DocumentRule } from '../../src/domain/documents.ts';
 import type { Actor, Role } from '../../src/domain/roles.ts';
-import { createApplication, findApplication, installApplicationHooks, sendApplicationEvent } from '../../src/engine/applications.ts';
-import { DocumentStore, documentsDirFor } from '../../src/engine/document-store.ts';
-import { attachDocumentBytes } from '../../src/engine/documents.ts';
 import { Engine, type AppliedEvent } from '../../src/engine/engine.ts';
-import { installStageHooks } from '../../src/engine/stages.ts';
+import { createApplication, sendApplicationEvent } from '../../src/workflows/application/commands.ts';
+import { findApplication } from '../../src/workflows/application/reads.ts';
+import { DocumentStore, documentsDirFor } from '../../src/workflows/documents/store.ts';
+import { attachDocumentBytes } from '../../src/workflows/documents/upload.ts';
+import { installWorkflows } from '../../src/workflows/index.ts';
 import { completeForm, programmeWithActiveStages } from './fixtures.ts';
 import { samples } from './document-samples.ts';
 
@@ -47,11 +48,10 @@ export function smallWorld(path: string, options: { synchronous?: 'FULL' | 'NORM
   };
   let t = Date.parse('2027-04-01T06:00:00.000Z');
   const engine = new Engine(db, { now: () => new Date((t += 1_000)) });
-  installApplicationHooks(engine);
-  installStageHooks(engine);
+  installWorkflows(engine);
   const staged = programmeWithActiveStages(engine, actors, ['documentation', 'intake'], { documentRules: options.documentRules ?? defaultDocumentRules });
   const store = new DocumentStore(documentsDirFor(db));
-  const versionOf = (id: number) => findApplication(engine, actors.auditor, id).version;
+  const versionOf = (id: number) => findApplication(db, actors.auditor, id).version;
   return {
     db,
     engine,

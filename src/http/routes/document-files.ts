@@ -7,9 +7,17 @@ import type { AppliedEvent } from '../../engine/engine.ts';
 import { findApplication } from '../../workflows/application/reads.ts';
 import { documentRequirementReads } from '../../workflows/documents/requirements.ts';
 import { attachUploadedDocument, findApplicationFile } from '../../workflows/documents/upload.ts';
-import { NotFoundError, ValidationError } from '../../engine/errors.ts';
+import { DomainError, NotFoundError, ValidationError } from '../../engine/errors.ts';
+import { storageFaultOf } from '../../db/storage-faults.ts';
 import { verifyMultipartCsrf } from '../plugins/auth.ts';
 import { contentDisposition } from '../content-disposition.ts';
+
+/** The form itself is broken (a multipart body cut short or without a boundary): nothing in it can be read. A 400. */
+export class MalformedRequestError extends DomainError {
+  constructor(message: string) {
+    super('malformed-request', message);
+  }
+}
 
 /** A field of a multipart form read before its file: the first value when repeated, strings only. */
 function fieldText(fields: MultipartFile['fields'], name: string): string | undefined {
@@ -38,7 +46,18 @@ export async function receiveUpload(app: FastifyInstance, request: FastifyReques
   // The largest file any kind of this application takes, plus one byte so that an overflow shows.
   const rules = documentRequirementReads(app.db).rulesFor(row.programmeId, row.projectType);
   const ceiling = Math.min(MAX_DOCUMENT_BYTES, Math.max(1024, ...rules.map((rule) => rule.maxBytes))) + 1;
-  const part = await request.file({ limits: { fileSize: ceiling, files: 1, fields: 8, fieldSize: 4096, parts: 10 }, throwFileSizeLimit: false });
+  // A form the parser cannot read (no boundary, cut short, broken part headers) is the client's fault: a 400, never a 500.
+  const malformed = (error: unknown): never => {
+    request.log.info({ user: actor.login, ip: request.ip, err: (error as Error).message }, 'malformed upload');
+    throw new MalformedRequestError(request.t('upload.malformed'));
+  };
+  let part: MultipartFile | undefined;
+  try {
+    part = await request.file({ limits: { fileSize: ceiling, files: 1, fields: 8, fieldSize: 4096, parts: 10 }, throwFileSizeLimit: false });
+  } catch (error) {
+    if (isParserError(error)) malformed(error);
+    throw error;
+  }
   if (!part) {
     if (!verifyMultipartCsrf(request, reply, undefined)) return null;
     throw new ValidationError('no file was sent', [{ field: 'file', code: 'document-no-file' }]);
@@ -49,12 +68,32 @@ export async function receiveUpload(app: FastifyInstance, request: FastifyReques
   }
   const query = (request.query ?? {}) as Record<string, unknown>;
   const kind = fieldText(part.fields, 'kind') ?? (typeof query.kind === 'string' ? query.kind : undefined);
-  return attachUploadedDocument(app.engine, app.documentStore, actor, id, {
-    kind,
-    fileName: part.filename,
-    source: part.file,
-    expectedVersion: versionOf(fieldText(part.fields, 'expectedVersion'), request.headers['if-match']),
+  // An error of the file's own stream is the form's (cut short); one of the disk stays what it is (a 503).
+  // The parser may have failed already (the whole body was there at once): then the stream is errored before we listen.
+  const file = part.file;
+  let streamFailed = false;
+  file.once('error', () => {
+    streamFailed = true;
   });
+  try {
+    return await attachUploadedDocument(app.engine, app.documentStore, actor, id, {
+      kind,
+      fileName: part.filename,
+      source: part.file,
+      expectedVersion: versionOf(fieldText(part.fields, 'expectedVersion'), request.headers['if-match']),
+    });
+  } catch (error) {
+    if ((streamFailed || file.errored !== null) && isParserError(error)) malformed(error);
+    throw error;
+  }
+}
+
+/** An error of the multipart parser: neither ours (a DomainError), nor the disk's (a code), nor fastify's (a status). */
+function isParserError(error: unknown): boolean {
+  if (!(error instanceof Error) || error instanceof DomainError) return false;
+  if (storageFaultOf(error)) return false;
+  const status = (error as { statusCode?: unknown }).statusCode;
+  return status === undefined || status === 400;
 }
 
 /**

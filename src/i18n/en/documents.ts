@@ -92,4 +92,5 @@ export const documents: Record<keyof typeof ruDocuments, string> = {
   'documents.requirements.empty': 'The programme requires no documents.',
   'documents.requirements.invalid': 'Check what you entered.',
   'documents.requirements.notANumber': 'Enter the size in megabytes, for example 10.',
+  'upload.malformed': 'The form with the file arrived damaged or incomplete (the connection may have dropped); nothing was saved. Send the file again.',
 };

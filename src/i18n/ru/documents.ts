@@ -90,4 +90,5 @@ export const documents = {
   'documents.requirements.empty': 'Программа не требует документов.',
   'documents.requirements.invalid': 'Проверьте введённые данные.',
   'documents.requirements.notANumber': 'Введите размер в мегабайтах, например 10.',
+  'upload.malformed': 'Форма с файлом пришла повреждённой или не целиком (например, связь прервалась): ничего не сохранено. Отправьте файл ещё раз.',
 } as const;

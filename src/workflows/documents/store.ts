@@ -94,9 +94,12 @@ export class DocumentStore {
         done(null, chunk);
       },
     });
+    const sink = createWriteStream(tmpPath, { flags: 'wx', mode: 0o600 });
     try {
-      await pipeline(source, meter, createWriteStream(tmpPath, { flags: 'wx', mode: 0o600 }));
+      await pipeline(source, meter, sink);
     } catch (error) {
+      // The file may still be opening when a source that failed at once ends the pipeline: removed only once closed.
+      if (!sink.closed) await new Promise<void>((done) => sink.once('close', () => done()));
       rmSync(tmpPath, { force: true });
       throw error;
     }
