@@ -1,0 +1,162 @@
+import { execFileSync, spawn } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { smallWorld } from './small-world.ts';
+
+/**
+ * `npm start` itself (issue 17, DESIGN §6): it listens on 127.0.0.1 unless HOST says otherwise,
+ * clears what cut uploads left, answers /readyz, and refuses to start — with one line that says
+ * why — on a configuration it cannot mean and on a database it cannot write.
+ */
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const tsx = join(root, 'node_modules', '.bin', 'tsx');
+
+const cleanups: (() => void)[] = [];
+afterEach(() => {
+  for (const cleanup of cleanups.splice(0).reverse()) cleanup();
+});
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+/** The server's environment: ours, without any setting a test did not choose. */
+function environment(extra: Record<string, string>): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  for (const name of ['HOST', 'PORT', 'DATABASE_PATH', 'RATE_LIMIT_PER_MINUTE', 'TRUST_PROXY', 'SECURE_COOKIES', 'SEED_DEMO']) delete env[name];
+  return { ...env, ...extra };
+}
+
+interface Started {
+  code: Promise<number | null>;
+  stdout: () => string;
+  stderr: () => string;
+  stop: () => void;
+}
+
+function start(env: Record<string, string>): Started {
+  const child = spawn(tsx, ['src/server.ts'], { cwd: root, env: environment(env) });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk) => (stdout += String(chunk)));
+  child.stderr.on('data', (chunk) => (stderr += String(chunk)));
+  const code = new Promise<number | null>((resolve) => child.once('exit', (exit) => resolve(exit)));
+  cleanups.push(() => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  });
+  return { code, stdout: () => stdout, stderr: () => stderr, stop: () => child.kill('SIGTERM') };
+}
+
+async function waitFor(what: () => boolean, ms: number): Promise<void> {
+  const until = Date.now() + ms;
+  while (!what()) {
+    if (Date.now() > until) throw new Error('timed out');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+describe('npm start', () => {
+  it('listens on 127.0.0.1 by default, removes unfinished uploads, is ready, and stops on SIGTERM', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'isu-ib-start-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    mkdirSync(join(dir, 'documents', 'tmp'), { recursive: true });
+    writeFileSync(join(dir, 'documents', 'tmp', 'cut-by-a-crash'), Buffer.alloc(4096, 1));
+    const port = await freePort();
+    const server = start({ DATABASE_PATH: join(dir, 'isu-ib.sqlite'), PORT: String(port), SEED_DEMO: 'false' });
+    await waitFor(() => server.stdout().includes('Server listening at'), 60_000);
+    expect(server.stdout()).toContain(`Server listening at http://127.0.0.1:${port}`);
+    expect(server.stdout()).toContain('removed 1 unfinished upload(s)');
+    expect(existsSync(join(dir, 'documents', 'tmp', 'cut-by-a-crash'))).toBe(false);
+    const ready = await fetch(`http://127.0.0.1:${port}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toEqual({ ok: true });
+    const api = await fetch(`http://127.0.0.1:${port}/api/programmes`);
+    expect(api.headers.get('cache-control')).toBe('no-store');
+    server.stop();
+    expect(await server.code).toBe(0);
+  }, 90_000);
+
+  it('refuses a configuration it cannot mean, naming every variable in one line', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'isu-ib-start-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const server = start({ DATABASE_PATH: join(dir, 'isu-ib.sqlite'), HOST: 'every interface', TRUST_PROXY: '*', RATE_LIMIT_PER_MINUTE: 'lots' });
+    expect(await server.code).toBe(1);
+    const lines = server.stderr().trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^isu-ib does not start: HOST=every interface .*; RATE_LIMIT_PER_MINUTE=lots .*; TRUST_PROXY=\*: \* is not an address or a range/);
+    // Nothing was made of a database it never opened.
+    expect(existsSync(join(dir, 'isu-ib.sqlite'))).toBe(false);
+  }, 60_000);
+});
+
+/**
+ * A database the server's user cannot write: its file and folder made read-only for a user
+ * without root's override, or a tmpfs remounted read-only for root; null when neither is possible.
+ */
+function readOnlyDatabase(): string | null {
+  const isRoot = process.getuid?.() === 0;
+  const dir = mkdtempSync(join(tmpdir(), 'isu-ib-ro-'));
+  if (isRoot) {
+    try {
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=8m', 'tmpfs', dir], { stdio: 'ignore' });
+    } catch {
+      rmSync(dir, { recursive: true, force: true });
+      return null;
+    }
+  }
+  const path = join(dir, 'isu-ib.sqlite');
+  const world = smallWorld(path);
+  world.draft('Ремонт дороги');
+  world.db.$client.close();
+  if (isRoot) {
+    execFileSync('mount', ['-o', 'remount,ro', dir]);
+    cleanups.push(() => {
+      execFileSync('umount', ['-l', dir]);
+      rmSync(dir, { recursive: true, force: true });
+    });
+  } else {
+    chmodSync(path, 0o444);
+    chmodSync(dir, 0o555);
+    cleanups.push(() => {
+      chmodSync(dir, 0o755);
+      rmSync(dir, { recursive: true, force: true });
+    });
+  }
+  return path;
+}
+
+const canMakeReadOnly = process.platform === 'linux' && (process.getuid?.() !== 0 || (() => {
+  const probe = mkdtempSync(join(tmpdir(), 'isu-ib-mount-probe-'));
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', probe], { stdio: 'ignore' });
+    execFileSync('umount', [probe]);
+    return true;
+  } catch {
+    return false;
+  } finally {
+    rmSync(probe, { recursive: true, force: true });
+  }
+})());
+
+describe('npm start on a database it cannot write', () => {
+  it.skipIf(!canMakeReadOnly)('refuses to start with one line that says so, instead of failing every login later', async () => {
+    const path = readOnlyDatabase()!;
+    const server = start({ DATABASE_PATH: path, PORT: String(await freePort()) });
+    expect(await server.code).toBe(1);
+    const lines = server.stderr().trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(new RegExp(`^isu-ib does not start: the database ${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} cannot be written \\(.+\\); make the file and its folder writable`));
+    expect(server.stdout()).not.toContain('Server listening');
+  }, 60_000);
+});
