@@ -21,6 +21,7 @@ import {
 import { basename, dirname, join, resolve } from 'node:path';
 import { tmpdir } from 'node:os';
 import { openDb, type Db } from '../db/client.ts';
+import { storageFaultOf } from '../db/storage-faults.ts';
 import * as schema from '../db/schema.ts';
 import { verifyLedgerAndDocuments } from '../workflows/documents/check.ts';
 import { ledgerAnchor, type LedgerAnchor } from '../engine/verify.ts';
@@ -114,7 +115,9 @@ export function isDatabaseInUse(path: string): boolean {
     probe.exec('ROLLBACK');
     return false;
   } catch (error) {
-    if ((error as { code?: string }).code?.startsWith('SQLITE_BUSY') || (error as { code?: string }).code?.startsWith('SQLITE_LOCKED')) return true;
+    const code = (error as { code?: string }).code ?? '';
+    if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) return true;
+    if (code === 'SQLITE_NOTADB') throw new BackupError(`${path} is not a database; move it away first. Nothing was changed`, 2);
     throw error;
   } finally {
     probe.close();
@@ -214,6 +217,11 @@ export async function backupDatabase(sourcePath: string, targetDir: string, opti
     return manifest;
   } catch (error) {
     rmSync(staging, { recursive: true, force: true });
+    // A full or failing backup disk, or a source that is no database, is said in words, not as a stack.
+    const code = (error as { code?: string }).code;
+    if (!(error instanceof BackupError) && (storageFaultOf(error) || code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT')) {
+      throw new BackupError(`the backup could not be made (${code}: ${(error as Error).message}); nothing was left in ${dirname(target)}`, 1);
+    }
     throw error;
   }
 }

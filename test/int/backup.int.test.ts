@@ -13,6 +13,7 @@ import { checkDocumentFiles } from '../../src/workflows/documents/check.ts';
 import { DocumentStore } from '../../src/workflows/documents/store.ts';
 import { defaultRegistry } from '../../machines/registry.ts';
 import { smallWorld, type SmallWorld } from './small-world.ts';
+import { canMountSmallDisk, smallDisk } from './small-disk.ts';
 
 /**
  * Backups (issue 17, point 3): `npm run backup` while the engine writes, `npm run restore`, and
@@ -149,6 +150,20 @@ describe('npm run backup while the engine writes, then npm run restore', () => {
     expect(result.stderr).toContain('is not empty');
     expect(readdirSync(busy)).toEqual(['notes.txt']);
     expect(readdirSync(dir).filter((name) => name.includes('partial'))).toEqual([]);
+  }, 60_000);
+});
+
+describe('a backup disk that fills up', () => {
+  it.skipIf(!canMountSmallDisk)('fails with exit 1 and a line that says so, and leaves nothing behind', async () => {
+    const disk = smallDisk(256 * 1024)!;
+    try {
+      const result = await run('backup', live, [join(disk.path, 'backup')]);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toMatch(/^FAILED: the backup could not be made \((SQLITE_FULL|ENOSPC)/m);
+      expect(readdirSync(disk.path)).toEqual([]);
+    } finally {
+      disk.remove();
+    }
   }, 60_000);
 });
 

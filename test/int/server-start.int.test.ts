@@ -1,4 +1,4 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { smallWorld } from './small-world.ts';
+import { canMountSmallDisk, smallDisk } from './small-disk.ts';
 
 /**
  * `npm start` itself (issue 17, DESIGN §6): it listens on 127.0.0.1 unless HOST says otherwise,
@@ -106,25 +107,16 @@ describe('npm start', () => {
  */
 function readOnlyDatabase(): string | null {
   const isRoot = process.getuid?.() === 0;
-  const dir = mkdtempSync(join(tmpdir(), 'isu-ib-ro-'));
-  if (isRoot) {
-    try {
-      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=8m', 'tmpfs', dir], { stdio: 'ignore' });
-    } catch {
-      rmSync(dir, { recursive: true, force: true });
-      return null;
-    }
-  }
+  const disk = isRoot ? smallDisk(8 * 1024 * 1024) : null;
+  if (isRoot && !disk) return null;
+  const dir = disk?.path ?? mkdtempSync(join(tmpdir(), 'isu-ib-ro-'));
   const path = join(dir, 'isu-ib.sqlite');
   const world = smallWorld(path);
   world.draft('Ремонт дороги');
   world.db.$client.close();
-  if (isRoot) {
-    execFileSync('mount', ['-o', 'remount,ro', dir]);
-    cleanups.push(() => {
-      execFileSync('umount', ['-l', dir]);
-      rmSync(dir, { recursive: true, force: true });
-    });
+  if (disk) {
+    disk.readOnly();
+    cleanups.push(() => disk.remove());
   } else {
     chmodSync(path, 0o444);
     chmodSync(dir, 0o555);
@@ -136,18 +128,7 @@ function readOnlyDatabase(): string | null {
   return path;
 }
 
-const canMakeReadOnly = process.platform === 'linux' && (process.getuid?.() !== 0 || (() => {
-  const probe = mkdtempSync(join(tmpdir(), 'isu-ib-mount-probe-'));
-  try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', probe], { stdio: 'ignore' });
-    execFileSync('umount', [probe]);
-    return true;
-  } catch {
-    return false;
-  } finally {
-    rmSync(probe, { recursive: true, force: true });
-  }
-})());
+const canMakeReadOnly = process.platform === 'linux' && (process.getuid?.() !== 0 || canMountSmallDisk);
 
 describe('npm start on a database it cannot write', () => {
   it.skipIf(!canMakeReadOnly)('refuses to start with one line that says so, instead of failing every login later', async () => {

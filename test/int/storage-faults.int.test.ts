@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, rmSync, unlinkSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +15,7 @@ import { defaultRegistry } from '../../machines/registry.ts';
 import { multipart, samples } from './document-samples.ts';
 import { Browser } from './http-helpers.ts';
 import { smallWorld, type SmallWorld } from './small-world.ts';
+import { canMountSmallDisk, smallDisk, type SmallDisk } from './small-disk.ts';
 
 /**
  * Storage faults are named (issue 17, point 5): a full disk, a read-only database, an I/O error
@@ -246,36 +246,13 @@ describe('an I/O error', () => {
   });
 });
 
-/** A small tmpfs of its own, when this process may mount one (root on Linux); null otherwise. */
-function smallDisk(bytes: number): string | null {
-  if (process.platform !== 'linux' || process.getuid?.() !== 0) return null;
-  const dir = mkdtempSync(join(tmpdir(), 'isu-ib-tmpfs-'));
-  try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${bytes}`, 'tmpfs', dir], { stdio: 'ignore' });
-  } catch {
-    rmSync(dir, { recursive: true, force: true });
-    return null;
-  }
-  return dir;
-}
-
-const probe = smallDisk(1024 * 1024);
-if (probe) {
-  execFileSync('umount', [probe]);
-  rmSync(probe, { recursive: true, force: true });
-}
-
 describe('a full disk (a small tmpfs)', () => {
-  let disk: string | null = null;
-  afterAll(() => {
-    if (disk) {
-      execFileSync('umount', ['-l', disk]);
-      rmSync(disk, { recursive: true, force: true });
-    }
-  });
+  let small: SmallDisk | null = null;
+  afterAll(() => small?.remove());
 
-  it.skipIf(!probe)('answers a write and an upload 503 “disk full”, leaves no half file, and works again once space is freed', async () => {
-    disk = smallDisk(6 * 1024 * 1024)!;
+  it.skipIf(!canMountSmallDisk)('answers a write and an upload 503 “disk full”, leaves no half file, and works again once space is freed', async () => {
+    small = smallDisk(6 * 1024 * 1024)!;
+    const disk = small.path;
     const f = fixture(disk);
     const app = await appOver(f.world.db);
     const client = f.world.db.$client;
