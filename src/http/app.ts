@@ -34,6 +34,7 @@ import { adminUserRoutes } from './routes/admin-users.ts';
 import { adminMunicipalityRoutes } from './routes/admin-municipalities.ts';
 import { accountPasswordRoutes } from './routes/account-password.ts';
 import { access, authorizationPlugin } from './authorization.ts';
+import { DOCS_PREFIX, openapiPlugin } from './openapi.ts';
 import { documentApi } from './routes/document-api.ts';
 import { documentRequirementsPages } from './routes/document-requirements-pages.ts';
 import { DocumentStore, documentsDirFor } from '../workflows/documents/store.ts';
@@ -157,7 +158,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     production: process.env.NODE_ENV !== 'development',
   });
   // Before any route, so that every route's access rule is recorded and enforced (src/http/authorization.ts).
-  await app.register(authorizationPlugin, { assetPrefixes: ['/static/', '/vendor/htmx/'] });
+  await app.register(authorizationPlugin, { assetPrefixes: ['/static/', '/vendor/htmx/', DOCS_PREFIX] });
+  // Before the routes: the edge validation of the API's schemas, and the document made from them.
+  await app.register(openapiPlugin);
   await app.register(fastifyStatic, { root: join(root, 'views', 'public'), prefix: '/static/', decorateReply: false, maxAge: '1h' });
   await app.register(fastifyStatic, {
     root: dirname(require.resolve('htmx.org/dist/htmx.min.js')),

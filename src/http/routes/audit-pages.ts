@@ -11,6 +11,7 @@ import { chartLabels, chartSvg, historyRows, problemViews, replayOf, stepView } 
 import { renderStatechart } from '../../audit/statechart.ts';
 import { access } from '../authorization.ts';
 import { idParam } from './params.ts';
+import { historyExportSchemas } from '../api-schemas.ts';
 import { contentDisposition } from '../content-disposition.ts';
 
 const seqQuery = z.object({ seq: z.coerce.number().int().min(1).max(1_000_000).optional().catch(undefined) });
@@ -116,10 +117,11 @@ export async function auditPages(app: FastifyInstance) {
     return reply.type('application/json; charset=utf-8').send(JSON.stringify(body, null, 2));
   }
 
-  // Pages download with the session cookie; the API (bearer tokens) serves the same files.
+  // Pages download with the session cookie; the API (bearer tokens) serves the same files, documented.
   for (const prefix of ['/audit/applications', '/api/applications']) {
-    app.get(`${prefix}/:id/history.json`, { config: { access: access.signedIn } }, async (request, reply) => sendExport(request, reply, 'json'));
-    app.get(`${prefix}/:id/history.csv`, { config: { access: access.signedIn } }, async (request, reply) => sendExport(request, reply, 'csv'));
+    const documented = (format: 'json' | 'csv') => (prefix.startsWith('/api/') ? { schema: historyExportSchemas[format] } : {});
+    app.get(`${prefix}/:id/history.json`, { config: { access: access.signedIn }, ...documented('json') }, async (request, reply) => sendExport(request, reply, 'json'));
+    app.get(`${prefix}/:id/history.csv`, { config: { access: access.signedIn }, ...documented('csv') }, async (request, reply) => sendExport(request, reply, 'csv'));
   }
 
   app.get('/audit/ledger', { config: { access: access.auditors } }, async (request, reply) => {

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Actor } from '../../domain/roles.ts';
 import { NotFoundError } from '../../engine/errors.ts';
 import { recordDecision } from '../../workflows/commission/decision.ts';
@@ -6,7 +7,7 @@ import { saveCommissionSettings } from '../../workflows/commission/settings.ts';
 import { commissionReads, rankingFor, readCommissionSettings, type DecisionView, type RankingView } from '../../workflows/commission/reads.ts';
 import { requireActor } from '../plugins/auth.ts';
 import { access, allows } from '../authorization.ts';
-import { idParam, objectBody } from './params.ts';
+import { bodyErrors, commissionSettingsBody, criteriaResponse, decisionBody, decisionResponse, errors, idParams, json, pathErrors, rankingResponse } from '../api-schemas.ts';
 
 /** The ranking, the criteria and the decision through the JSON API (DESIGN §6, issue 5). */
 
@@ -61,41 +62,105 @@ export function rankingJson(view: RankingView, decision: DecisionView | null) {
 }
 
 export async function commissionApi(app: FastifyInstance) {
+  const api = app.withTypeProvider<ZodTypeProvider>();
   const reads = commissionReads(app.db);
   // Before the decision the live ranking is the commission's working paper: staff only.
   const visible = (actor: Actor, decided: boolean) => decided || allows(access.liveRanking, actor.role);
+  const tags = ['commission'];
 
-  app.get('/api/programmes/:id/ranking', { config: { access: access.signedIn } }, async (request) => {
-    const actor = requireActor(request);
-    const found = rankingFor(reads, idParam(request.params));
-    if (!found || !visible(actor, found.decision !== null)) throw new NotFoundError();
-    return rankingJson(found.view, found.decision);
-  });
+  api.get(
+    '/api/programmes/:id/ranking',
+    {
+      config: { access: access.signedIn },
+      schema: {
+        tags,
+        summary: 'The ranking: scores, requested and allocated subsidy, the fund left',
+        description: 'The decided ranking once the commission has decided, the live one before; applicants see it only once decided.',
+        params: idParams,
+        response: { 200: json('the ranking', rankingResponse), ...errors(401, ...pathErrors) },
+      },
+    },
+    async (request) => {
+      const actor = requireActor(request);
+      const found = rankingFor(reads, request.params.id);
+      if (!found || !visible(actor, found.decision !== null)) throw new NotFoundError();
+      return rankingJson(found.view, found.decision);
+    },
+  );
 
-  app.get('/api/programmes/:id/criteria', { config: { access: access.signedIn } }, async (request) => {
-    requireActor(request);
-    const programmeId = idParam(request.params);
-    if (!reads.programme(programmeId)) throw new NotFoundError();
-    return { programmeId, ...readCommissionSettings(app.db, programmeId), fixed: reads.commissionStageState(programmeId) !== 'planned' };
-  });
+  api.get(
+    '/api/programmes/:id/criteria',
+    {
+      config: { access: access.signedIn },
+      schema: {
+        tags,
+        summary: 'The scoring criteria and weights, the quorum and whether partial awards are made',
+        params: idParams,
+        response: { 200: json('the settings', criteriaResponse), ...errors(401, ...pathErrors) },
+      },
+    },
+    async (request) => {
+      requireActor(request);
+      const programmeId = request.params.id;
+      if (!reads.programme(programmeId)) throw new NotFoundError();
+      return { programmeId, ...readCommissionSettings(app.db, programmeId), fixed: reads.commissionStageState(programmeId) !== 'planned' };
+    },
+  );
 
-  app.put('/api/programmes/:id/criteria', { config: { access: access.admin } }, async (request) => {
-    const actor = requireActor(request);
-    const programmeId = idParam(request.params);
-    return { programmeId, ...saveCommissionSettings(app.engine, actor, programmeId, objectBody(request.body)), fixed: false };
-  });
+  api.put(
+    '/api/programmes/:id/criteria',
+    {
+      config: { access: access.admin },
+      schema: {
+        tags,
+        summary: 'Set the criteria (while the commission stage is still planned)',
+        params: idParams,
+        body: commissionSettingsBody,
+        response: { 200: json('the settings as saved', criteriaResponse), ...errors(401, 403, ...pathErrors, ...bodyErrors) },
+      },
+    },
+    async (request) => {
+      const actor = requireActor(request);
+      const programmeId = request.params.id;
+      return { programmeId, ...saveCommissionSettings(app.engine, actor, programmeId, request.body), fixed: false };
+    },
+  );
 
-  app.get('/api/programmes/:id/decision', { config: { access: access.signedIn } }, async (request) => {
-    requireActor(request);
-    const decision = reads.decision(idParam(request.params));
-    if (!decision) throw new NotFoundError();
-    return decisionJson(decision);
-  });
+  api.get(
+    '/api/programmes/:id/decision',
+    {
+      config: { access: access.signedIn },
+      schema: {
+        tags,
+        summary: 'The commission’s decision, with the ledger head it was anchored to',
+        params: idParams,
+        response: { 200: json('the decision', decisionResponse), ...errors(401, ...pathErrors) },
+      },
+    },
+    async (request) => {
+      requireActor(request);
+      const decision = reads.decision(request.params.id);
+      if (!decision) throw new NotFoundError();
+      return decisionJson(decision);
+    },
+  );
 
-  app.post('/api/programmes/:id/decision', { config: { access: access.decide } }, async (request, reply) => {
-    const actor = requireActor(request);
-    const programmeId = idParam(request.params);
-    const decision = recordDecision(app.engine, actor, programmeId, objectBody(request.body));
-    return reply.code(201).send(rankingJson(decision.record, decision));
-  });
+  api.post(
+    '/api/programmes/:id/decision',
+    {
+      config: { access: access.decide },
+      schema: {
+        tags,
+        summary: 'Record the decision: award or not every accepted application by the ranking, all at once',
+        params: idParams,
+        body: decisionBody,
+        response: { 201: json('decided: the ranking as recorded', rankingResponse), ...errors(401, 403, ...pathErrors, ...bodyErrors) },
+      },
+    },
+    async (request, reply) => {
+      const actor = requireActor(request);
+      const decision = recordDecision(app.engine, actor, request.params.id, request.body);
+      return reply.code(201).send(rankingJson(decision.record, decision));
+    },
+  );
 }

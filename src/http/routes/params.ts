@@ -1,18 +1,11 @@
 import { NotFoundError, ValidationError } from '../../engine/errors.ts';
+import { pathId } from '../api-schemas.ts';
 
-/** A numeric id from the path; anything else is simply not found. */
+/** A numeric id from the path, by the schema the API's routes use; anything else is simply not found. */
 export function idParam(params: unknown, name = 'id'): number {
-  const value = (params as Record<string, unknown>)[name];
-  if (typeof value !== 'string' || !/^[1-9]\d{0,14}$/.test(value)) throw new NotFoundError();
-  return Number(value);
-}
-
-/** The JSON body as an object, or a 422 that says so. */
-export function objectBody(body: unknown): Record<string, unknown> {
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
-    throw new ValidationError('the body must be a JSON object', [{ field: 'body', code: 'invalid_type' }]);
-  }
-  return body as Record<string, unknown>;
+  const parsed = pathId.safeParse((params as Record<string, unknown>)[name]);
+  if (!parsed.success) throw new NotFoundError();
+  return parsed.data;
 }
 
 /** expectedVersion from the body, or from `If-Match: "N"` as an ETag. */

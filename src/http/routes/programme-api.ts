@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import { NotFoundError, ValidationError } from '../../engine/errors.ts';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { NotFoundError } from '../../engine/errors.ts';
 import { createProgramme } from '../../workflows/programme/create.ts';
 import { findProgramme, listProgrammes } from '../../workflows/programme/reads.ts';
 import { sendStageEvent } from '../../workflows/stage/commands.ts';
@@ -7,7 +8,21 @@ import { programmeStages, type StageView } from '../../workflows/stage/overview.
 import { translator } from '../../i18n/index.ts';
 import { requireActor } from '../plugins/auth.ts';
 import { access } from '../authorization.ts';
-import { expectedVersionOf, idParam, objectBody } from './params.ts';
+import {
+  bodyErrors,
+  pathErrors,
+  errors,
+  eventEnvelope,
+  idParams,
+  json,
+  programmeBody,
+  programmeResponse,
+  programmeWithStagesResponse,
+  stageAppliedResponse,
+  stageEventBody,
+  stageParams,
+} from '../api-schemas.ts';
+import { expectedVersionOf } from './params.ts';
 
 const ru = translator('ru');
 const en = translator('en');
@@ -24,35 +39,80 @@ function stageJson(stage: StageView) {
 
 /** Programmes and their stages through the JSON API (DESIGN §6). */
 export async function programmeApi(app: FastifyInstance) {
+  const api = app.withTypeProvider<ZodTypeProvider>();
   const now = () => app.engine.now();
+  const tags = ['programmes'];
 
-  app.get('/api/programmes', { config: { access: access.signedIn } }, async (request) => {
-    requireActor(request);
-    return listProgrammes(app.db);
-  });
+  api.get(
+    '/api/programmes',
+    {
+      config: { access: access.signedIn },
+      schema: { tags, summary: 'The programmes, the latest year first', response: { 200: json('the programmes', programmeResponse.array()), ...errors(401) } },
+    },
+    async (request) => {
+      requireActor(request);
+      return listProgrammes(app.db);
+    },
+  );
 
-  app.post('/api/programmes', { config: { access: access.createProgramme } }, async (request, reply) => {
-    const actor = requireActor(request);
-    const programme = createProgramme(app.engine, actor, objectBody(request.body));
-    return reply.code(201).send({ ...programme, stages: programmeStages(app.engine, actor, programme.id, programme.timeZone, now()).map(stageJson) });
-  });
+  api.post(
+    '/api/programmes',
+    {
+      config: { access: access.createProgramme },
+      schema: {
+        tags,
+        summary: 'Create a programme with its twelve stages, planned',
+        body: programmeBody,
+        response: { 201: json('created, with its stages', programmeWithStagesResponse), ...errors(401, 403, ...bodyErrors) },
+      },
+    },
+    async (request, reply) => {
+      const actor = requireActor(request);
+      const programme = createProgramme(app.engine, actor, request.body);
+      return reply.code(201).send({ ...programme, stages: programmeStages(app.engine, actor, programme.id, programme.timeZone, now()).map(stageJson) });
+    },
+  );
 
-  app.get('/api/programmes/:id', { config: { access: access.signedIn } }, async (request) => {
-    const actor = requireActor(request);
-    const programme = findProgramme(app.db, idParam(request.params));
-    if (!programme) throw new NotFoundError();
-    return { ...programme, stages: programmeStages(app.engine, actor, programme.id, programme.timeZone, now()).map(stageJson) };
-  });
+  api.get(
+    '/api/programmes/:id',
+    {
+      config: { access: access.signedIn },
+      schema: {
+        tags,
+        summary: 'One programme with its stages, each with its tasks and the stage events this user may send',
+        params: idParams,
+        response: { 200: json('the programme', programmeWithStagesResponse), ...errors(401, ...pathErrors) },
+      },
+    },
+    async (request) => {
+      const actor = requireActor(request);
+      const programme = findProgramme(app.db, request.params.id);
+      if (!programme) throw new NotFoundError();
+      return { ...programme, stages: programmeStages(app.engine, actor, programme.id, programme.timeZone, now()).map(stageJson) };
+    },
+  );
 
-  app.post('/api/programmes/:id/stages/:no/events', { config: { access: access.stageEvents } }, async (request, reply) => {
-    const actor = requireActor(request);
-    const programmeId = idParam(request.params);
-    const no = idParam(request.params, 'no');
-    if (!findProgramme(app.db, programmeId)) throw new NotFoundError();
-    const body = objectBody(request.body);
-    const { type, expectedVersion: _ignored, ...payload } = body;
-    if (typeof type !== 'string' || type.length > 64) throw new ValidationError('type is required', [{ field: 'type', code: 'required' }]);
-    const applied = sendStageEvent(app.engine, actor, programmeId, no, type, payload, expectedVersionOf(body, request.headers['if-match']));
-    return reply.header('ETag', `"${applied.version}"`).send({ no, state: applied.state, version: applied.version });
-  });
+  api.post(
+    '/api/programmes/:id/stages/:no/events',
+    {
+      config: { access: access.stageEvents },
+      schema: {
+        tags,
+        summary: 'Send a stage event: schedule, start, complete-task, reopen-task, complete, reopen',
+        description: 'The body is `{type, expectedVersion, …payload}`; `expectedVersion` may come as `If-Match: "N"` instead.',
+        params: stageParams,
+        body: eventEnvelope,
+        documentedBody: stageEventBody,
+        response: { 200: json('taken: the stage’s new state and version', stageAppliedResponse), ...errors(401, 403, ...pathErrors, 409, ...bodyErrors) },
+      },
+    },
+    async (request, reply) => {
+      const actor = requireActor(request);
+      const { id: programmeId, no } = request.params;
+      if (!findProgramme(app.db, programmeId)) throw new NotFoundError();
+      const { type, expectedVersion: _ignored, ...payload } = request.body;
+      const applied = sendStageEvent(app.engine, actor, programmeId, no, type, payload, expectedVersionOf(request.body, request.headers['if-match']));
+      return reply.header('ETag', `"${applied.version}"`).send({ no, state: applied.state, version: applied.version });
+    },
+  );
 }

@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { authenticate } from '../../accounts/users.ts';
 import { openSession, revokeSession, SESSION_ABSOLUTE_MS } from '../../accounts/sessions.ts';
@@ -8,8 +9,10 @@ import { SESSION_COOKIE } from '../plugins/auth.ts';
 import { LANG_COOKIE } from '../plugins/i18n.ts';
 import { zodProblems } from '../../domain/problems.ts';
 import { access } from '../authorization.ts';
+import { bodyErrors, errors, json, noContent, sessionResponse } from '../api-schemas.ts';
 
-const credentialsSchema = z.object({
+/** What signing in takes, from the login form and from `POST /api/session` alike. */
+export const credentialsSchema = z.object({
   login: z.string().trim().min(1).max(64),
   password: z.string().min(1).max(200),
 });
@@ -124,16 +127,36 @@ export async function sessionRoutes(app: FastifyInstance) {
     return reply.redirect(back, 303);
   });
 
-  app.post('/api/session', loginLimit, async (request, reply) => {
-    const actor = await checkCredentials(request, request.body);
-    if (!actor) return reply.code(401).send({ error: 'unauthorized', message: 'wrong login or password' });
-    const { token, expiresAt } = openSession(app.db, actor.id, 'bearer', app.engine.now());
-    return { token, expiresAt, user: actor };
-  });
+  const api = app.withTypeProvider<ZodTypeProvider>();
+  const tags = ['session'];
 
-  app.delete('/api/session', signedIn, async (request, reply) => {
-    if (!request.session) return reply.code(401).send({ error: 'unauthorized', message: 'authentication required' });
-    revokeSession(app.db, request.session.tokenHash, app.engine.now());
-    return reply.code(204).send();
-  });
+  api.post(
+    '/api/session',
+    {
+      ...loginLimit,
+      schema: {
+        tags,
+        summary: 'Sign in: a bearer token (valid for 24 hours) and who it belongs to',
+        description: 'Twenty tries a minute per address; each failure for the same login and address doubles the wait before the next answer, and repeated failures lock the login for a while.',
+        body: credentialsSchema,
+        response: { 200: json('signed in', sessionResponse), ...errors([401, 'wrong login or password (or the login is locked for now)'], ...bodyErrors) },
+      },
+    },
+    async (request, reply) => {
+      const actor = await checkCredentials(request, request.body);
+      if (!actor) return reply.code(401).send({ error: 'unauthorized', message: 'wrong login or password' });
+      const { token, expiresAt } = openSession(app.db, actor.id, 'bearer', app.engine.now());
+      return { token, expiresAt, user: actor };
+    },
+  );
+
+  api.delete(
+    '/api/session',
+    { ...signedIn, schema: { tags, summary: 'Sign out: the token is revoked', response: { 204: noContent, ...errors(401) } } },
+    async (request, reply) => {
+      if (!request.session) return reply.code(401).send({ error: 'unauthorized', message: 'authentication required' });
+      revokeSession(app.db, request.session.tokenHash, app.engine.now());
+      return reply.code(204).send();
+    },
+  );
 }
