@@ -157,6 +157,7 @@ describe('other roles see the history of what they may see', () => {
       expect((await applicant.get(`/audit/applications/${foreign.id}${suffix}`)).statusCode, suffix).toBe(404);
     }
     for (const suffix of ['/history', '/history.json', '/history.csv', '/replay?seq=1']) {
+      expect((await api(t.app, applicantToken, 'GET', `/api/applications/${own.id}${suffix}`)).status, suffix).toBe(200);
       expect((await api(t.app, applicantToken, 'GET', `/api/applications/${foreign.id}${suffix}`)).status, suffix).toBe(404);
     }
     const search = await applicant.get('/audit');

@@ -64,7 +64,12 @@ describe('the commission journey', () => {
     expect((await admin.post(`/programmes/${P}/criteria`, { ...form, 'weight.business-share': 'много' })).statusCode).toBe(422);
     const saved = await admin.post(`/programmes/${P}/criteria`, form);
     expect(saved.statusCode, saved.body).toBe(303);
-    expect((await api(t.app, bearer.admin1!, 'GET', `/api/programmes/${P}/criteria`)).body).toMatchObject({ quorum: 3, partialAward: true, fixed: false });
+    const settings = (await api(t.app, bearer.admin1!, 'GET', `/api/programmes/${P}/criteria`)).body;
+    expect(settings).toMatchObject({ quorum: 3, partialAward: true, fixed: false });
+    // The API saves what the page saved, and says so.
+    const again = await api(t.app, bearer.admin1!, 'PUT', `/api/programmes/${P}/criteria`, { criteria: settings.criteria, quorum: settings.quorum, partialAward: settings.partialAward });
+    expect(again.status, JSON.stringify(again.body)).toBe(200);
+    expect(again.body).toEqual(settings);
 
     // The fund of this year's demo is generous; make it tight so that the ranking decides something.
     t.db.$client.prepare('UPDATE programmes SET fund_kopecks = 450000000 WHERE id = ?').run(P);

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CURRENT_PROGRAMME, api, completeForm, eventCount, login, startApp, storedApplication, token, type Browser, type TestApp } from './http-helpers.ts';
+import { CURRENT_PROGRAMME, api, checkedInject, completeForm, eventCount, login, startApp, storedApplication, token, type Browser, type TestApp } from './http-helpers.ts';
 import { filesUnder, multipart, samples, sha256 } from './document-samples.ts';
 
 /**
@@ -29,7 +29,7 @@ afterAll(async () => {
 
 function uploadApi(user: string, fields: Record<string, string>, file?: { name: string; bytes: Buffer }) {
   const body = multipart(fields, file);
-  return t.app.inject({ method: 'POST', url: `/api/applications/${id}/documents`, headers: { authorization: `Bearer ${as(user)}`, 'content-type': body.contentType }, payload: body.payload });
+  return checkedInject(t.app, { method: 'POST', url: `/api/applications/${id}/documents`, headers: { authorization: `Bearer ${as(user)}`, 'content-type': body.contentType }, payload: body.payload });
 }
 
 const version = () => storedApplication(t.db, id).version;
@@ -88,7 +88,7 @@ describe('uploads through the API', () => {
 describe('downloads and previews', () => {
   it('lets every role that may see the application download the file: the same bytes, an attachment, never sniffed', async () => {
     for (const user of ['applicant1', 'reviewer1', 'coordinator1', 'commission1', 'auditor1', 'admin1']) {
-      const response = await t.app.inject({ method: 'GET', url: `/api/applications/${id}/documents/${sha256(pdf)}`, headers: { authorization: `Bearer ${as(user)}` } });
+      const response = await checkedInject(t.app, { method: 'GET', url: `/api/applications/${id}/documents/${sha256(pdf)}`, headers: { authorization: `Bearer ${as(user)}` } });
       expect(response.statusCode, user).toBe(200);
       expect(response.rawPayload.equals(pdf), user).toBe(true);
       expect(response.headers['content-type']).toBe('application/pdf');
@@ -98,9 +98,9 @@ describe('downloads and previews', () => {
   });
 
   it('answers another municipality’s applicant 404 for the file, as for a file that does not exist', async () => {
-    const foreign = await t.app.inject({ method: 'GET', url: `/api/applications/${id}/documents/${sha256(pdf)}`, headers: { authorization: `Bearer ${as('applicant2')}` } });
+    const foreign = await checkedInject(t.app, { method: 'GET', url: `/api/applications/${id}/documents/${sha256(pdf)}`, headers: { authorization: `Bearer ${as('applicant2')}` } });
     expect(foreign.statusCode).toBe(404);
-    const none = await t.app.inject({ method: 'GET', url: `/api/applications/${id}/documents/${'0'.repeat(64)}`, headers: { authorization: `Bearer ${as('applicant1')}` } });
+    const none = await checkedInject(t.app, { method: 'GET', url: `/api/applications/${id}/documents/${'0'.repeat(64)}`, headers: { authorization: `Bearer ${as('applicant1')}` } });
     expect(none.statusCode).toBe(404);
     expect(foreign.body).not.toContain('Протокол');
     const other = await login(t.app, 'applicant2');
@@ -241,7 +241,7 @@ describe('the documents a programme requires', () => {
     expect(saved.status, JSON.stringify(saved.body)).toBe(200);
     expect(saved.body).toEqual(change);
     expect((await api(t.app, as('admin1'), 'PUT', `/api/programmes/${CURRENT_PROGRAMME}/document-requirements`, { ...change, fileTypes: ['exe'] })).status).toBe(422);
-    const removed = await t.app.inject({ method: 'DELETE', url: `/api/programmes/${CURRENT_PROGRAMME}/document-requirements/culture/design-documentation`, headers: { authorization: `Bearer ${as('admin1')}` } });
+    const removed = await checkedInject(t.app, { method: 'DELETE', url: `/api/programmes/${CURRENT_PROGRAMME}/document-requirements/culture/design-documentation`, headers: { authorization: `Bearer ${as('admin1')}` } });
     expect(removed.statusCode).toBe(204);
   });
 

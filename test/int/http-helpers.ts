@@ -3,6 +3,7 @@ import { expect } from 'vitest';
 import { buildApp } from '../../src/http/app.ts';
 import { openDb, type Db } from '../../src/db/client.ts';
 import { seedDemo, DEMO_PASSWORD } from '../../src/demo/seed.ts';
+import { responseChecker } from './openapi-check.ts';
 
 /** The current year's programme of the demo, with its intake running. */
 export const CURRENT_PROGRAMME = 2;
@@ -126,9 +127,9 @@ export async function login(app: FastifyInstance, userLogin: string): Promise<Br
 
 /** A bearer token for the API. */
 export async function token(app: FastifyInstance, userLogin: string): Promise<string> {
-  const response = await app.inject({ method: 'POST', url: '/api/session', payload: { login: userLogin, password: DEMO_PASSWORD } });
-  expect(response.statusCode, response.body).toBe(200);
-  return (response.json() as { token: string }).token;
+  const response = await api<{ token: string }>(app, null, 'POST', '/api/session', { login: userLogin, password: DEMO_PASSWORD });
+  expect(response.status, JSON.stringify(response.body)).toBe(200);
+  return response.body.token;
 }
 
 export interface ApiResponse<T = any> {
@@ -137,7 +138,11 @@ export interface ApiResponse<T = any> {
   headers: LightMyRequestResponse['headers'];
 }
 
-/** One API call with a bearer token; `payload` strings go as they are (for malformed bodies). */
+/**
+ * One API call with a bearer token; `payload` strings go as they are (for malformed bodies). The
+ * answer must be what the app's OpenAPI document says the route answers with that status: the
+ * test fails on any difference (test/int/openapi-check.ts).
+ */
 export async function api<T = any>(
   app: FastifyInstance,
   bearer: string | null,
@@ -161,7 +166,24 @@ export async function api<T = any>(
   } catch {
     // not JSON: keep the text
   }
+  expectDocumented(app, method, url, response, body);
   return { status: response.statusCode, body: body as T, headers: response.headers };
+}
+
+/** Fails the test when an answer is not what /api/openapi.json says the route answers with that status. */
+function expectDocumented(app: FastifyInstance, method: string, url: string, response: LightMyRequestResponse, body: unknown) {
+  const contentType = response.headers['content-type'];
+  const mismatches = responseChecker(app).problems(method, url, response.statusCode, typeof contentType === 'string' ? contentType : undefined, body);
+  expect(mismatches, `the answer of ${method} ${url} differs from /api/openapi.json`).toEqual([]);
+}
+
+/** `app.inject` for what `api()` cannot send (a multipart upload, a download), with the same check against the document. */
+export async function checkedInject(app: FastifyInstance, options: { method: 'GET' | 'POST' | 'PUT' | 'DELETE'; url: string; headers?: Record<string, string>; payload?: string | Buffer }): Promise<LightMyRequestResponse> {
+  const response = await app.inject(options);
+  let body: unknown = response.body;
+  if (String(response.headers['content-type']).startsWith('application/json')) body = response.json();
+  expectDocumented(app, options.method, options.url, response, body);
+  return response;
 }
 
 /** How many events the log holds: a refused request must leave it as it was. */
