@@ -70,6 +70,10 @@ export const applicationEventSchemas = {
   /** Written only by the upload, after the file is stored under its SHA-256 (src/engine/documents.ts). */
   'attach-document': attachDocumentSchema,
   'review-document': reviewDocumentSchema,
+  /** A coordinator gives the application to a reviewer; `take` is the reviewer taking it, `release` giving it back (issue 16). */
+  assign: z.strictObject({ reviewerId: z.number().int().min(1).max(2_147_483_647) }),
+  take: z.strictObject({}),
+  release: z.strictObject({}),
 } as const;
 
 export type ApplicationEventType = keyof typeof applicationEventSchemas;
@@ -98,6 +102,9 @@ export const applicationEventRoles: Record<ApplicationEventType, readonly Role[]
   terminate: ['coordinator'],
   'attach-document': ['applicant'],
   'review-document': ['reviewer'],
+  assign: ['coordinator'],
+  take: ['reviewer'],
+  release: ['reviewer', 'coordinator'],
 };
 
 /** The event that opens a stream; who may create an application. */
@@ -111,6 +118,10 @@ export interface EventFacts {
   requiredDocuments?: string[];
   /** `attach-document`: what the programme accepts for each kind of document (types, size limit). */
   documentRules?: DocumentRule[];
+  /** `assign`: the user the payload names, as the users table had them at the moment of the event. */
+  assignee?: { id: number; role: string; active: boolean } | null;
+  /** Reviewers' events and `assign`: the reviewers who declared a conflict of interest with this application's municipality. */
+  conflictedReviewers?: number[];
 }
 
 type Payloads = { [K in ApplicationEventType]: z.output<(typeof applicationEventSchemas)[K]> };
@@ -150,6 +161,8 @@ export interface ApplicationContext {
   monitoring: { finding: string; at: string }[];
   /** The documents by kind; absent until the first document or verdict (so older snapshots stay as they were). */
   documents?: DocumentSet;
+  /** The reviewer the application is assigned to (issue 16); version 1 snapshots migrate with none. */
+  assigneeId: number | null;
 }
 
 /** An event as the rules see it: the payload is absent when a page only asks what it may offer. */
@@ -169,6 +182,37 @@ export function stageClosed(type: string, activeStages: readonly string[]): Prob
   const owners = stagesOwning(type);
   if (owners.length === 0 || owners.some((stage) => activeStages.includes(stage.key))) return [];
   return [{ code: 'stage.closed', params: { event: type, stages: owners.map((stage) => stage.key).join(',') } }];
+}
+
+/** The events by which a reviewer reviews an application: refused to a reviewer in a conflict of interest, or when another reviewer has it. */
+export const reviewingEventTypes: readonly ApplicationEventType[] = ['start-review', 'review-document', 'return-for-revision', 'accept', 'reject', 'take'];
+
+/**
+ * Assignment (issue 16): a reviewer may not review, take or be given an application of a
+ * municipality they declared a conflict of interest with; one the coordinator gave to another
+ * reviewer is that reviewer's until it is released or given on.
+ */
+function assignmentProblems(context: ApplicationContext, event: RuleEvent): Problem[] {
+  const assigneeId = context.assigneeId ?? null;
+  const conflicted = event.facts.conflictedReviewers ?? [];
+  const problems: Problem[] = [];
+  if (event.actor.role === 'reviewer' && reviewingEventTypes.includes(event.type)) {
+    if (conflicted.includes(event.actor.id)) problems.push({ code: 'assignment.refused.conflict' });
+    if (event.type === 'take' && assigneeId === event.actor.id) problems.push({ code: 'assignment.refused.alreadyYours' });
+    else if (assigneeId !== null && assigneeId !== event.actor.id) problems.push({ code: 'assignment.refused.assignedToAnother' });
+  }
+  if (event.type === 'release') {
+    if (assigneeId === null) problems.push({ code: 'assignment.refused.nobody' });
+    else if (event.actor.role === 'reviewer' && assigneeId !== event.actor.id) problems.push({ code: 'assignment.refused.notYours' });
+  }
+  if (event.type === 'assign' && event.payload !== undefined) {
+    const { reviewerId } = event.payload;
+    const assignee = event.facts.assignee;
+    if (!assignee || assignee.id !== reviewerId || assignee.role !== 'reviewer' || !assignee.active) problems.push({ field: 'reviewerId', code: 'assignee-not-reviewer' });
+    else if (conflicted.includes(reviewerId)) problems.push({ field: 'reviewerId', code: 'assignee-conflict' });
+    else if (assigneeId === reviewerId) problems.push({ field: 'reviewerId', code: 'assignee-same' });
+  }
+  return problems;
 }
 
 /** What each event asks of the application itself: the form, the documents, the remarks, the amount. */
@@ -200,7 +244,7 @@ const contentRules: { [K in ApplicationEventType]?: (context: ApplicationContext
  */
 export function whyNotApplication(context: ApplicationContext, event: RuleEvent): Problem[] {
   const rule = contentRules[event.type] as ((context: ApplicationContext, event: RuleEvent) => Problem[]) | undefined;
-  return [...accessProblems(context, event), ...(rule ? rule(context, event) : [])];
+  return [...accessProblems(context, event), ...assignmentProblems(context, event), ...(rule ? rule(context, event) : [])];
 }
 
 /** Why an application cannot be opened now: `create` is owned by stages too. */
@@ -221,6 +265,9 @@ export const applicationEventChannels = {
 
 /** The events about documents: the application page offers them on its documents card, apart from the other events. */
 export const documentEventTypes: readonly ApplicationEventType[] = ['attach-document', 'review-document'];
+
+/** Who has the application (issue 16): offered beside its assignee, apart from the decisions. */
+export const assignmentEventTypes: readonly ApplicationEventType[] = ['assign', 'take', 'release'];
 
 export const applicationMachine = setup({
   types: {
@@ -268,6 +315,16 @@ export const applicationMachine = setup({
         const file = context.documents?.[kind]?.file ?? null;
         const remark = event.payload.verdict === 'remark' ? event.payload.remark : null;
         return { ...context.documents, [kind]: { file, verdict: event.payload.verdict, remark, reviewedAt: event.at } };
+      },
+    }),
+    /** `assign` names the reviewer, `take` is the sender, `release` clears it; starting a review unassigned takes it. */
+    recordAssignment: assign({
+      assigneeId: ({ context, event }) => {
+        if (event.type === 'assign') return event.payload.reviewerId;
+        if (event.type === 'take') return event.actor.id;
+        if (event.type === 'release') return null;
+        if (event.type === 'start-review') return context.assigneeId ?? event.actor.id;
+        return context.assigneeId ?? null;
       },
     }),
     recordReason: assign({
@@ -324,6 +381,7 @@ export const applicationMachine = setup({
     contract: null,
     progressPercent: 0,
     monitoring: [],
+    assigneeId: null,
   }),
   states: {
     draft: {
@@ -336,13 +394,19 @@ export const applicationMachine = setup({
     },
     submitted: {
       on: {
-        'start-review': { guard: 'allowed', target: 'under-review' },
+        'start-review': { guard: 'allowed', target: 'under-review', actions: 'recordAssignment' },
+        assign: { guard: 'allowed', actions: 'recordAssignment' },
+        take: { guard: 'allowed', actions: 'recordAssignment' },
+        release: { guard: 'allowed', actions: 'recordAssignment' },
         withdraw: { guard: 'allowed', target: 'withdrawn', actions: 'recordReason' },
       },
     },
     'under-review': {
       on: {
         'review-document': { guard: 'allowed', actions: 'recordVerdict' },
+        assign: { guard: 'allowed', actions: 'recordAssignment' },
+        take: { guard: 'allowed', actions: 'recordAssignment' },
+        release: { guard: 'allowed', actions: 'recordAssignment' },
         'return-for-revision': { guard: 'allowed', target: 'returned', actions: 'recordRemarks' },
         accept: { guard: 'allowed', target: 'accepted' },
         reject: { guard: 'allowed', target: 'rejected', actions: 'recordReason' },
@@ -355,6 +419,9 @@ export const applicationMachine = setup({
         'attach-document': { guard: 'allowed', actions: 'recordDocument' },
         submit: { guard: 'allowed', target: 'submitted', actions: 'recordSubmission' },
         withdraw: { guard: 'allowed', target: 'withdrawn', actions: 'recordReason' },
+        assign: { guard: 'allowed', actions: 'recordAssignment' },
+        take: { guard: 'allowed', actions: 'recordAssignment' },
+        release: { guard: 'allowed', actions: 'recordAssignment' },
       },
     },
     accepted: {

@@ -25,6 +25,7 @@ import {
 } from './application-v1.ts';
 import { stageCreateRolesV1, stageEventRolesV1, stageEventSchemasV1, stageMachineV1, stageMachineV1Version, whyNotStageV1 } from './stage-v1.ts';
 import { stageCreateRoles, stageEventRoles, stageEventSchemas, stageMachine, stageMachineId, stageMachineVersion, whyNotStage } from './stage.ts';
+import { reviewerCreateRoles, reviewerEventRoles, reviewerEventSchemas, reviewerMachine, reviewerMachineId, reviewerMachineVersion, whyNotCreateReviewer, whyNotReviewer } from './reviewer.ts';
 
 /** An event as a machine's rules read it; `payload` is absent when a page asks what it may offer. */
 export interface RuleInput {
@@ -138,8 +139,8 @@ export function defaultRegistry(): MachineRegistry {
     whyNot: whyNotApplication,
     whyNotCreate: whyNotCreateApplication,
     channels: applicationEventChannels,
-    // Version 2's context is version 1's with more in it: a stream moves over as it stands.
-    migrate: (snapshot) => snapshot,
+    // Version 2's context is version 1's with more in it: a stream moves over unassigned (issue 16).
+    migrate: (snapshot) => ({ ...snapshot, context: { assigneeId: null, ...snapshot.context } }),
   }).register({
     id: stageMachineId,
     version: stageMachineVersion,
@@ -150,5 +151,14 @@ export function defaultRegistry(): MachineRegistry {
     whyNot: whyNotStage,
     // Version 2's context is version 1's: a stage moves over as it stands.
     migrate: (snapshot) => snapshot,
+  }).register({
+    id: reviewerMachineId,
+    version: reviewerMachineVersion,
+    machine: reviewerMachine,
+    eventSchemas: reviewerEventSchemas,
+    eventRoles: reviewerEventRoles,
+    createRoles: reviewerCreateRoles,
+    whyNot: whyNotReviewer,
+    whyNotCreate: whyNotCreateReviewer,
   });
 }

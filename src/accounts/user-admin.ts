@@ -7,6 +7,7 @@ import { NotAllowedError, NotFoundError, ValidationError } from '../engine/error
 import { hashPassword, verifyPassword } from './passwords.ts';
 import { passwordProblems } from './password-policy.ts';
 import { hasForbiddenCharacters, TEXT_CHARACTERS_PROBLEM } from '../domain/text.ts';
+import { renameInReviewQueue } from '../workflows/application/review-queue.ts';
 
 /**
  * User administration (issue 6): create, change role and municipality, reset a password,
@@ -154,6 +155,7 @@ export function changeUser(db: Db, id: number, input: UserChange, now = new Date
         throw new NotAllowedError('the last active administrator cannot lose the role', {}, 'admin.refused.last-admin');
       }
       db.update(users).set({ name, role, municipalityId }).where(sql`${users.id} = ${id}`).run();
+      renameInReviewQueue(db, { userId: id, name });
       // A changed role or municipality takes effect at the next request: sessions read the user row each time.
       return findUser(db, id, now);
     },

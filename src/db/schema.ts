@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import { sqliteTable, text, integer, index, uniqueIndex, primaryKey } from 'drizzle-orm/sqlite-core';
 
 export const programmes = sqliteTable('programmes', {
@@ -241,4 +242,98 @@ export const documentRequirements = sqliteTable(
     updatedBy: text('updated_by'),
   },
   (t) => [uniqueIndex('document_requirements_programme_type_kind').on(t.programmeId, t.projectType, t.kind)],
+);
+
+/**
+ * The conflicts of interest reviewers declared (issue 16), projected from their `reviewer`
+ * streams: a reviewer may not review, take or be given an application of these municipalities.
+ */
+export const reviewerConflicts = sqliteTable(
+  'reviewer_conflicts',
+  {
+    reviewerId: integer('reviewer_id')
+      .notNull()
+      .references(() => users.id),
+    municipalityId: integer('municipality_id')
+      .notNull()
+      .references(() => municipalities.id),
+    reason: text('reason').notNull(),
+    declaredAt: text('declared_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.reviewerId, t.municipalityId] }), index('reviewer_conflicts_municipality').on(t.municipalityId)],
+);
+
+/** The review queue's sortable columns, each with its pair of indexes below. */
+const inQueue = sql`lane IS NOT NULL`;
+
+/**
+ * The review queue (issue 16): one row per application ever submitted, kept by the engine with
+ * every application event. `lane` says where it waits — `r:<reviewer id>` (`r:0`: nobody) while a
+ * reviewer has to act, `a` while it is back with the applicant, none once it left the queue — so
+ * that each tab is one equality on an index; the sort keys are columns, never computed per row.
+ * Every index is partial (in the queue only) and ends with the id, for keyset paging.
+ */
+export const reviewQueue = sqliteTable(
+  'review_queue',
+  {
+    applicationId: integer('application_id')
+      .primaryKey()
+      .references(() => applications.id),
+    programmeId: integer('programme_id')
+      .notNull()
+      .references(() => programmes.id),
+    lane: text('lane'),
+    state: text('state').notNull(),
+    /** The application's version: the queue's forms (take, bulk assignment) send it as their expected version. */
+    version: integer('version').notNull(),
+    /** The queue's order of states: submitted, under review, returned. */
+    stateRank: integer('state_rank').notNull(),
+    title: text('title').notNull(),
+    /** Lower-cased in JavaScript (SQLite's lower() folds only ASCII): the sort keys of titles and names. */
+    titleKey: text('title_key').notNull(),
+    municipalityId: integer('municipality_id')
+      .notNull()
+      .references(() => municipalities.id),
+    municipalityName: text('municipality_name').notNull(),
+    municipalityKey: text('municipality_key').notNull(),
+    assigneeId: integer('assignee_id').references(() => users.id),
+    assigneeName: text('assignee_name').notNull().default(''),
+    assigneeKey: text('assignee_key').notNull().default(''),
+    firstSubmittedAt: text('first_submitted_at').notNull(),
+    /** When it entered the state it waits in: its last submission, or its return for revision (from the log). */
+    waitingSince: text('waiting_since').notNull(),
+    /** The time the current step is due; none until deadlines exist (issue 12 sets it). */
+    deadlineAt: text('deadline_at'),
+    /** Its sort key: the applications without a deadline come last. */
+    deadlineKey: text('deadline_key').generatedAlwaysAs(sql`coalesce(deadline_at, '~')`, { mode: 'virtual' }),
+  },
+  (t) => [
+    index('review_queue_all_id').on(t.programmeId, t.applicationId).where(inQueue),
+    index('review_queue_lane_id').on(t.programmeId, t.lane, t.applicationId).where(inQueue),
+    index('review_queue_all_title').on(t.programmeId, t.titleKey, t.applicationId).where(inQueue),
+    index('review_queue_lane_title').on(t.programmeId, t.lane, t.titleKey, t.applicationId).where(inQueue),
+    index('review_queue_all_municipality').on(t.programmeId, t.municipalityKey, t.applicationId).where(inQueue),
+    index('review_queue_lane_municipality').on(t.programmeId, t.lane, t.municipalityKey, t.applicationId).where(inQueue),
+    index('review_queue_all_submitted').on(t.programmeId, t.firstSubmittedAt, t.applicationId).where(inQueue),
+    index('review_queue_lane_submitted').on(t.programmeId, t.lane, t.firstSubmittedAt, t.applicationId).where(inQueue),
+    index('review_queue_all_waiting').on(t.programmeId, t.waitingSince, t.applicationId).where(inQueue),
+    index('review_queue_lane_waiting').on(t.programmeId, t.lane, t.waitingSince, t.applicationId).where(inQueue),
+    index('review_queue_all_deadline').on(t.programmeId, t.deadlineKey, t.applicationId).where(inQueue),
+    index('review_queue_lane_deadline').on(t.programmeId, t.lane, t.deadlineKey, t.applicationId).where(inQueue),
+    index('review_queue_all_assignee').on(t.programmeId, t.assigneeKey, t.applicationId).where(inQueue),
+    index('review_queue_lane_assignee').on(t.programmeId, t.lane, t.assigneeKey, t.applicationId).where(inQueue),
+    index('review_queue_all_state').on(t.programmeId, t.stateRank, t.applicationId).where(inQueue),
+    index('review_queue_lane_state').on(t.programmeId, t.lane, t.stateRank, t.applicationId).where(inQueue),
+  ],
+);
+
+/** How many applications wait in each lane of each programme's queue: kept by triggers on review_queue, read by the tabs. */
+export const reviewQueueCounts = sqliteTable(
+  'review_queue_counts',
+  {
+    programmeId: integer('programme_id').notNull(),
+    lane: text('lane').notNull(),
+    count: integer('count').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.programmeId, t.lane] })],
 );

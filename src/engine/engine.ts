@@ -21,8 +21,12 @@ export interface StreamKind {
   machineId: string;
   /** Whether the actor may see the stream at all; a stream they may not is "not found". */
   maySee?(stream: StreamRow, actor: Actor): boolean;
-  /** Facts read from the database for an event of this type; stored with the event. */
-  facts?(stream: StreamRow, type: string): Record<string, unknown>;
+  /**
+   * Facts read from the database for an event of this type; stored with the event. `payload` is
+   * the validated payload when the event is sent, absent when a page only asks what it may offer
+   * (a rule about whom an event names — an assignee — reads the facts about that one).
+   */
+  facts?(stream: StreamRow, type: string, payload?: unknown): Record<string, unknown>;
   /** Keeps the kind's tables in step with the stream, inside the event's transaction. */
   project?(stream: StreamRow, snapshot: AnyMachineSnapshot, event: EventRow): void;
 }
@@ -216,7 +220,7 @@ export class Engine {
       const parsed = schema.safeParse(incoming.payload ?? {});
       if (!parsed.success) throw new ValidationError(`the ${incoming.type} payload is invalid`, zodProblems(parsed.error));
 
-      const facts = kind?.facts?.(stream, incoming.type) ?? {};
+      const facts = kind?.facts?.(stream, incoming.type, parsed.data) ?? {};
       const at = this.now().toISOString();
       const row = { type: incoming.type, payload: canonicalJson(parsed.data), facts: canonicalJson(facts), actor: actorRecord(actor), at };
       const event = machineEvent(row);

@@ -3,6 +3,7 @@ import type { Db } from '../db/client.ts';
 import { municipalities } from '../db/schema.ts';
 import { municipalityNameKey, readMunicipalityInput, type MunicipalityInput, type MunicipalityKind } from '../domain/municipality.ts';
 import { NotFoundError, ValidationError } from '../engine/errors.ts';
+import { renameInReviewQueue } from '../workflows/application/review-queue.ts';
 
 /**
  * The municipalities of a real installation, kept by admins (on /admin/municipalities or with
@@ -102,6 +103,8 @@ export function changeMunicipality(db: Db, id: number, raw: MunicipalityFields):
     () => {
       const input = checked(db, raw, id);
       db.update(municipalities).set(input).where(sql`${municipalities.id} = ${id}`).run();
+      // The review queue sorts by the name it keeps (issue 16).
+      renameInReviewQueue(db, { municipalityId: id, name: input.name });
     },
     { behavior: 'immediate' },
   );

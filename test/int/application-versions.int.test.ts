@@ -78,6 +78,43 @@ describe('the application machine, version 1 and the current version', () => {
     expect(replayStream(withoutV1, w.current.loadStream(streamId)!, rows).problems.filter((p) => p.kind === 'unknown-machine-version').map((p) => p.seq)).toEqual([1, 2, 3]);
   });
 
+  it('migrates a version 1 snapshot to an unassigned one, and the assignment events of version 2 replay and verify across the border', () => {
+    const w = world();
+    const programme = programmeWithActiveStages(w.old, w.actors, ['documentation', 'intake']);
+    const created = createApplication(w.old, w.actors.applicant, { programmeId: programme.programmeId, form: completeForm });
+    const version = sendApplicationEvent(w.old, w.actors.applicant, created.id, 'submit', {}, created.version).version;
+    const streamId = applicationStreamId(created.id);
+    const stored = JSON.parse(w.current.loadStream(streamId)!.snapshot) as { context: Record<string, unknown> };
+    expect(stored.context).not.toHaveProperty('assigneeId');
+
+    // Version 1 knows no assignment: the current machine takes the stream over at `assign`.
+    const assigned = sendApplicationEvent(w.current, w.actors.coordinator, created.id, 'assign', { reviewerId: w.actors.reviewer.id }, version);
+    expect(assigned.snapshot.context.assigneeId).toBe(w.actors.reviewer.id);
+    const released = sendApplicationEvent(w.current, w.actors.reviewer, created.id, 'release', {}, assigned.version);
+    expect(released.snapshot.context.assigneeId).toBeNull();
+    const started = sendApplicationEvent(w.current, w.actors.reviewer, created.id, 'start-review', {}, released.version);
+    expect(started.snapshot.context.assigneeId).toBe(w.actors.reviewer.id);
+
+    const rows = loadStreamEvents(w.db, streamId);
+    expect(rows.map((row) => [row.type, row.machineVersion])).toEqual([
+      ['create', 1],
+      ['submit', 1],
+      ['assign', applicationMachineVersion],
+      ['release', applicationMachineVersion],
+      ['start-review', applicationMachineVersion],
+    ]);
+    // The facts the rule read travel in the event: the assignee as the users table had them.
+    expect(JSON.parse(rows[2]!.facts).assignee).toEqual({ id: w.actors.reviewer.id, role: 'reviewer', active: true });
+    const replayed = replayStream(w.current.registry, w.current.loadStream(streamId)!, rows);
+    expect(replayed.problems).toEqual([]);
+    expect(replayed.steps.map((step) => step.replayedState)).toEqual(['draft', 'submitted', 'submitted', 'submitted', 'under-review']);
+    expect(verifyLedger(w.db, w.current.registry).problems).toEqual([]);
+    // The migration itself: a version 1 context gains an empty assignee and keeps everything else.
+    const migrate = w.current.registry.get(applicationMachineId, applicationMachineVersion)!.migrate!;
+    const v1 = { value: 'submitted', status: 'active', context: stored.context };
+    expect(migrate(v1)).toEqual({ ...v1, context: { ...stored.context, assigneeId: null } });
+  });
+
   it('does the same for a stage: a version 1 stage stream moves over at its next event and verifies', () => {
     const w = world();
     const programme = programmeWithActiveStages(w.old, w.actors, ['preparation']);

@@ -7,6 +7,8 @@ import { scoringProjection } from '../commission/projection.ts';
 import { documentRequirementReads } from '../documents/requirements.ts';
 import { stageReads } from '../stage/reads.ts';
 import { applicationReads, maySeeMunicipality } from './reads.ts';
+import { assignmentFacts } from '../reviewer/reads.ts';
+import { reviewQueueProjection } from './review-queue.ts';
 
 /**
  * The application kind of stream (DESIGN §3): who may see one (its municipality's applicants and
@@ -28,6 +30,7 @@ export function applicationKind(db: Db): StreamKind {
        updated_at = @updatedAt WHERE stream_id = @streamId`,
   );
   const projectScoring = scoringProjection(db);
+  const projectQueue = reviewQueueProjection(db);
 
   return {
     machineId: applicationMachineId,
@@ -35,16 +38,19 @@ export function applicationKind(db: Db): StreamKind {
       const row = reads.ofStream(stream.id);
       return row !== undefined && maySeeMunicipality(actor, row.municipalityId);
     },
-    facts(stream, type) {
-      const programmeId = reads.ofStream(stream.id)?.programmeId;
+    facts(stream, type, payload) {
+      const row = reads.ofStream(stream.id);
+      const programmeId = row?.programmeId;
+      // Who may review it: the conflicts of interest declared with its municipality, the assignee named (issue 16).
+      const assignment = assignmentFacts(db, row?.municipalityId, type, payload);
       const activeStages = programmeId === undefined ? [] : stages.activeStageKeys(programmeId);
       // The documents the programme asks for now, stored with the event; none asked, no fact.
       const required = type === 'submit' || type === 'accept' ? documentRules.rulesForStream(stream.id).filter((rule) => rule.required).map((rule) => rule.kind) : [];
       const documents =
         required.length > 0 ? { requiredDocuments: required } : type === 'attach-document' ? { documentRules: documentRules.rulesForStream(stream.id) } : {};
-      if (type !== 'submit') return { activeStages, ...documents };
+      if (type !== 'submit') return { activeStages, ...documents, ...assignment };
       const rules = rulesOf.get(stream.id);
-      return rules ? { activeStages, rules, ...documents } : { activeStages, ...documents };
+      return rules ? { activeStages, rules, ...documents, ...assignment } : { activeStages, ...documents, ...assignment };
     },
     project(stream: StreamRow, snapshot: AnyMachineSnapshot, event: EventRow) {
       const context = snapshot.context as ApplicationContext;
@@ -63,6 +69,7 @@ export function applicationKind(db: Db): StreamKind {
         updatedAt: stream.updatedAt,
       });
       projectScoring(stream, snapshot, event);
+      projectQueue(stream, snapshot, event);
     },
   };
 }

@@ -4,7 +4,7 @@ import { perDatabase } from '../../db/statements.ts';
 import type { Actor } from '../../domain/roles.ts';
 import type { Engine, EventOption, StreamRow } from '../../engine/engine.ts';
 import { NotFoundError } from '../../engine/errors.ts';
-import { applicationEventChannels, documentEventTypes, type ApplicationContext } from '../../../machines/application.ts';
+import { applicationEventChannels, assignmentEventTypes, documentEventTypes, type ApplicationContext } from '../../../machines/application.ts';
 
 export type ApplicationRow = typeof applications.$inferSelect;
 
@@ -64,18 +64,22 @@ export interface ApplicationOptions {
   documents: EventOption[];
   /** Every event the state takes and the role may send, open or not (the decision's included). */
   all: EventOption[];
+  /** `assign`, `take` and `release`, offered beside the assignee (issue 16). */
+  assignment: EventOption[];
 }
 
 export function applicationOptions(engine: Engine, actor: Actor, stream: StreamRow): ApplicationOptions {
   const all = engine.eventOptions(stream, actor);
   const open = all.filter((option) => option.open);
   const channelled = (type: string) => Object.hasOwn(applicationEventChannels, type) && !documentEventTypes.includes(type as never);
+  const grouped = (type: string) => documentEventTypes.includes(type as never) || assignmentEventTypes.includes(type as never);
   return {
-    actions: open.filter((option) => !documentEventTypes.includes(option.type as never) && !channelled(option.type)),
+    actions: open.filter((option) => !grouped(option.type) && !channelled(option.type)),
     documents: open.filter((option) => documentEventTypes.includes(option.type as never)),
     all,
+    assignment: open.filter((option) => assignmentEventTypes.includes(option.type as never)),
   };
 }
 
-/** The events the API lists as `allowedEvents`: the actions, without the documents and the decision's. */
+/** The events the API lists as `allowedEvents`: the actions, without the documents, the assignment and the decision's. */
 export const allowedEventTypes = (options: ApplicationOptions): string[] => options.actions.map((option) => option.type);
