@@ -16,6 +16,7 @@ import { defaultDocumentRules, type DocumentKind } from '../domain/documents.ts'
 import { formatRoubles } from '../domain/money.ts';
 import { attachDocumentBytes } from '../workflows/documents/upload.ts';
 import { DocumentStore, documentsDirFor } from '../workflows/documents/store.ts';
+import { seedReviewDay } from './review.ts';
 
 /** The kinds every demo application must carry: the default requirements of a new programme. */
 const requiredKinds: DocumentKind[] = defaultDocumentRules.filter((rule) => rule.required).map((rule) => rule.kind);
@@ -514,6 +515,8 @@ export async function seedDemo(db: Db, options: { now?: Date; documentsDir?: str
   runPhase(current, 'review', r(-44), r(-30));
   runPhase(current, 'revise', r(-29), r(-15));
   runPhase(current, 'decide', r(-14), r(-1));
+  // The reviewers' day: a conflict of interest declared, the fresh submissions assigned (issue 16).
+  seedReviewDay(db, engine, { coordinator, reviewer, reviewer2 }, currentProgramme, (moment) => (clock = moment), now);
 
   return {
     programmeIds: [pastProgramme, currentProgramme],

@@ -16,6 +16,7 @@ import { days, renderStateDurations, stateSpans } from './charts/state-durations
 import { documentHistoryDetails, documentsCard } from './documents-view.ts';
 import { dangerousEvents, eventFields, fieldKinds } from './forms.ts';
 import { remarksByField, type Notice } from './page-kit.ts';
+import { actionShortcuts, reviewPageModel } from './review-view.ts';
 import { stateTone_ } from './view-helpers.ts';
 
 /** A problem in words: what is wrong with the field, with amounts in roubles and shares in percent. */
@@ -103,7 +104,7 @@ export function applicationPageModel(app: FastifyInstance, request: FastifyReque
     documents: documentsCard(app.engine, actor, loaded, options.documents, t, request.lang, programme.timeZone),
     canEdit: actions.includes('update'),
     canReturn: actions.includes('return-for-revision'),
-    actions: actions.filter((type) => type !== 'update').map((type) => ({ type, fields: eventFields[type] ?? [], danger: dangerousEvents.has(type) })),
+    actions: actions.filter((type) => type !== 'update').map((type) => ({ type, fields: eventFields[type] ?? [], danger: dangerousEvents.has(type), shortcut: actionShortcuts[type] ?? null })),
     // Awards are not buttons here: the commission decides every accepted application at once, by the ranking.
     decisionLink: options.all.some((option) => option.type === 'award') ? `/programmes/${row.programmeId}/commission` : null,
     remarksOpen,
@@ -115,6 +116,8 @@ export function applicationPageModel(app: FastifyInstance, request: FastifyReque
     notice: null as Notice | null,
     eventProblems: {} as Record<string, string>,
     failedEvent: null as string | null,
+    // The reviewer's working day (issue 16): assignment, next, shortcuts, accepting all documents, re-review.
+    ...reviewPageModel(app, request, actor, loaded, options.assignment, options.documents, events),
     ...extras,
   };
 }

@@ -4,6 +4,7 @@ import { roles, type Role } from '../domain/roles.ts';
 import { ForbiddenError, UnauthorizedError } from '../engine/errors.ts';
 import { applicationCreateRoles, applicationEventRoles } from '../../machines/application.ts';
 import { stageCreateRoles, stageEventRoles } from '../../machines/stage.ts';
+import { reviewerEventRoles } from '../../machines/reviewer.ts';
 import type { MachineRegistry } from '../../machines/registry.ts';
 import { decisionRoles } from '../workflows/commission/rules.ts';
 import { pageActor } from './plugins/auth.ts';
@@ -65,6 +66,10 @@ export const access = {
   liveRanking: roles.filter((role) => role !== 'applicant'),
   /** Who sees every municipality's applications (applicants see their own only). */
   allMunicipalities: roles.filter((role) => role !== 'applicant'),
+  /** The review queue's assignment (issue 16): who assigns (in bulk too), who takes, who declares conflicts of interest. */
+  assign: applicationEventRoles.assign,
+  take: applicationEventRoles.take,
+  declareConflicts: reviewerEventRoles['declare-conflict'],
 } as const satisfies Record<string, Access>;
 
 /** The page each role lands on after signing in. */

@@ -118,6 +118,8 @@ export const eventFields: Record<string, EventField[]> = {
     { name: 'note', kind: 'textarea', required: false },
   ],
   'record-monitoring': [{ name: 'finding', kind: 'textarea', required: true }],
+  // The assignment card's own form sends it (views/partials/assignment.eta), not the decision buttons.
+  assign: [{ name: 'reviewerId', kind: 'int', required: true }],
 };
 
 /** Events whose button is a plain click; the others open a small panel with their fields. */

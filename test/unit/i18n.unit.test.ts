@@ -11,6 +11,8 @@ import { municipalityKinds } from '../../src/domain/municipality.ts';
 import { en } from '../../src/i18n/en.ts';
 import { languages, translator } from '../../src/i18n/index.ts';
 import { ru } from '../../src/i18n/ru.ts';
+import { queueSorts, queueTabs } from '../../src/read/review-queue.ts';
+import { applicationShortcuts } from '../../src/http/review-view.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const viewsDir = join(root, 'views');
@@ -159,6 +161,11 @@ const dynamicPrefixes: Record<string, readonly string[]> = {
   'programmes.field.': programmeFormFields,
   'programmes.hint.': programmeHintFields,
   'admin.municipalityKind.': municipalityKinds,
+  'queue.tab.': queueTabs,
+  'queue.tabHint.': queueTabs,
+  'queue.empty.': queueTabs,
+  'queue.col.': Object.keys(queueSorts),
+  'review.shortcut.': applicationShortcuts.map((shortcut) => shortcut.action),
 };
 
 describe('templates', () => {

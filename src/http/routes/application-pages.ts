@@ -16,6 +16,8 @@ import { isHtmx } from '../plugins/auth.ts';
 import { refusalText } from '../refusals.ts';
 import { documentPages } from './document-pages.ts';
 import { idParam } from './params.ts';
+import { reviewPages } from './review-pages.ts';
+import { queueContextOf, queueSuffix } from '../queue-view.ts';
 
 
 export async function applicationPages(app: FastifyInstance) {
@@ -27,6 +29,8 @@ export async function applicationPages(app: FastifyInstance) {
   };
   // Uploads, verdicts, downloads and previews answer with this page (issue 7).
   documentPages(app, showApplication);
+  // Accepting every pending document at once (issue 16).
+  reviewPages(app, showApplication);
 
   function formView(request: FastifyRequest, values: Record<string, unknown>, problems: FieldProblem[], extras: Record<string, unknown>) {
     return {
@@ -93,7 +97,6 @@ export async function applicationPages(app: FastifyInstance) {
   }
 
   app.get('/applications', { config: { access: access.signedIn } }, (request, reply) => listPage(request, reply, false));
-  app.get('/queue', { config: { access: access.staff } }, (request, reply) => listPage(request, reply, true));
 
   const newForm = (request: FastifyRequest, programmeId: number | undefined) => ({ title: request.t('form.newTitle'), mode: 'new', programmeId, action: '/applications' });
 
@@ -166,7 +169,7 @@ export async function applicationPages(app: FastifyInstance) {
     if (problems.length > 0) return refusedWith(problems);
     const sent = await attempt(() => sendApplicationEvent(app.engine, actor, id, type, payload, formVersion(body)));
     if (sent.ok) {
-      if (!isHtmx(request)) return reply.redirect(`/applications/${id}`, 303);
+      if (!isHtmx(request)) return reply.redirect(`/applications/${id}${queueSuffix(queueContextOf(request))}`, 303);
       return showApplication(request, reply, id, 200, { notice: { tone: 'success', text: request.t('app.done', { event: request.t(`event.${type}`), state: request.t(`state.${sent.value.state}`) }) } });
     }
     const { error, status } = sent;

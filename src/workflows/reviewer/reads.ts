@@ -30,6 +30,7 @@ export const reviewerReads = perDatabase((db: Db) => {
      FROM users u WHERE u.role = 'reviewer' AND u.active = 1 ORDER BY u.name`,
   );
   const municipalityExists = sqlite.prepare<[number], { id: number }>('SELECT id FROM municipalities WHERE id = ?');
+  const nameOf = sqlite.prepare<[number], { name: string }>('SELECT name FROM users WHERE id = ?');
   return {
     /** The reviewers who declared a conflict of interest with the municipality. */
     conflictedReviewers: (municipalityId: number): number[] => conflictedWith.all(municipalityId).map((row) => row.reviewerId),
@@ -42,6 +43,8 @@ export const reviewerReads = perDatabase((db: Db) => {
     /** The active reviewers, each marked when they declared a conflict with the municipality (0: none asked). */
     reviewers: (municipalityId = 0): ReviewerOption[] => reviewers.all(municipalityId).map((row) => ({ id: row.id, name: row.name, conflict: row.conflict === 1 })),
     municipalityExists: (id: number): boolean => municipalityExists.get(id) !== undefined,
+    /** A user's name, for the assignee shown on the application page. */
+    nameOf: (id: number): string | null => nameOf.get(id)?.name ?? null,
   };
 });
 
