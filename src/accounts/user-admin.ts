@@ -113,6 +113,8 @@ export interface NewUser {
   role: unknown;
   municipalityId?: unknown;
   password: unknown;
+  /** The password typed again, when a form asks for it: a mismatch is one more problem, reported with the others. */
+  confirmation?: unknown;
 }
 
 /** Creates a user; every problem is reported at once, tied to its field. */
@@ -125,6 +127,9 @@ export async function createUser(db: Db, input: NewUser, now = new Date()): Prom
   const role = roleOf(input.role, problems);
   const municipalityId = municipalityOf(db, role, input.municipalityId, problems);
   const password = checkPassword(input.password, login, problems);
+  if (input.confirmation !== undefined && typeof input.password === 'string' && input.password !== '' && input.confirmation !== input.password) {
+    problems.push({ field: 'confirmation', code: 'password-mismatch' });
+  }
   if (problems.length > 0 || !name || !role || !password) throw new ValidationError('the user is invalid', problems);
   const passwordHash = await hashPassword(password);
   // Checked again after the slow hash: another admin may have taken the login meanwhile (the unique index would refuse it too).

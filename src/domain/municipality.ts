@@ -27,8 +27,9 @@ export function municipalityNameKey(name: string): string {
 /** Population as people type it: digits, with spaces between thousands allowed (`624 000`). */
 const populationText = z
   .string()
-  .transform((text) => text.replace(/[\s\u00a0\u202f]/g, ''))
-  .pipe(z.string().min(1, 'required').regex(/^\d{1,12}$/, 'population-not-a-number'))
+  .transform((text) => text.replace(/[\s\u00a0\u202f]/g, '').replace(/^[\u2212\u2013]/, '-'))
+  // A sign is read too: −5 is told that the population must be above zero, not that it is no number.
+  .pipe(z.string().min(1, 'required').regex(/^-?\d{1,12}$/, 'population-not-a-number'))
   .transform(Number)
   .pipe(z.number().int().min(1, 'population-positive').max(MUNICIPALITY_POPULATION_MAX, 'population-too-large'));
 

@@ -17,18 +17,19 @@ import { documentHistoryDetails, documentsCard } from './documents-view.ts';
 import { dangerousEvents, eventFields, fieldKinds } from './forms.ts';
 import { remarksByField, type Notice } from './page-kit.ts';
 import { actionShortcuts, reviewPageModel } from './review-view.ts';
+import { problemText, zodProblemText } from './problem-text.ts';
 import { stateTone_ } from './view-helpers.ts';
 
 /** A problem in words: what is wrong with the field, with amounts in roubles and shares in percent. */
 export function describeProblem(t: Translate, lang: Lang, problem: FieldProblem): string {
+  const zod = zodProblemText(t, lang, problem);
+  if (zod !== null) return zod;
   const params: Record<string, string | number> = { ...(problem.params ?? {}) };
   if (typeof params.cap === 'number') params.cap = formatRoubles(params.cap, lang);
   if (typeof params.max === 'number' && problem.code === 'award-above-request') params.max = formatRoubles(params.max, lang);
   if (typeof params.min === 'number') params.min = (params.min / 100).toString();
   if (typeof params.kind === 'string') params.document = t(`field.document.${params.kind}`);
-  const key = `problem.${problem.code}`;
-  const text = t(key, params);
-  return text === key ? (typeof params.message === 'string' ? params.message : t('problem.invalid')) : text;
+  return problemText(t, lang, { ...problem, params: {} }, params);
 }
 
 /** The first problem of each field, in words, for the error beside it. */

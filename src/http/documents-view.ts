@@ -8,6 +8,7 @@ import { applicationDocuments } from '../workflows/documents/upload.ts';
 import { documentRemarksShown } from '../../machines/application.ts';
 import type { Translate } from '../i18n/index.ts';
 import { formatDateTime } from '../domain/time.ts';
+import { problemText } from './problem-text.ts';
 
 /** A size in words: `48 КБ`, `1,5 МБ`. */
 export function formatBytes(bytes: number, t: Translate, lang: 'ru' | 'en'): string {
@@ -30,10 +31,7 @@ export function describeDocumentProblem(t: Translate, lang: 'ru' | 'en', problem
   const params: Record<string, string | number> = { ...(problem.params ?? {}) };
   if (typeof params.max === 'number') params.max = formatBytes(params.max, t, lang);
   if (typeof params.kind === 'string') params.document = kindLabel(t, params.kind);
-  const key = `problem.${problem.code}`;
-  const text = t(key, params);
-  if (text !== key) return text;
-  return typeof params.message === 'string' ? params.message : t('problem.invalid');
+  return problemText(t, lang, { ...problem, params: {} }, params);
 }
 
 /** What the documents card shows (views/partials/documents.eta): one row per kind, with the forms the actor may use. */

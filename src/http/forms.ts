@@ -37,8 +37,10 @@ export function readApplicationForm(body: Record<string, unknown>, lang: 'ru' | 
     setPath(entered, field, text);
     const kind = fieldKinds[field];
     if (kind === 'int') {
-      if (!/^\d{1,12}$/.test(text.replace(/[\s\u00a0]/g, ''))) problems.push({ field, code: 'not-a-number' });
-      else setPath(raw, field, Number(text.replace(/[\s\u00a0]/g, '')));
+      // A sign is read too, so that −5 is told what is allowed (not less than 0), not that it is no number.
+      const digits = text.replace(/[\s\u00a0]/g, '').replace(/^[\u2212\u2013]/, '-');
+      if (!/^-?\d{1,12}$/.test(digits)) problems.push({ field, code: 'not-a-number' });
+      else setPath(raw, field, Number(digits));
     } else if (kind === 'money') {
       const kopecks = parseRoubles(text, lang);
       if (kopecks === null) problems.push({ field, code: 'not-money' });
@@ -147,8 +149,9 @@ export function readEventPayload(type: string, body: Record<string, unknown>, la
       if (kopecks === null) problems.push({ field: field.name, code: 'not-money' });
       else payload[field.name] = kopecks;
     } else if (field.kind === 'int') {
-      if (!/^\d{1,9}$/.test(text)) problems.push({ field: field.name, code: 'not-a-number' });
-      else payload[field.name] = Number(text);
+      const digits = text.replace(/^[\u2212\u2013]/, '-');
+      if (!/^-?\d{1,9}$/.test(digits)) problems.push({ field: field.name, code: 'not-a-number' });
+      else payload[field.name] = Number(digits);
     } else if (field.kind === 'decimal') {
       const value = Number(text.replace(',', '.'));
       if (!/^\d{1,3}([.,]\d{1,2})?$/.test(text) || Number.isNaN(value)) problems.push({ field: field.name, code: 'invalid' });

@@ -1,7 +1,7 @@
 import type { Problem } from '../domain/problems.ts';
 import { NotAllowedError, ValidationError, type DomainError } from '../engine/errors.ts';
 import type { Translate } from '../i18n/index.ts';
-import { TEXT_CHARACTERS_PROBLEM } from '../domain/text.ts';
+import { problemText } from './problem-text.ts';
 
 /** A stage's name from the catalogue (machines/stages.ts holds only its key). */
 export const stageName = (t: Translate, key: string): string => t(`stage.name.${key}`);
@@ -28,10 +28,16 @@ export function blockerText(t: Translate, problem: Problem): string {
 /** A refusal in the person's words: the catalogue's reason when the engine named one. */
 export function refusalText(t: Translate, _lang: 'ru' | 'en', error: DomainError): string {
   if (error instanceof NotAllowedError && error.reason) return t(error.reason, refusalParams(t, error.params));
-  if (error instanceof ValidationError) {
-    return error.problems
-      .map((p) => `${t(`field.${p.field}`)}: ${p.code === TEXT_CHARACTERS_PROBLEM ? t(`problem.${p.code}`) : typeof p.params?.message === 'string' ? p.params.message : p.code}`)
-      .join('; ');
-  }
+  if (error instanceof ValidationError) return error.problems.map((p) => `${t(`field.${p.field}`)}: ${problemText(t, _lang, p)}`).join('; ');
   return error.message;
+}
+
+/**
+ * What was done, in the past tense, for the notice after an action: «Заявка взята на проверку.»,
+ * never the button's imperative (issue 16). An event without its own sentence is named in quotes.
+ */
+export function doneText(t: Translate, type: string, scope: '' | 'stage.' = ''): string {
+  const key = `done.${scope}${type}`;
+  const text = t(key);
+  return text === key ? t('done.event', { event: t(`event.${type}`) }) : text;
 }

@@ -142,7 +142,7 @@ describe('the application journey through the HTML forms', () => {
     const block = fieldBlock(response.body, 'population');
     expect(block).toContain('aria-invalid="true"');
     expect(block).toContain('id="f-population-error"');
-    expect(block).toContain('Введите целое число.');
+    expect(block).toContain('Введите целое число цифрами, например 250.');
     expect(block).toContain('value="abc"');
     // Only the broken field is marked, and every field shows what was typed, not the stored value.
     expect(fieldBlock(response.body, 'title')).not.toContain('error-text');

@@ -6,6 +6,7 @@ import { roles, type Role } from '../../src/domain/roles.ts';
 import { allows, type RouteRule } from '../../src/http/authorization.ts';
 import { stageDefinitions } from '../../machines/stages.ts';
 import { Browser } from './http-helpers.ts';
+import { ru } from '../../src/i18n/ru.ts';
 
 /**
  * Helpers the security tests share: a digest of everything a request could change, credentials
@@ -155,7 +156,8 @@ export function refusedByTable(response: LightMyRequestResponse, who: Who, url: 
     if (isApi(url)) return response.statusCode === 401 && response.body.includes('authentication required');
     return (response.statusCode === 303 && String(response.headers.location).startsWith('/login?next=')) || (response.statusCode === 401 && 'hx-redirect' in response.headers);
   }
-  return response.statusCode === 403 && response.body.includes('may not use this page');
+  // A page says it in the person's words (the developer's message stays in the log), the API as it is.
+  return response.statusCode === 403 && response.body.includes(isApi(url) ? 'may not use this page' : ru['error.403.text']);
 }
 
 export function allowedByTable(rule: RouteRule, who: Who): boolean {

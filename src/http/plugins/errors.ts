@@ -11,6 +11,7 @@ import {
   UnauthorizedError,
   ValidationError,
 } from '../../engine/errors.ts';
+import { refusalText } from '../refusals.ts';
 
 /** The HTTP status of each kind of refusal (DESIGN §6): the engine's errors know no HTTP. */
 export function statusOf(error: DomainError): number {
@@ -37,14 +38,24 @@ export function errorBody(error: DomainError): Record<string, unknown> {
   return body;
 }
 
-async function renderError(request: FastifyRequest, reply: FastifyReply, status: number, message: string, error = `http-${status}`) {
-  if (wantsJson(request) || typeof reply.page !== 'function') return reply.code(status).send({ error, message });
+/** The statuses whose page has its own explanation in the catalogues; any other says what a 400 says. */
+const explainedStatuses = new Set([400, 401, 403, 404, 409, 413, 415, 422, 429, 500, 503]);
+
+/**
+ * An error page in the person's words (issue 16): what happened and what to do, from the
+ * catalogues — `reason`, in words already, where the rules or the fault named one — never the
+ * developer's `message`, which stays in the log and the JSON.
+ */
+async function renderError(request: FastifyRequest, reply: FastifyReply, status: number, message: string, options: { reason?: string | undefined; error?: string } = {}) {
+  if (wantsJson(request) || typeof reply.page !== 'function') return reply.code(status).send({ error: options.error ?? `http-${status}`, message: options.reason ?? message });
+  const explained = explainedStatuses.has(status) ? status : 400;
+  const text = options.reason ?? request.t(`error.${explained}.text`);
   try {
-    return await reply.page('pages/error.eta', { title: request.t(`error.${status}`), status, message }, status);
+    return await reply.page('pages/error.eta', { title: request.t(`error.${explained}`), status, message: text }, status);
   } catch (failure) {
     // The page itself could not be made (its layout reads the database that just failed): the words alone.
     request.log.error(failure);
-    return reply.code(status).type('text/plain; charset=utf-8').send(message);
+    return reply.code(status).type('text/plain; charset=utf-8').send(text);
   }
 }
 
@@ -62,14 +73,15 @@ export const errorsPlugin = fp(async (app) => {
       const status = statusOf(domain);
       if (status !== 404 || request.actor) request.log.info({ user: request.actor?.login, ip: request.ip, code: domain.code, url: request.url }, domain.message);
       if (wantsJson(request)) return reply.code(status).send(errorBody(domain));
-      return renderError(request, reply, status, domain.message);
+      const reason = domain instanceof NotAllowedError && domain.reason ? request.t('app.refused', { message: refusalText(request.t, request.lang, domain) }) : undefined;
+      return renderError(request, reply, status, domain.message, { reason });
     }
     const status = 'statusCode' in error && typeof error.statusCode === 'number' ? error.statusCode : 500;
     if (status >= 400 && status < 500) {
       request.log.info({ user: request.actor?.login, ip: request.ip, code: (error as FastifyError).code }, error.message);
       const message = status === 403 ? 'the form has expired or was not sent from this site; reload the page and try again' : error.message;
       if (wantsJson(request)) return reply.code(status).send({ error: (error as FastifyError).code ?? `http-${status}`, message });
-      return renderError(request, reply, status, message);
+      return renderError(request, reply, status, message, { reason: status === 403 ? request.t('error.csrf') : undefined });
     }
     // A fault of the disk or the database file, not a bug: a 503 that says what happened (nothing was saved).
     const fault = storageFaultOf(error);
@@ -78,7 +90,7 @@ export const errorsPlugin = fp(async (app) => {
       const t = typeof request.t === 'function' ? request.t : translator('ru');
       const retryAfter = storageFaultRetryAfterSeconds[fault];
       if (retryAfter !== null) void reply.header('Retry-After', String(retryAfter));
-      return renderError(request, reply, 503, t(`storage.${fault}`), `storage-${fault}`);
+      return renderError(request, reply, 503, t(`storage.${fault}`), { reason: t(`storage.${fault}`), error: `storage-${fault}` });
     }
     request.log.error(error);
     if (wantsJson(request)) return reply.code(500).send({ error: 'internal', message: 'internal error' });

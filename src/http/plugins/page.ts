@@ -34,7 +34,15 @@ export const pagePlugin = fp(async (app) => {
       fragment,
       ...data,
     };
-    const html = await this.viewAsync(template, locals, fragment ? {} : { layout: 'layout.eta' });
+    let html = await this.viewAsync(template, locals, fragment ? {} : { layout: 'layout.eta' });
+    // An htmx form whose answer is another page than the part it replaces (a refused submit answers
+    // with the edit form) would swap in nothing and leave the page blank: the answer replaces the
+    // main content instead, errors and all (issue 16).
+    const target = request.headers['hx-target'];
+    if (fragment && typeof target === 'string' && target !== '' && !html.includes(`id="${target}"`)) {
+      html = `<div id="swapped-page">${html}</div>`;
+      void this.header('HX-Retarget', '#main').header('HX-Reswap', 'innerHTML show:top').header('HX-Reselect', '#swapped-page');
+    }
     return this.code(status).header('Vary', 'HX-Request').header('Cache-Control', 'no-store').type('text/html; charset=utf-8').send(html);
   });
 });

@@ -137,9 +137,9 @@ export async function adminUserRoutes(app: FastifyInstance) {
     const password = bodyText(body, 'password') ?? '';
     // The passwords are never shown back: the form asks for them again.
     const refuse = (problems: FieldProblem[]) => newUserPage(request, reply, input, problems, 422);
-    if (password !== '' && password !== (bodyText(body, 'confirmation') ?? '')) return refuse([{ field: 'confirmation', code: 'password-mismatch' }]);
     try {
-      const user = await createUser(app.db, { ...input, password }, now());
+      // Every problem in one answer, the mismatch of the two passwords among them (issue 16).
+      const user = await createUser(app.db, { ...input, password, confirmation: bodyText(body, 'confirmation') ?? '' }, now());
       audit(request, 'create', user, { role: user.role, municipalityId: user.municipalityId });
       return reply.redirect(`/admin/users/${user.id}?done=created`, 303);
     } catch (error) {

@@ -7,13 +7,14 @@ import { applicationQueries, listFilterSchema, listMunicipalities, municipalityN
 import { createApplication, sendApplicationEvent } from '../../workflows/application/commands.ts';
 import { loadApplication, type LoadedApplication } from '../../workflows/application/reads.ts';
 import { findProgramme, listProgrammes } from '../../workflows/programme/reads.ts';
+import { programmesOpenForApplications } from '../../workflows/application/open-programmes.ts';
 import { applicationStates, reviewQueueStates } from '../../../machines/application.ts';
 import { applicationPageModel, describeProblem, problemsByField } from '../application-view.ts';
 import { access, allows, landingPage } from '../authorization.ts';
 import { bodyText, fieldKinds, formChanges, readApplicationForm, readEventPayload, withEntered } from '../forms.ts';
 import { actorOf, attempt, formBody, formVersion, remarksByField, type Notice, type ShowApplication } from '../page-kit.ts';
 import { isHtmx } from '../plugins/auth.ts';
-import { refusalText } from '../refusals.ts';
+import { doneText, refusalText } from '../refusals.ts';
 import { documentPages } from './document-pages.ts';
 import { idParam } from './params.ts';
 import { reviewPages } from './review-pages.ts';
@@ -98,12 +99,21 @@ export async function applicationPages(app: FastifyInstance) {
 
   app.get('/applications', { config: { access: access.signedIn } }, (request, reply) => listPage(request, reply, false));
 
-  const newForm = (request: FastifyRequest, programmeId: number | undefined) => ({ title: request.t('form.newTitle'), mode: 'new', programmeId, action: '/applications' });
+  // Only the programmes open for applications now are offered: never a finished one (issue 16).
+  const newForm = (request: FastifyRequest, programmeId: number | undefined) => {
+    const programmes = programmesOpenForApplications(app.engine, actorOf(request));
+    return {
+      title: request.t('form.newTitle'),
+      mode: 'new',
+      programmes,
+      programmeId: programmes.some((p) => p.id === programmeId) ? programmeId : programmes[0]?.id,
+      action: '/applications',
+      ...(programmes.length === 0 ? { notice: { tone: 'info', text: request.t('form.noOpenProgramme') } satisfies Notice } : {}),
+    };
+  };
 
   app.get('/applications/new', { config: { access: access.createApplication } }, async (request, reply) => {
-    const programmes = listProgrammes(app.db);
-    const programmeId = programmes.find((p) => p.year === new Date().getUTCFullYear())?.id ?? programmes[0]?.id;
-    return reply.page('pages/application-form.eta', formView(request, {}, [], newForm(request, programmeId)));
+    return reply.page('pages/application-form.eta', formView(request, {}, [], newForm(request, undefined)));
   });
 
   app.post('/applications', { config: { access: access.createApplication } }, async (request, reply) => {
@@ -170,14 +180,13 @@ export async function applicationPages(app: FastifyInstance) {
     const sent = await attempt(() => sendApplicationEvent(app.engine, actor, id, type, payload, formVersion(body)));
     if (sent.ok) {
       if (!isHtmx(request)) return reply.redirect(`/applications/${id}${queueSuffix(queueContextOf(request))}`, 303);
-      return showApplication(request, reply, id, 200, { notice: { tone: 'success', text: request.t('app.done', { event: request.t(`event.${type}`), state: request.t(`state.${sent.value.state}`) }) } });
+      return showApplication(request, reply, id, 200, { notice: { tone: 'success', text: request.t('app.done', { event: doneText(request.t, type), state: request.t(`state.${sent.value.state}`) }) } });
     }
     const { error, status } = sent;
     if (error instanceof ConflictError) return refuse(409, { tone: 'warning', text: request.t('app.stale') });
     // A submit refused for the form: the edit form with each problem beside its field (documents show on the page itself).
     if (error instanceof ValidationError && type === 'submit' && !error.problems.every((p) => p.field.startsWith('document.'))) {
       const fresh = loadApplication(app.engine, actor, id);
-      if (isHtmx(request)) void reply.header('HX-Retarget', 'main').header('HX-Reswap', 'innerHTML');
       return editForm(request, reply, fresh, fresh.context.form, error.problems, { tone: 'error', text: request.t('app.fixBelow') }, 422);
     }
     if (error instanceof ValidationError) return refusedWith(error.problems);

@@ -9,6 +9,7 @@ import { formatBytes, kindLabel, typesText } from '../documents-view.ts';
 import { bodyText } from '../forms.ts';
 import { actorOf, formBody, type Notice } from '../page-kit.ts';
 import { idParam } from './params.ts';
+import { problemText } from '../problem-text.ts';
 
 /**
  * The documents a programme requires (issue 7): everyone signed in reads them (applicants prepare
@@ -70,7 +71,7 @@ export async function documentRequirementsPages(app: FastifyInstance) {
       saveDocumentRequirement(app.engine, actor, id, { ...requirement, maxBytes: Math.round(Number(maxMb) * MIB) });
     } catch (error) {
       if (error instanceof ValidationError) {
-        return page(request, reply, id, 422, { tone: 'error', text: request.t('documents.requirements.invalid'), items: error.problems.map((p) => `${p.field}: ${typeof p.params?.message === 'string' ? p.params.message : p.code}`) }, values);
+        return page(request, reply, id, 422, { tone: 'error', text: request.t('documents.requirements.invalid'), items: error.problems.map((p) => problemText(request.t, request.lang, p)) }, values);
       }
       throw error;
     }
