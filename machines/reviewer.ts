@@ -27,6 +27,8 @@ export const reviewerEventRoles: Record<ReviewerEventType, readonly Role[]> = {
   'withdraw-conflict': ['reviewer'],
 };
 export const reviewerCreateRoles: readonly Role[] = ['reviewer'];
+/** Who besides the reviewer sees their declarations: those who assign, and those who audit. */
+export const reviewerOverseerRoles: readonly Role[] = ['coordinator', 'auditor', 'admin'];
 
 export interface ReviewerFacts {
   /** Whether the municipality the payload names exists, at the moment of the event. */

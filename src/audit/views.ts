@@ -9,6 +9,7 @@ import type { Actor } from '../domain/roles.ts';
 import type { Lang, Translate } from '../i18n/index.ts';
 import { fieldKinds } from '../domain/application.ts';
 import { contextChanges, type FieldChange } from './diff.ts';
+import { documentHistoryDetails, formatBytes, kindLabel } from '../http/documents-view.ts';
 import { renderStatechart } from './statechart.ts';
 
 /**
@@ -18,7 +19,7 @@ import { renderStatechart } from './statechart.ts';
 
 /** `form.costs.subsidy` and the other context paths, in the order the form shows them. */
 const formOrder = formFields.map((f) => `form.${f}`);
-const contextOrder = [...formOrder, 'remarks', 'reason', 'firstSubmittedAt', 'submissions', 'scores', 'awardedKopecks', 'agreementNo', 'contract', 'progressPercent', 'monitoring'];
+const contextOrder = [...formOrder, 'remarks', 'documents', 'assigneeId', 'reason', 'firstSubmittedAt', 'submissions', 'scores', 'awardedKopecks', 'agreementNo', 'contract', 'progressPercent', 'monitoring'];
 /** Context that never changes after creation, or is bookkeeping: not a "field" to an auditor. */
 const hiddenContext = new Set(['programmeId', 'municipalityId']);
 
@@ -34,7 +35,7 @@ export function labelOf(t: Translate, path: string): string {
 }
 
 /** A context value as a person reads it: money in roubles, times in the programme's zone, lists as lines. */
-export function displayValue(t: Translate, lang: Lang, timeZone: string, path: string, value: unknown): string[] {
+export function displayValue(t: Translate, lang: Lang, timeZone: string, path: string, value: unknown, names?: (userId: number) => string | null): string[] {
   if (value === undefined || value === null || value === '') return [];
   const field = path.startsWith('form.') ? path.slice(5) : path;
   const money = (k: number) => `${formatRoubles(k, lang)} ₽`;
@@ -56,6 +57,15 @@ export function displayValue(t: Translate, lang: Lang, timeZone: string, path: s
   if (path === 'monitoring' && Array.isArray(value)) {
     return (value as { finding?: string; at?: string }[]).map((m) => `${m.at ? `${formatDateTime(m.at, timeZone, lang)}: ` : ''}${m.finding ?? ''}`);
   }
+  // The documents by kind, in words: the file, its size and the reviewer's verdict — never the raw record (issue 16).
+  if (path === 'documents' && typeof value === 'object') {
+    return Object.entries(value as Record<string, { file?: { name?: string; size?: number } | null; verdict?: string; remark?: string | null }>).map(([kind, entry]) => {
+      const file = entry.file?.name ? t('audit.documentFile', { name: entry.file.name, size: formatBytes(entry.file.size ?? 0, t, lang) }) : t('audit.documentNoFile');
+      const verdict = known(t, `documents.status.${entry.file ? (entry.verdict ?? 'pending') : entry.verdict === 'remark' ? 'remark' : 'missing'}`) ?? '';
+      return `${kindLabel(t, kind)}: ${file}, ${verdict.toLocaleLowerCase(lang)}${entry.remark ? ` (${entry.remark})` : ''}`;
+    });
+  }
+  if (path === 'assigneeId' && typeof value === 'number') return [names?.(value) ?? t('audit.userNo', { id: value })];
   if (typeof value === 'number') return [numberFormat(localeOf(lang)).format(value)];
   if (typeof value === 'string' || typeof value === 'boolean') return [String(value)];
   if (Array.isArray(value)) return value.map((item) => (typeof item === 'string' ? item : JSON.stringify(item)));
@@ -86,6 +96,8 @@ export function payloadSummary(t: Translate, lang: Lang, timeZone: string, row: 
   if (form) {
     return contextChanges({}, { form }, formOrder).map((c) => `${labelOf(t, c.path)}: ${displayValue(t, lang, timeZone, c.path, c.after).join('; ')}`);
   }
+  // A document event in words: which document, which file, which verdict — not kind, mediaType and sha256 (issue 16).
+  if (row.type === 'attach-document' || row.type === 'review-document') return documentHistoryDetails(t, lang, row.type, payload);
   const lines: string[] = [];
   // The decision's reason is a code with the rank (older events carry it as a comment in words).
   if (typeof payload.why === 'string') {
@@ -230,6 +242,7 @@ export function stepView(t: Translate, lang: Lang, timeZone: string, engine: Eng
   }
   const entry = engine.registry.get(row.machineId, row.machineVersion);
   const shown = step.replayedState ?? step.to;
+  const names = (id: number) => engine.db.$client.prepare<[number], { name: string }>('SELECT name FROM users WHERE id = ?').get(id)?.name ?? null;
   return {
     seq,
     total: result.steps.length,
@@ -247,8 +260,8 @@ export function stepView(t: Translate, lang: Lang, timeZone: string, engine: Eng
       .map((c) => ({
         path: c.path,
         label: labelOf(t, c.path),
-        before: displayValue(t, lang, timeZone, c.path, c.before),
-        after: displayValue(t, lang, timeZone, c.path, c.after),
+        before: displayValue(t, lang, timeZone, c.path, c.before, names),
+        after: displayValue(t, lang, timeZone, c.path, c.after, names),
       }))
       // An empty list becoming another empty list (a new context's `[]`) is no change to a reader.
       .filter((c) => c.before.length > 0 || c.after.length > 0),

@@ -22,6 +22,12 @@ export function formatDate(iso: string | null | undefined, timeZone: string, lan
   return dateTimeFormat(localeOf(lang), { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(date);
 }
 
+/** A calendar day stored as `YYYY-MM-DD` (a planned date: no time, no zone) as people write it: 01.03.2027. */
+export function formatDay(day: string | null | undefined, lang: 'ru' | 'en' = 'ru'): string {
+  if (!day || !/^\d{4}-\d{2}-\d{2}$/.test(day)) return '—';
+  return dateTimeFormat(localeOf(lang), { timeZone: 'UTC', year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date(`${day}T00:00:00Z`));
+}
+
 /** The short name of the zone offset, e.g. "GMT+4", shown beside times so that nobody guesses. */
 export function zoneLabel(timeZone: string, at = new Date()): string {
   const part = dateTimeFormat('en-GB', { timeZone, timeZoneName: 'shortOffset' })

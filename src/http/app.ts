@@ -38,6 +38,7 @@ import { DOCS_PREFIX, openapiPlugin } from './openapi.ts';
 import { documentApi } from './routes/document-api.ts';
 import { documentRequirementsPages } from './routes/document-requirements-pages.ts';
 import { queuePages } from './routes/queue-pages.ts';
+import { reviewerApi } from './routes/reviewer-api.ts';
 import { DocumentStore, documentsDirFor } from '../workflows/documents/store.ts';
 import { MAX_DOCUMENT_BYTES } from '../domain/documents.ts';
 import { DEFAULT_RATE_LIMIT_PER_MINUTE } from '../config.ts';
@@ -211,5 +212,6 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(documentApi);
   await app.register(documentRequirementsPages);
   await app.register(queuePages);
+  await app.register(reviewerApi);
   return app;
 }

@@ -4,7 +4,7 @@ import { roles, type Role } from '../domain/roles.ts';
 import { ForbiddenError, UnauthorizedError } from '../engine/errors.ts';
 import { applicationCreateRoles, applicationEventRoles } from '../../machines/application.ts';
 import { stageCreateRoles, stageEventRoles } from '../../machines/stage.ts';
-import { reviewerEventRoles } from '../../machines/reviewer.ts';
+import { reviewerEventRoles, reviewerOverseerRoles } from '../../machines/reviewer.ts';
 import type { MachineRegistry } from '../../machines/registry.ts';
 import { decisionRoles } from '../workflows/commission/rules.ts';
 import { pageActor } from './plugins/auth.ts';
@@ -70,6 +70,7 @@ export const access = {
   assign: applicationEventRoles.assign,
   take: applicationEventRoles.take,
   declareConflicts: reviewerEventRoles['declare-conflict'],
+  overseeConflicts: reviewerOverseerRoles,
 } as const satisfies Record<string, Access>;
 
 /** The page each role lands on after signing in. */

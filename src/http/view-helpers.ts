@@ -1,7 +1,7 @@
 import { localeOf, numberFormat } from '../domain/intl.ts';
 import { formatRoubles, roublesInputValue } from '../domain/money.ts';
-import { formatDate, formatDateTime, zoneLabel } from '../domain/time.ts';
-import type { Lang } from '../i18n/index.ts';
+import { formatDate, formatDateTime, formatDay, zoneLabel } from '../domain/time.ts';
+import { translator, type Lang } from '../i18n/index.ts';
 
 /** The colour family of each state, for its badge: the template only names the class. */
 const stateTone: Record<string, string> = {
@@ -28,7 +28,15 @@ export function stateTone_(state: string): string {
 
 /** Formatting for templates, so that templates hold no logic beyond loops and conditions. */
 export function viewHelpers(lang: Lang) {
+  const t = translator(lang);
+  /** From and to, either of them unknown: «01.03.2027 — 30.04.2027», «с 01.03.2027», or a dash (never «— — …»). */
+  const period = (from: string | null, to: string | null) =>
+    from && to ? t('period.range', { from, to }) : from ? t('period.from', { from }) : to ? t('period.until', { to }) : '—';
   return {
+    day: (ymd: string | null | undefined) => formatDay(ymd, lang),
+    dayPeriod: (from: string | null | undefined, to: string | null | undefined) => period(from ? formatDay(from, lang) : null, to ? formatDay(to, lang) : null),
+    datePeriod: (from: string | null | undefined, to: string | null | undefined, timeZone: string) =>
+      period(from ? formatDate(from, timeZone, lang) : null, to ? formatDate(to, timeZone, lang) : null),
     money: (kopecks: number | null | undefined) => formatRoubles(kopecks, lang),
     moneyInput: (kopecks: number | null | undefined) => roublesInputValue(kopecks, lang),
     dateTime: (iso: string | null | undefined, timeZone: string) => formatDateTime(iso, timeZone, lang),

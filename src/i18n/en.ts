@@ -7,6 +7,7 @@ import { commission } from './en/commission.ts';
 import { documents } from './en/documents.ts';
 import { programmeCreate } from './en/programme-create.ts';
 import { review } from './en/review.ts';
+import { forms } from './en/forms.ts';
 
 /** The English catalogue: every key of the Russian one (the type checks it), same placeholders. */
-export const en: Record<keyof typeof ru, string> = { ...core, ...stages, ...admin, ...audit, ...commission, ...documents, ...programmeCreate, ...review };
+export const en: Record<keyof typeof ru, string> = { ...core, ...stages, ...admin, ...audit, ...commission, ...documents, ...programmeCreate, ...review, ...forms };

@@ -79,7 +79,7 @@ export function useDemoBrowser(prepare?: (server: DemoServer) => Promise<void>):
 }
 
 /** Signs in through the login form, as a person would, and waits to leave the login page. */
-export async function signIn(page: Page, server: DemoServer, login: string): Promise<void> {
+export async function signIn(page: Page, server: Pick<DemoServer, 'url'>, login: string): Promise<void> {
   await page.goto(`${server.url}/login`);
   await page.getByLabel('Логин').fill(login);
   await page.getByLabel('Пароль').fill('demo');

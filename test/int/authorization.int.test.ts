@@ -111,8 +111,9 @@ describe('the route table', () => {
 });
 
 /** A payload each known event takes; an event added later is tried with `{}` (its refusals are still checked). */
-function payloadFor(type: string, context: Record<string, any>): Record<string, unknown> {
+function payloadFor(type: string, context: Record<string, any>, ids: { reviewerId: number } = { reviewerId: 0 }): Record<string, unknown> {
   const tasks = (context.tasks ?? []) as { key: string; done: boolean }[];
+  const declared = ((context.conflicts ?? []) as { municipalityId: number }[]).map((conflict) => conflict.municipalityId);
   const payloads: Record<string, Record<string, unknown>> = {
     update: { beneficiaries: 321 },
     'return-for-revision': { remarks: [{ field: 'general', text: 'Уточните смету.' }] },
@@ -130,6 +131,9 @@ function payloadFor(type: string, context: Record<string, any>): Record<string, 
     'reopen-task': { task: tasks.find((task) => task.done)?.key ?? 'none' },
     reopen: { reason: 'Повторная проверка.' },
     'review-document': { kind: 'meeting-minutes', verdict: 'remark', remark: 'Протокол не подписан.' },
+    assign: { reviewerId: ids.reviewerId },
+    'declare-conflict': { municipalityId: [1, 2, 3, 4].find((id) => !declared.includes(id)) ?? 5, reason: 'Работает в администрации.' },
+    'withdraw-conflict': { municipalityId: declared[0] ?? 1 },
   };
   return payloads[type] ?? {};
 }
@@ -159,6 +163,10 @@ describe('the event table', () => {
       if (stream.machineId === 'application') {
         const app = sqlite.prepare<[string], { id: number; municipality_id: number }>('SELECT id, municipality_id FROM applications WHERE stream_id = ?').get(stream.id)!;
         return { url: `/api/applications/${app.id}/events`, login: role === 'applicant' ? applicantOf.get(app.municipality_id)! : `${role}1` };
+      }
+      if (stream.machineId === 'reviewer') {
+        const owner = sqlite.prepare<[number], { login: string }>('SELECT login FROM users WHERE id = ?').get(Number(stream.id.replace('reviewer-', '')))!;
+        return { url: `/api/reviewers/${stream.id.replace('reviewer-', '')}/events`, login: role === 'reviewer' ? owner.login : role === 'applicant' ? 'applicant1' : `${role}1` };
       }
       if (stream.machineId === 'stage') {
         const stage = sqlite.prepare<[string], { programme_id: number; no: number }>('SELECT programme_id, no FROM stages WHERE stream_id = ?').get(stream.id)!;
@@ -203,7 +211,7 @@ describe('the event table', () => {
                       payload: upload.payload,
                     })
                 : await prepareRequest(t.app, t.db, role, 'POST', target.url, {
-                    body: { type, expectedVersion: stream.version, ...payloadFor(type, context) },
+                    body: { type, expectedVersion: stream.version, ...payloadFor(type, context, { reviewerId: sqlite.prepare<[], { id: number }>("SELECT id FROM users WHERE login = 'reviewer1'").get()!.id }) },
                     headers: { authorization: `Bearer ${bearerFor(t.db, target.login)}` },
                   });
             const before = digest(t.db);
@@ -213,7 +221,8 @@ describe('the event table', () => {
             if (response.statusCode >= 500) problems.push(`${where}: a server error`);
             if (!allowed) {
               if (response.statusCode !== 403) problems.push(`${where}: should be refused with 403`);
-              if (JSON.stringify(digest(t.db)) !== JSON.stringify(before)) problems.push(`${where}: the refusal changed something`);
+              const after = digest(t.db);
+              if (JSON.stringify(after) !== JSON.stringify(before)) problems.push(`${where}: the refusal changed ${Object.keys(after).filter((k) => after[k] !== before[k]).join(', ')}`);
               break;
             }
             if (response.statusCode === 403) {

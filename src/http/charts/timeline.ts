@@ -58,7 +58,7 @@ export function renderTimeline(stages: TimelineStage[], now: Date, labels: Timel
   const height = TOP + stages.length * ROW + 16;
   const parts: string[] = [];
   parts.push(
-    `<svg xmlns="http://www.w3.org/2000/svg" class="timeline" viewBox="0 0 ${width} ${height}" width="100%" role="img" aria-labelledby="timeline-title timeline-desc" font-family="system-ui, sans-serif" font-size="12">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" class="timeline" viewBox="0 0 ${width} ${height}" width="100%" role="group" aria-labelledby="timeline-title timeline-desc" font-family="system-ui, sans-serif" font-size="12">`,
     `<title id="timeline-title">${escapeXml(labels.title)}</title>`,
     `<desc id="timeline-desc">${escapeXml(labels.description)}</desc>`,
   );

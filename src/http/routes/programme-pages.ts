@@ -10,13 +10,14 @@ import { completionBlockers, localToday, programmeStages, type StageView } from 
 import { findStage, stageReads } from '../../workflows/stage/reads.ts';
 import { sendStageEvent } from '../../workflows/stage/commands.ts';
 import { stageRunning } from '../../../machines/stage.ts';
+import { zoneLabel } from '../../domain/time.ts';
 import { currentStatechart } from '../../audit/views.ts';
 import { access, allows } from '../authorization.ts';
 import { renderTimeline } from '../charts/timeline.ts';
 import { bodyText } from '../forms.ts';
 import { actorOf, attempt, formBody, formVersion, type Notice } from '../page-kit.ts';
 import { isHtmx } from '../plugins/auth.ts';
-import { blockerText, refusalText, stageName } from '../refusals.ts';
+import { blockerText, doneText, refusalText, stageName } from '../refusals.ts';
 import { idParam } from './params.ts';
 
 /** What each stage holds now, in words: "Подана 9 · На проверке 5". */
@@ -125,6 +126,7 @@ export async function programmePages(app: FastifyInstance) {
       canTick: stage.allowedEvents.includes('complete-task') || stage.allowedEvents.includes('reopen-task'),
       canSchedule: stage.allowedEvents.includes('schedule'),
       history: queries.history(row.streamId).map((event) => stageHistoryRow(t, event, stage.key)),
+      historyCaption: t('stage.historyCaption', { zone: `${programme.timeZone}, ${zoneLabel(programme.timeZone)}` }),
       statechart: currentStatechart(t, app.engine, stream),
       notice: null as Notice | null,
       ...extras,
@@ -154,7 +156,7 @@ export async function programmePages(app: FastifyInstance) {
       if (sent.error instanceof ConflictError) return showStage(request, reply, programmeId, no, 409, { notice: { tone: 'warning', text: request.t('stage.stale') } });
       return showStage(request, reply, programmeId, no, sent.status, { notice: { tone: 'error', text: request.t('stage.refused', { message: refusalText(request.t, request.lang, sent.error) }) } });
     }
-    if (isHtmx(request)) return showStage(request, reply, programmeId, no, 200, { notice: { tone: 'success', text: request.t('stage.done', { event: request.t(`event.${type}`) }) } });
+    if (isHtmx(request)) return showStage(request, reply, programmeId, no, 200, { notice: { tone: 'success', text: request.t('stage.done', { event: doneText(request.t, type, 'stage.') }) } });
     return reply.redirect(`/programmes/${programmeId}/stages/${no}`, 303);
   });
 }

@@ -57,7 +57,7 @@ export const stages: Record<keyof typeof ruStages, string> = {
   'stage.saveDates': 'Save dates',
   'stage.markDone': 'Mark as done',
   'stage.markOpen': 'Untick',
-  'stage.done': 'Done: {event}.',
+  'stage.done': '{event}',
   'stage.stale': 'Someone else changed this stage first. Its current state is shown.',
   'stage.refused': 'Not done: {message}',
   'stage.back': 'Programme overview',

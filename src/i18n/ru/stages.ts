@@ -56,7 +56,7 @@ export const stages = {
   'stage.saveDates': 'Сохранить сроки',
   'stage.markDone': 'Отметить выполненной',
   'stage.markOpen': 'Снять отметку',
-  'stage.done': 'Готово: {event}.',
+  'stage.done': '{event}',
   'stage.stale': 'Этап уже изменил другой пользователь. Показано его текущее состояние.',
   'stage.refused': 'Действие не выполнено: {message}',
   'stage.back': 'Ход программы',

@@ -1,11 +1,9 @@
 import type { AnyMachineSnapshot } from 'xstate';
 import type { Db } from '../../db/client.ts';
 import type { StreamKind, StreamRow } from '../../engine/engine.ts';
-import { reviewerMachineId, type ReviewerContext } from '../../../machines/reviewer.ts';
+import { reviewerMachineId, reviewerOverseerRoles, type ReviewerContext } from '../../../machines/reviewer.ts';
 import { reviewerReads } from './reads.ts';
 
-/** Who besides the reviewer sees their declarations: those who assign, and those who audit. */
-const overseers = new Set(['coordinator', 'auditor', 'admin']);
 
 /**
  * The reviewer kind of stream (issue 16): a reviewer's declared conflicts of interest. Its facts
@@ -21,7 +19,7 @@ export function reviewerKind(db: Db): StreamKind {
   const userOf = (stream: StreamRow) => (JSON.parse(stream.snapshot) as { context: ReviewerContext }).context.userId;
   return {
     machineId: reviewerMachineId,
-    maySee: (stream, actor) => actor.id === userOf(stream) || overseers.has(actor.role),
+    maySee: (stream, actor) => actor.id === userOf(stream) || reviewerOverseerRoles.includes(actor.role),
     facts(_stream, _type, payload) {
       const id = (payload as { municipalityId?: unknown } | undefined)?.municipalityId;
       return typeof id === 'number' ? { municipalityKnown: reads.municipalityExists(id) } : {};
