@@ -1,3 +1,13 @@
+CREATE TABLE `commission_meetings` (
+	`decision_id` integer PRIMARY KEY NOT NULL,
+	`held_on` text,
+	`place` text,
+	`chair_name` text,
+	`secretary_name` text,
+	`membership` text NOT NULL,
+	FOREIGN KEY (`decision_id`) REFERENCES `commission_decisions`(`id`) ON UPDATE no action ON DELETE no action
+);
+--> statement-breakpoint
 CREATE TABLE `review_queue` (
 	`application_id` integer PRIMARY KEY NOT NULL,
 	`programme_id` integer NOT NULL,

@@ -32,3 +32,14 @@ SELECT a.id, a.programme_id,
 FROM applications a JOIN municipalities m ON m.id = a.municipality_id
 WHERE a.first_submitted_at IS NOT NULL
   AND NOT EXISTS (SELECT 1 FROM review_queue q WHERE q.application_id = a.id);
+--> statement-breakpoint
+-- A meeting's record is final, like the decision it belongs to.
+CREATE TRIGGER commission_meetings_no_update BEFORE UPDATE ON commission_meetings
+BEGIN
+  SELECT RAISE(ABORT, 'commission meetings are final: a decision cannot be changed');
+END;
+--> statement-breakpoint
+CREATE TRIGGER commission_meetings_no_delete BEFORE DELETE ON commission_meetings
+BEGIN
+  SELECT RAISE(ABORT, 'commission meetings are final: a decision cannot be removed');
+END;

@@ -337,3 +337,21 @@ export const reviewQueueCounts = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.programmeId, t.lane] })],
 );
+
+/**
+ * The meeting a commission decision was taken at (issue 16): its date and place, its chair and
+ * secretary, and the whole membership as it stood, so that the protocol names who was absent.
+ * Written with the decision, in its transaction; final like it.
+ */
+export const commissionMeetings = sqliteTable('commission_meetings', {
+  decisionId: integer('decision_id')
+    .primaryKey()
+    .references(() => commissionDecisions.id),
+  /** The day of the meeting, YYYY-MM-DD; absent when the commission did not say. */
+  heldOn: text('held_on'),
+  place: text('place'),
+  chairName: text('chair_name'),
+  secretaryName: text('secretary_name'),
+  /** JSON: [{id, login, name}], every commission member at the moment of the decision. */
+  membership: text('membership').notNull(),
+});

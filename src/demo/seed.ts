@@ -467,7 +467,10 @@ export async function seedDemo(db: Db, options: { now?: Date; documentsDir?: str
   runPhase(past, 'score', d(7, 15), d(7, 27));
   // The commission meets: its decision awards or not every accepted application by the ranking, in one transaction.
   clock = d(7, 29);
-  const decision = recordDecision(engine, commission[0]!, pastProgramme, { membersPresent: commission.map((member) => member.id) });
+  const decision = recordDecision(engine, commission[0]!, pastProgramme, {
+    membersPresent: commission.map((member) => member.id),
+    meeting: { heldOn: day(d(7, 29)), place: 'г. Ижевск, ул. Пастухова, 13, зал заседаний № 2', chairId: commission[0]!.id, secretaryId: commission[2]!.id },
+  });
   decision.record.rows
     .filter((row) => row.allocatedKopecks > 0)
     .forEach((row, i) => {

@@ -43,7 +43,8 @@ export const formSchema = z.strictObject({
   title: shortText,
   projectType: z.enum(projectTypes),
   settlement: shortText,
-  population: people.min(1),
+  // At least one person lives in a settlement: one bound, so that −5 is told the real lower limit.
+  population: z.number().int().min(1).max(200_000_000),
   beneficiaries: people,
   meetingAttendance: people,
   problem: longText,

@@ -112,14 +112,14 @@ export function reviewQueueReads(db: Db) {
 
   return {
     /** One page of a tab, sorted and sought as the query says. */
-    page(programmeId: number, tab: QueueTab, reviewerId: number, query: Pick<QueueQuery, 'sort' | 'dir' | 'after' | 'before'>): QueuePage {
+    page(programmeId: number, tab: QueueTab, reviewerId: number, query: Pick<QueueQuery, 'sort' | 'dir' | 'after' | 'before'>, size = QUEUE_PAGE_SIZE): QueuePage {
       const lane = laneOfTab(tab, reviewerId);
       const seek = query.after ? 'after' : query.before ? 'before' : 'none';
       const fromId = query.after ?? query.before;
       // One row more than a page says whether another page follows in the direction read.
-      const read = seekRows(programmeId, lane, query.sort, query.dir, seek, fromId, QUEUE_PAGE_SIZE + 1);
-      const more = read.length > QUEUE_PAGE_SIZE;
-      const rows = seek === 'before' ? read.slice(more ? 1 : 0) : read.slice(0, QUEUE_PAGE_SIZE);
+      const read = seekRows(programmeId, lane, query.sort, query.dir, seek, fromId, size + 1);
+      const more = read.length > size;
+      const rows = seek === 'before' ? read.slice(more ? 1 : 0) : read.slice(0, size);
       const first = rows[0];
       const last = rows.at(-1);
       const hasNext = seek === 'before' ? rows.length > 0 : more;

@@ -9,10 +9,13 @@ import type { Lang, Translate } from '../../i18n/index.ts';
 import { sendApplicationEvent } from '../../workflows/application/commands.ts';
 import { findApplication } from '../../workflows/application/reads.ts';
 import { recordDecision } from '../../workflows/commission/decision.ts';
+import { meetingOf } from '../../workflows/commission/meeting.ts';
+import { protocolExtras } from '../protocol-view.ts';
 import { commissionReads, rankingFor, type DecisionView, type RankingRow, type RankingView } from '../../workflows/commission/reads.ts';
 import { whyNotChangeSettings, whyNotDecide, whyNotScore } from '../../workflows/commission/rules.ts';
 import { saveCommissionSettings } from '../../workflows/commission/settings.ts';
 import { stageReads } from '../../workflows/stage/reads.ts';
+import { localToday } from '../../workflows/stage/overview.ts';
 import { access, allows } from '../authorization.ts';
 import { bodyText, readEventPayload } from '../forms.ts';
 import { actorOf, attempt, formBody, formVersion, type Notice } from '../page-kit.ts';
@@ -99,6 +102,7 @@ export async function commissionPages(app: FastifyInstance) {
       unscored: isMember ? view.rows.filter((row) => !mine(row)).length : 0,
       short,
       members: reads.members(),
+      meetingDefaults: { heldOn: localToday(programme.timeZone, app.engine.now()) },
       scoredBy: new Set(view.rows.flatMap((row) => row.scores.map((s) => s.memberId))),
       notice: null as Notice | null,
       ...extras,
@@ -148,13 +152,19 @@ export async function commissionPages(app: FastifyInstance) {
     const t = request.t;
     const raw = body.membersPresent;
     const list = (Array.isArray(raw) ? raw : raw === undefined ? [] : [raw]).filter((v): v is string => typeof v === 'string' && /^[1-9]\d{0,9}$/.test(v)).map(Number);
+    // The meeting's details for the protocol (issue 16); what is left empty is written on the paper by hand.
+    const text = (name: string) => bodyText(body, name)?.trim() || undefined;
+    const member = (name: string) => (/^[1-9]\d{0,9}$/.test(text(name) ?? '') ? Number(text(name)) : undefined);
+    const meeting = Object.fromEntries(
+      Object.entries({ heldOn: text('heldOn'), place: text('place'), chairId: member('chairId'), secretaryId: member('secretaryId') }).filter(([, value]) => value !== undefined),
+    );
     const decided = await attempt(() => {
       if (bodyText(body, 'confirm') !== 'yes') throw new ValidationError('the decision must be confirmed', [{ field: 'confirm', code: 'required' }]);
-      return recordDecision(app.engine, actor, programmeId, { membersPresent: list });
+      return recordDecision(app.engine, actor, programmeId, { membersPresent: list, meeting });
     });
     if (!decided.ok) {
-      const text = decided.error instanceof ValidationError ? decided.error.problems.map((p) => t(p.code === TEXT_CHARACTERS_PROBLEM ? 'commission.problem.text-characters' : `commission.problem.${p.field}`)).join(' ') : refusalText(t, request.lang, decided.error);
-      return showCommission(request, reply, programmeId, decided.status, { notice: { tone: 'error', text: t('commission.decision.refused', { message: text }) } });
+      const why = decided.error instanceof ValidationError ? decided.error.problems.map((p) => t(p.code === TEXT_CHARACTERS_PROBLEM ? 'commission.problem.text-characters' : `commission.problem.${p.field}`)).join(' ') : refusalText(t, request.lang, decided.error);
+      return showCommission(request, reply, programmeId, decided.status, { notice: { tone: 'error', text: t('commission.decision.refused', { message: why }) } });
     }
     if (isHtmx(request)) return reply.header('HX-Redirect', `/programmes/${programmeId}/protocol`).code(204).send();
     return reply.redirect(`/programmes/${programmeId}/protocol`, 303);
@@ -181,6 +191,7 @@ export async function commissionPages(app: FastifyInstance) {
       losers: view.rows.filter((r) => r.allocatedKopecks === 0),
       ledgerIntact: check.events === decision.ledgerEvents && check.head === decision.ledgerHead,
       stageTitle: stageName(t, 'commission'),
+      ...protocolExtras(t, request.lang, decision, meetingOf(app.db, decision.id)),
     });
   });
 

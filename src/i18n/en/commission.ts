@@ -170,7 +170,7 @@ export const commission: Record<keyof typeof ruCommission, string> = {
   'protocol.ledgerHead': 'Event ledger head after the decision',
   'protocol.ledgerEvents': 'Events in the ledger at the decision',
   'protocol.recordHash': 'Hash of the decision record (the ranking)',
-  'protocol.ledgerHint': 'The hash folds the first {events} events of the ledger. Any change to, or removal of, an event recorded before the decision changes it: compare the printed hash with the ledger check (npm run verify or the auditor’s page).',
+  'protocol.ledgerHint': 'The hash folds the first {events} events of the ledger. Any change to, or removal of, an event recorded before the decision changes it: compare the printed hash with the ledger check.',
   'protocol.ledgerIntact': 'Checked now: the first {events} events of the ledger give the same hash — the ledger has not changed since the decision.',
   'protocol.ledgerBroken': 'Warning: the first {events} events of the ledger now give a different hash — the ledger was changed after the decision.',
   'protocol.signatures': 'Signatures of the members',

@@ -7,6 +7,7 @@ import { canonicalJson, sha256 } from '../../engine/ledger.ts';
 import { ledgerHeadOf } from '../../engine/verify.ts';
 import { commissionReads, type DecisionMember, type DecisionView, type RankingView } from './reads.ts';
 import { decisionRoles, whyNotDecide } from './rules.ts';
+import { recordMeeting } from './meeting.ts';
 
 /**
  * The commission's decision (issue 5): every accepted application awarded or not in one
@@ -16,6 +17,15 @@ import { decisionRoles, whyNotDecide } from './rules.ts';
 export const decisionInputSchema = z.strictObject({
   /** The ids of the commission members present at the meeting. */
   membersPresent: z.array(z.number().int().positive()).min(1).max(100),
+  /** The meeting, for the protocol (issue 16): its day, place, chair and secretary (members both); each may be left for the paper. */
+  meeting: z
+    .strictObject({
+      heldOn: z.string().regex(/^\d{4}-\d{2}-\d{2}$/).optional(),
+      place: z.string().trim().min(1).max(300).optional(),
+      chairId: z.number().int().positive().optional(),
+      secretaryId: z.number().int().positive().optional(),
+    })
+    .optional(),
 });
 /**
  * Records the commission's decision: `award` with the allocated amount, or `not-award`, to every
@@ -52,6 +62,10 @@ export function recordDecision(engine: Engine, actor: Actor, programmeId: number
     const { rows, ...rest } = ranking;
     const record: RankingView = { ...rest, rows: rows.map(({ streamId: _s, version: _v, ...shown }) => shown) };
     const recordText = canonicalJson(record);
+    const meeting = parsed.data.meeting ?? {};
+    for (const field of ['chairId', 'secretaryId'] as const) {
+      if (meeting[field] !== undefined && !members.has(meeting[field])) throw new ValidationError('not a commission member', [{ field: `meeting.${field}`, code: 'unknown-member' }]);
+    }
     reads.insertDecision({
       programmeId,
       decidedAt: engine.now().toISOString(),
@@ -61,6 +75,13 @@ export function recordDecision(engine: Engine, actor: Actor, programmeId: number
       recordHash: sha256(recordText),
       ledgerHead: ledger.head,
       ledgerEvents: ledger.events,
+    });
+    recordMeeting(engine.db, programmeId, {
+      heldOn: meeting.heldOn ?? null,
+      place: meeting.place ?? null,
+      chairName: meeting.chairId !== undefined ? members.get(meeting.chairId)!.name : null,
+      secretaryName: meeting.secretaryId !== undefined ? members.get(meeting.secretaryId)!.name : null,
+      membership: [...members.values()],
     });
   });
   return reads.decision(programmeId)!;

@@ -1,7 +1,7 @@
 import { documentKinds, type DocumentKind, type DocumentSet } from '../../domain/documents.ts';
 import type { Actor } from '../../domain/roles.ts';
 import type { AppliedEvent, Engine } from '../../engine/engine.ts';
-import { NotAllowedError } from '../../engine/errors.ts';
+import { ConflictError, NotAllowedError } from '../../engine/errors.ts';
 import { sendApplicationEvent } from '../application/commands.ts';
 import { loadApplication } from '../application/reads.ts';
 
@@ -17,7 +17,9 @@ export function pendingDocumentKinds(documents: DocumentSet | undefined): Docume
  */
 export function acceptPendingDocuments(engine: Engine, actor: Actor, id: number, expectedVersion: number): { accepted: DocumentKind[]; last: AppliedEvent } {
   return engine.transaction(() => {
-    const { context } = loadApplication(engine, actor, id);
+    const { context, stream } = loadApplication(engine, actor, id);
+    // A stale page is told so first, with the state as it is now: what it saw pending may be accepted already.
+    if (stream.version !== expectedVersion) throw new ConflictError(`the application changed: version ${stream.version}, not ${expectedVersion}`, { state: stream.state, version: stream.version });
     const kinds = pendingDocumentKinds(context.documents);
     if (kinds.length === 0) throw new NotAllowedError('no document waits for a verdict', {}, 'documents.refused.nonePending');
     let version = expectedVersion;
