@@ -165,6 +165,8 @@ export interface DemoSummary {
   programmeIds: number[];
   applications: number;
   users: number;
+  /** Reviewers' own streams: their declared conflicts of interest (issue 16). */
+  reviewerStreams: number;
 }
 
 function actorOf(db: Db, login: string): Actor {
@@ -525,5 +527,6 @@ export async function seedDemo(db: Db, options: { now?: Date; documentsDir?: str
     programmeIds: [pastProgramme, currentProgramme],
     applications: applicationCount,
     users: db.select({ n: sql<number>`count(*)` }).from(users).get()!.n,
+    reviewerStreams: db.$client.prepare<[], { n: number }>("SELECT count(*) AS n FROM streams WHERE kind = 'reviewer'").get()!.n,
   };
 }

@@ -13,10 +13,9 @@ describe.skipIf(!hasChromium)('the reviewer in a real browser', () => {
     await signIn(page, demo.server, 'reviewer1');
     await page.waitForURL(/\/queue/);
 
-    await page.getByRole('link', { name: /Подана/ }).first().click();
-    await page.waitForURL(/state=submitted/);
-    await page.locator('table.applications tbody tr a').first().click();
-    await page.waitForURL(/\/applications\/\d+$/);
+    // The reviewer's own tab of the queue: one of theirs still waiting to be taken into review.
+    await page.locator('table.queue tbody tr').filter({ hasText: 'Подана' }).first().locator('a').click();
+    await page.waitForURL(/\/applications\/\d+\?tab=mine/);
     await expect.poll(() => stateText(page)).toBe('Подана');
 
     // A marker on window survives htmx swaps and dies with a whole-page load.
@@ -31,7 +30,7 @@ describe.skipIf(!hasChromium)('the reviewer in a real browser', () => {
     await page.getByRole('button', { name: 'Подтвердить: Вернуть на доработку' }).click();
 
     await expect.poll(() => stateText(page)).toBe('На доработке');
-    await expect.poll(() => page.locator('.notice--success').textContent()).toContain('Вернуть на доработку');
+    await expect.poll(() => page.locator('.notice--success').textContent()).toContain('Заявка возвращена на доработку.');
     await page.locator('.field-remark').filter({ hasText: 'Сумма не совпадает с протоколом собрания.' }).waitFor({ state: 'visible' });
     expect(await page.evaluate(() => (window as unknown as { reviewMarker?: string }).reviewMarker)).toBe('still here');
     expect(errors).toEqual([]);

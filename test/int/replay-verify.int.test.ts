@@ -322,8 +322,9 @@ describe('verify', () => {
     const report = verifyLedger(db, registry);
     expect(report.problems).toEqual([]);
     expect(report.ok).toBe(true);
-    // Every application, and the twelve stage streams of each programme.
-    expect(report.streams).toBe(summary.applications + stageDefinitions.length * summary.programmeIds.length);
+    // Every application, the twelve stage streams of each programme, and the reviewers' own.
+    expect(summary.reviewerStreams).toBeGreaterThan(0);
+    expect(report.streams).toBe(summary.applications + stageDefinitions.length * summary.programmeIds.length + summary.reviewerStreams);
     expect(report.events).toBeGreaterThan(summary.applications * 3);
   });
 

@@ -509,7 +509,7 @@ describe('the demo', () => {
     const report = verifyLedger(db, registry);
     expect(report.problems).toEqual([]);
     expect(report.ok).toBe(true);
-    expect(report.streams).toBe(summary.applications + 12 * summary.programmeIds.length);
+    expect(report.streams).toBe(summary.applications + 12 * summary.programmeIds.length + summary.reviewerStreams);
 
     const reads = stageReads(db);
     const [past, current] = summary.programmeIds as [number, number];
