@@ -118,6 +118,7 @@ export const openapiPlugin = fp(async (app) => {
         { name: 'programmes', description: 'programmes and their twelve stages' },
         { name: 'commission', description: 'criteria, ranking and the commission’s decision' },
         { name: 'audit', description: 'history, replay and verification of the ledger' },
+        { name: 'reviewers', description: 'a reviewer’s declarations of conflicts of interest' },
         { name: 'documentation', description: 'this document' },
       ],
     },

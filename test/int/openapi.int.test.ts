@@ -138,8 +138,9 @@ describe('the OpenAPI document', () => {
     expect(body).toMatchObject({ error: 'validation', message: expect.any(String) });
     expect(body.problems).toEqual(
       expect.arrayContaining([
-        { field: 'login', code: 'invalid_type', params: { message: expect.any(String) } },
-        { field: 'password', code: 'invalid_type', params: { message: expect.any(String) } },
+        // With what is allowed as parameters too (issue 16: the forms say it in the person's words).
+        { field: 'login', code: 'invalid_type', params: { message: expect.any(String), expected: 'string' } },
+        { field: 'password', code: 'invalid_type', params: { message: expect.any(String), expected: 'string' } },
       ]),
     );
     const user = await createUser(db, { login: 'openapi.admin', name: 'Admin', role: 'admin', password: 'a long enough passphrase' });
