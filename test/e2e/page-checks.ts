@@ -15,6 +15,7 @@ export const axeSource = readFileSync(createRequire(import.meta.url).resolve('ax
 /** GET routes that answer with something other than a page, and why. */
 export const notPages: Record<string, string> = {
   '/healthz': 'JSON',
+  '/readyz': 'JSON for the supervisor',
   '/lang/:lang': 'a redirect back',
   '/': 'a redirect to the landing page',
   '/queue/next': 'a redirect to the next application',

@@ -30,7 +30,6 @@ export const forms: Record<keyof typeof ru, string> = {
   'error.422.text': 'This action is not available now.',
   'error.429.text': 'Too many requests in a row. Wait a minute and try again.',
   'error.500.text': 'Something went wrong on the server. The error is in the log; try again later.',
-  'error.503': 'Service unavailable',
   'error.503.text': 'The service is unavailable for now. Try again in a few minutes.',
   'error.csrf': 'The form has expired or was not sent from this site. Reload the page and try again.',
   'a11y.changes': 'What changed at this step',
