@@ -7,5 +7,7 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // The demo is seeded once per run into templates that the tests copy (test/demo-template.ts).
+    globalSetup: ['test/global-setup.ts'],
   },
 });
