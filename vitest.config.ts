@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
@@ -7,6 +8,8 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // Every core: vitest's default leaves one to itself, which on a two-core machine runs the files one by one.
+    maxWorkers: availableParallelism(),
     // The demo is seeded once per run into templates that the tests copy (test/demo-template.ts).
     globalSetup: ['test/global-setup.ts'],
   },
