@@ -4,7 +4,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
-    // Generous: the walks over every role × route take 20 s on two cores; a slower CI machine must not fail them on time.
+    // Generous: the longest tests (the fuzzer, the CLI runs, the login rate limit) take 10–40 s on a busy two-core machine; a slower CI machine must not fail them on time.
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: 'forks',
