@@ -11,15 +11,15 @@ export type Db = BetterSQLite3Database<typeof schema> & { $client: Database.Data
 export const migrationsFolder = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'migrations');
 
 export interface OpenOptions {
-  /** A file path, or ':memory:'. */
-  path: string;
+  /** A file path, or ':memory:', or the bytes of a serialized database (`serialize()`), opened as an in-memory copy. */
+  path: string | Buffer;
   /** Durability first: FULL unless a test or a benchmark asks otherwise. */
   synchronous?: 'FULL' | 'NORMAL' | 'OFF';
 }
 
 /** Opens the database with our pragmas and brings its schema up to date. */
 export function openDb(options: OpenOptions): Db {
-  if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
+  if (typeof options.path === 'string' && options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
   const sqlite = new Database(options.path);
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);

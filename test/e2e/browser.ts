@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDb, type Db } from '../../src/db/client.ts';
-import { seedDemo } from '../../src/demo/seed.ts';
+import { demoFiles } from '../demo-template.ts';
 import { buildApp } from '../../src/http/app.ts';
 
 /** Debian's Chromium, or the one CHROMIUM_PATH names; we never download a browser. */
@@ -41,11 +41,10 @@ export interface DemoServer {
   close(): Promise<void>;
 }
 
-/** The real server on a free port of the loopback, on its own seeded demo database. */
+/** The real server on a free port of the loopback, on its own copy of the demo database and documents. */
 export async function startDemoServer(): Promise<DemoServer> {
   const dir = mkdtempSync(join(tmpdir(), 'isu-ib-e2e-'));
-  const db = openDb({ path: join(dir, 'demo.sqlite'), synchronous: 'NORMAL' });
-  await seedDemo(db);
+  const db = openDb({ path: await demoFiles(dir, { name: 'demo.sqlite' }), synchronous: 'NORMAL' });
   const app = await buildApp({ db });
   const address = await app.listen({ port: 0, host: '127.0.0.1' });
   return {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDb } from '../../src/db/client.ts';
-import { seedDemo } from '../../src/demo/seed.ts';
+import { demoFiles } from '../demo-template.ts';
 
 /**
  * `npm run verify` and `npm run replay` from the shell (issue 4, point 3): their output and exit
@@ -19,7 +19,7 @@ let other: { id: number; version: number };
 
 function run(script: 'verify' | 'replay', database: string, args: string[] = []): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile('npx', ['tsx', `src/cli/${script}.ts`, ...args], { cwd: root, env: { ...process.env, DATABASE_PATH: database }, timeout: 60_000 }, (error, stdout, stderr) => {
+    execFile(process.execPath, ['--import', 'tsx', `src/cli/${script}.ts`, ...args], { cwd: root, env: { ...process.env, DATABASE_PATH: database }, timeout: 60_000 }, (error, stdout, stderr) => {
       resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr });
     });
   });
@@ -38,9 +38,8 @@ function tamperedCopy(name: string, sql: string, ...params: unknown[]): string {
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'isu-ib-cli-'));
-  clean = join(dir, 'clean.sqlite');
+  clean = await demoFiles(dir, { now: '2027-05-20T09:00:00.000Z', name: 'clean.sqlite' });
   const db = openDb({ path: clean, synchronous: 'OFF' });
-  await seedDemo(db, { now: new Date('2027-05-20T09:00:00.000Z') });
   closed = db.$client.prepare<[], { id: number; version: number }>("SELECT id, version FROM applications WHERE state = 'closed' ORDER BY version DESC, id LIMIT 1").get()!;
   other = db.$client.prepare<[number], { id: number; version: number }>('SELECT id, version FROM applications WHERE id <> ? ORDER BY id LIMIT 1').get(closed.id)!;
   db.$client.pragma('wal_checkpoint(TRUNCATE)');

@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
-import { openDb, type Db } from '../../src/db/client.ts';
+import type { Db } from '../../src/db/client.ts';
 import { users } from '../../src/db/schema.ts';
-import { seedDemo } from '../../src/demo/seed.ts';
+import { demoDb } from '../demo-template.ts';
 import type { Actor, Role } from '../../src/domain/roles.ts';
 import { defaultCommissionSettings } from '../../src/domain/criteria.ts';
 import { Engine } from '../../src/engine/engine.ts';
@@ -62,8 +62,7 @@ function scoreAll(members: string[], skip: { member: string; id: number } | null
 const everyone = () => ({ membersPresent: ['commission1', 'commission2', 'commission3'].map((login) => actor(login).id) });
 
 beforeEach(async () => {
-  db = openDb({ path: ':memory:', synchronous: 'OFF' });
-  await seedDemo(db, { now: new Date('2027-06-15T09:00:00Z') });
+  db = await demoDb({ now: '2027-06-15T09:00:00Z' });
   engine = new Engine(db);
   installWorkflows(engine);
   // A fund smaller than what the accepted applications ask, so that the ranking has winners and losers.

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { openDb, type Db } from '../../src/db/client.ts';
-import { seedDemo } from '../../src/demo/seed.ts';
+import { demoFiles } from '../demo-template.ts';
 import { buildApp } from '../../src/http/app.ts';
 import { en } from '../../src/i18n/en.ts';
 import { ru } from '../../src/i18n/ru.ts';
@@ -39,8 +39,7 @@ let shared: { sha256: string; events: { stream: string; seq: number }[] };
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'isu-ib-document-files-'));
-  const db = openDb({ path: join(dir, 'clean', 'isu-ib.sqlite'), synchronous: 'OFF' });
-  await seedDemo(db, { now: new Date('2027-05-20T09:00:00.000Z') });
+  const db = openDb({ path: await demoFiles(join(dir, 'clean'), { now: '2027-05-20T09:00:00.000Z' }), synchronous: 'OFF' });
   attachEvents = db.$client.prepare<[], { n: number }>("SELECT count(*) AS n FROM events WHERE type = 'attach-document'").get()!.n;
   const attached = db.$client
     .prepare<[], { stream: string; seq: number; payload: string }>("SELECT stream_id AS stream, seq, payload FROM events WHERE type = 'attach-document' ORDER BY position")
@@ -84,7 +83,7 @@ function open(databasePath: string): Db {
 
 function runVerify(databasePath: string): Promise<{ code: number; stdout: string }> {
   return new Promise((resolve) => {
-    execFile('npx', ['tsx', 'src/cli/verify.ts'], { cwd: root, env: { ...process.env, DATABASE_PATH: databasePath }, timeout: 60_000 }, (error, stdout) => {
+    execFile(process.execPath, ['--import', 'tsx', 'src/cli/verify.ts'], { cwd: root, env: { ...process.env, DATABASE_PATH: databasePath }, timeout: 60_000 }, (error, stdout) => {
       resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout });
     });
   });

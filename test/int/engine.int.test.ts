@@ -367,6 +367,59 @@ describe('a race on one expectedVersion', () => {
     expect(Object.keys((JSON.parse(stream.snapshot) as { context: { scores: object } }).context.scores)).toEqual([String(w.actors.commission.id)]);
   });
 
+  it('a second connection cannot get between the version check and the swap: it waits at BEGIN IMMEDIATE, then its own check refuses it', () => {
+    const path = tempPath();
+    const w = world(path);
+    const { id, version } = application(w, completeForm, ...toReview, ['reviewer', 'accept']);
+    const firstDb = open(path);
+    const secondDb = open(path);
+    // Within one thread the second cannot wait for the first to commit: it is told at once that the database is busy.
+    secondDb.$client.pragma('busy_timeout = 0');
+    const second = new Engine(secondDb, { now: clock('2027-06-01T00:00:00.000Z') });
+    installWorkflows(second);
+    const sendSecond = () => sendApplicationEvent(second, w.actors.commission2, id, 'score', { significance: 2 }, version);
+    let during: { versionSeen: number; attempt: unknown } | undefined;
+    const firstClock = clock('2027-06-01T00:00:00.000Z');
+    // The engine asks its clock for the event's time after the version check and before the swap:
+    // the moment a second writer would have to slip in.
+    const first = new Engine(firstDb, {
+      now: () => {
+        if (firstDb.$client.inTransaction && !during) {
+          let attempt: unknown;
+          try {
+            attempt = sendSecond();
+          } catch (error) {
+            attempt = error;
+          }
+          during = { versionSeen: second.loadStream(applicationStreamId(id))!.version, attempt };
+        }
+        return firstClock();
+      },
+    });
+    installWorkflows(first);
+
+    const winner = sendApplicationEvent(first, w.actors.commission, id, 'score', { significance: 5 }, version);
+    expect(winner.version).toBe(version + 1);
+    // Meanwhile the second could read (the version the first had checked) but not begin a write.
+    expect(during?.versionSeen).toBe(version);
+    expect(during?.attempt).toMatchObject({ code: 'SQLITE_BUSY' });
+
+    // Once the first has committed the second goes on, as it would after its busy wait, and its version check refuses it.
+    const before = dump(w.db);
+    let loser: unknown;
+    try {
+      sendSecond();
+    } catch (error) {
+      loser = error;
+    }
+    expect(loser).toBeInstanceOf(ConflictError);
+    expect((loser as ConflictError).current).toEqual({ state: 'accepted', version: version + 1 });
+    expect(dump(w.db)).toStrictEqual(before);
+    expect(testEvents(w)).toHaveLength(version + 1);
+    const stream = w.engine.loadStream(applicationStreamId(id))!;
+    expect(Object.keys((JSON.parse(stream.snapshot) as { context: { scores: object } }).context.scores)).toEqual([String(w.actors.commission.id)]);
+  });
+
   it('two processes sending at the same moment: exactly one wins, the other gets a conflict', async () => {
     const path = tempPath();
     const w = world(path);

@@ -1,8 +1,9 @@
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { expect } from 'vitest';
 import { buildApp } from '../../src/http/app.ts';
-import { openDb, type Db } from '../../src/db/client.ts';
-import { seedDemo, DEMO_PASSWORD } from '../../src/demo/seed.ts';
+import type { Db } from '../../src/db/client.ts';
+import { DEMO_PASSWORD } from '../../src/demo/seed.ts';
+import { demoDb } from '../demo-template.ts';
 import { responseChecker } from './openapi-check.ts';
 
 /** The current year's programme of the demo, with its intake running. */
@@ -22,10 +23,9 @@ export function withoutDocumentRequirements(db: Db): void {
   db.$client.prepare('DELETE FROM document_requirements').run();
 }
 
-/** A fresh in-memory database with the demo, and the app over it; `close` closes both. */
+/** A fresh in-memory copy of the demo (and of its documents), and the app over it; `close` closes both. */
 export async function startApp(options: { documentRequirements?: boolean } = {}): Promise<TestApp> {
-  const db = openDb({ path: ':memory:', synchronous: 'OFF' });
-  await seedDemo(db);
+  const db = await demoDb();
   if (options.documentRequirements === false) withoutDocumentRequirements(db);
   // These tests send many requests from one address; the rate limit has its own tests elsewhere.
   const app = await buildApp({ db, rateLimitMax: 100_000 });

@@ -1,7 +1,7 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createMachine, type AnyStateMachine } from 'xstate';
 import { openDb, type Db } from '../../src/db/client.ts';
-import { seedDemo } from '../../src/demo/seed.ts';
+import { demoFiles } from '../demo-template.ts';
 import { withoutDocumentRequirements } from './http-helpers.ts';
 import { Engine } from '../../src/engine/engine.ts';
 import { loadStreamEvents, replayStream, type LedgerProblem } from '../../src/engine/replay.ts';
@@ -65,9 +65,8 @@ function registryWith(...entries: RegisteredMachine[]): MachineRegistry {
 let template: string;
 const opened: Db[] = [];
 beforeAll(async () => {
-  template = join(mkdtempSync(join(tmpdir(), 'isu-ib-versions-')), 'demo.sqlite');
+  template = await demoFiles(mkdtempSync(join(tmpdir(), 'isu-ib-versions-')), { now: '2027-05-20T09:00:00.000Z', name: 'demo.sqlite' });
   const db = openDb({ path: template, synchronous: 'OFF' });
-  await seedDemo(db, { now: new Date('2027-05-20T09:00:00.000Z') });
   withoutDocumentRequirements(db);
   db.$client.pragma('wal_checkpoint(TRUNCATE)');
   db.$client.close();

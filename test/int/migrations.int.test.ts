@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { migrationsFolder, openDb, type Db } from '../../src/db/client.ts';
-import { seedDemo } from '../../src/demo/seed.ts';
+import { migrationsFolder, type Db } from '../../src/db/client.ts';
+import { demoDb } from '../demo-template.ts';
 import { commissionReads } from '../../src/workflows/commission/reads.ts';
 
 /** The statements of one migration file, as drizzle's migrator runs them. */
@@ -13,8 +13,7 @@ function migration(name: string): string[] {
 describe('migration 0006: the scoring projection of applications made before it existed', () => {
   let db: Db;
   beforeAll(async () => {
-    db = openDb({ path: ':memory:', synchronous: 'OFF' });
-    await seedDemo(db, { now: new Date('2027-06-15T09:00:00Z') });
+    db = await demoDb({ now: '2027-06-15T09:00:00Z' });
   });
   afterAll(() => db.$client.close());
 

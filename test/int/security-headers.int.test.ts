@@ -5,8 +5,9 @@ import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/http/app.ts';
-import { openDb, type Db } from '../../src/db/client.ts';
-import { seedDemo, DEMO_PASSWORD } from '../../src/demo/seed.ts';
+import type { Db } from '../../src/db/client.ts';
+import { DEMO_PASSWORD } from '../../src/demo/seed.ts';
+import { demoDb } from '../demo-template.ts';
 import { CURRENT_PROGRAMME, Browser, login, startApp, type TestApp } from './http-helpers.ts';
 import { allowedByTable, concreteUrl, digest, everyone, firstApplicationOf, prepareRequest, requestAs, type SampleIds } from './security-helpers.ts';
 
@@ -43,8 +44,7 @@ function directives(header: unknown): Map<string, string> {
 
 /** A fresh app over a fresh demo database, with options; closed by the caller. */
 async function freshApp(options: Partial<Parameters<typeof buildApp>[0]> = {}): Promise<{ app: FastifyInstance; db: Db; close: () => Promise<void> }> {
-  const db = openDb({ path: ':memory:', synchronous: 'OFF' });
-  await seedDemo(db);
+  const db = await demoDb();
   const app = await buildApp({ db, ...options });
   await app.ready();
   return {

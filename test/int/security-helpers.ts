@@ -123,8 +123,9 @@ export interface RequestOptions {
 }
 
 /**
- * Makes fresh credentials for someone (a bearer token for the API, a cookie session and its CSRF
- * token for pages) and returns the request, not yet sent: a test takes its digest in between.
+ * Makes fresh credentials for someone (a bearer token for the API, a cookie session for pages, and
+ * its CSRF token for a form) and returns the request, not yet sent: a test counts the database's
+ * changes (or takes its digest) in between.
  * The body is an empty form or `{}` unless given.
  */
 export async function prepareRequest(app: FastifyInstance, db: Db, who: Who, method: string, url: string, options: RequestOptions = {}): Promise<() => Promise<LightMyRequestResponse>> {
@@ -136,8 +137,13 @@ export async function prepareRequest(app: FastifyInstance, db: Db, who: Who, met
     return () =>
       app.inject({ method: method as 'GET', url, headers: hasBody ? { 'content-type': 'application/json', ...headers } : headers, ...(hasBody ? { payload: JSON.stringify(options.body ?? {}) } : {}) });
   }
+  if (!unsafeMethods.has(method)) {
+    // A read needs no CSRF token: the session cookie alone, without opening a page for the token first.
+    const reader = new Browser(app);
+    if (login) reader.cookies.set('sid', openSession(db, userId(db, login), 'cookie', options.now).token);
+    return () => reader.get(url, headers);
+  }
   const browser = await browserFor(app, db, login, options.now);
-  if (!unsafeMethods.has(method)) return () => browser.get(url, headers);
   const form: Record<string, string | string[]> = {};
   for (const [key, value] of Object.entries(options.body ?? {})) form[key] = Array.isArray(value) ? value.map(String) : String(value);
   if (method === 'POST') return () => browser.post(url, form, { csrf: options.csrf !== false, headers });

@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/http/app.ts';
-import { openDb, type Db } from '../../src/db/client.ts';
-import { seedDemo, DEMO_PASSWORD } from '../../src/demo/seed.ts';
+import type { Db } from '../../src/db/client.ts';
+import { DEMO_PASSWORD } from '../../src/demo/seed.ts';
+import { demoDb } from '../demo-template.ts';
 import { SESSION_ABSOLUTE_MS, SESSION_IDLE_MS, TOKEN_TTL_MS } from '../../src/accounts/sessions.ts';
 import { sha256 } from '../../src/engine/ledger.ts';
 import { Browser, api } from './http-helpers.ts';
@@ -19,8 +20,7 @@ let app: FastifyInstance;
 let clock: Date;
 
 beforeAll(async () => {
-  db = openDb({ path: ':memory:', synchronous: 'OFF' });
-  await seedDemo(db);
+  db = await demoDb();
   clock = new Date();
   app = await buildApp({ db, now: () => clock, rateLimitMax: 100_000 });
   await app.ready();

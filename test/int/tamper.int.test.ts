@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { openDb, type Db } from '../../src/db/client.ts';
-import { seedDemo } from '../../src/demo/seed.ts';
+import { demoFiles } from '../demo-template.ts';
 import { Engine, type EventRow } from '../../src/engine/engine.ts';
 import { hashEvent } from '../../src/engine/ledger.ts';
 import { loadStreamEvents, replayStream, type LedgerProblem } from '../../src/engine/replay.ts';
@@ -17,7 +17,7 @@ import { installWorkflows } from '../../src/workflows/index.ts';
 
 /**
  * Tamper evidence (issue 4, point 4): each way of editing the log behind the engine's back is
- * found and named by stream, seq and kind. The demo is seeded once into a file; each test works
+ * found and named by stream, seq and kind. The demo is copied once into a file; each test works
  * on its own copy, with the append-only triggers dropped first (they are the database's own
  * guard; these tests are about what the chain proves when that guard is gone).
  */
@@ -28,11 +28,7 @@ const opened: Db[] = [];
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'isu-ib-tamper-'));
-  template = join(dir, 'template.sqlite');
-  const db = openDb({ path: template, synchronous: 'OFF' });
-  await seedDemo(db, { now: new Date('2027-05-20T09:00:00.000Z') });
-  db.$client.pragma('wal_checkpoint(TRUNCATE)');
-  db.$client.close();
+  template = await demoFiles(dir, { now: '2027-05-20T09:00:00.000Z', name: 'template.sqlite' });
 }, 60_000);
 
 afterEach(() => {
