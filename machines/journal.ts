@@ -226,3 +226,6 @@ export const journalStates = ['recorded', 'superseded'] as const;
 /** Every municipality a recorded entry covers (the training's attendees, the meeting's municipality). */
 export const contextMunicipalities = (context: Pick<JournalContext, 'kind' | 'fields'>, applicationMunicipality: number | null = null): number[] =>
   entryMunicipalities(context.kind, context.fields, applicationMunicipality);
+
+/** An entry stands until a correction supersedes it: lists, coverage and exits count only standing entries. */
+export const journalStanding = (state: string): boolean => state === 'recorded';

@@ -37,6 +37,8 @@ import { access, authorizationPlugin } from './authorization.ts';
 import { DOCS_PREFIX, openapiPlugin } from './openapi.ts';
 import { documentApi } from './routes/document-api.ts';
 import { documentRequirementsPages } from './routes/document-requirements-pages.ts';
+import { journalPages } from './routes/journal-pages.ts';
+import { journalApi } from './routes/journal-api.ts';
 import { DocumentStore, documentsDirFor } from '../workflows/documents/store.ts';
 import { MAX_DOCUMENT_BYTES } from '../domain/documents.ts';
 import { DEFAULT_RATE_LIMIT_PER_MINUTE } from '../config.ts';
@@ -209,5 +211,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(accountPasswordRoutes);
   await app.register(documentApi);
   await app.register(documentRequirementsPages);
+  await app.register(journalPages);
+  await app.register(journalApi);
   return app;
 }

@@ -16,6 +16,7 @@ import { days, renderStateDurations, stateSpans } from './charts/state-durations
 import { documentHistoryDetails, documentsCard } from './documents-view.ts';
 import { dangerousEvents, eventFields, fieldKinds } from './forms.ts';
 import { remarksByField, type Notice } from './page-kit.ts';
+import { applicationJournalCard } from './journal-view.ts';
 import { stateTone_ } from './view-helpers.ts';
 
 /** A problem in words: what is wrong with the field, with amounts in roubles and shares in percent. */
@@ -101,6 +102,8 @@ export function applicationPageModel(app: FastifyInstance, request: FastifyReque
     municipality: municipalityName(app.db, row.municipalityId),
     history: events.map((event) => historyRow(t, request.lang, event)),
     documents: documentsCard(app.engine, actor, loaded, options.documents, t, request.lang, programme.timeZone),
+    // The programme journal's entries about this application (issue 14).
+    journal: applicationJournalCard(app.engine, actor, row, options.documents, t, request.lang),
     canEdit: actions.includes('update'),
     canReturn: actions.includes('return-for-revision'),
     actions: actions.filter((type) => type !== 'update').map((type) => ({ type, fields: eventFields[type] ?? [], danger: dangerousEvents.has(type) })),

@@ -6,6 +6,7 @@ import { audit } from './en/audit.ts';
 import { commission } from './en/commission.ts';
 import { documents } from './en/documents.ts';
 import { programmeCreate } from './en/programme-create.ts';
+import { journal } from './en/journal.ts';
 
 /** The English catalogue: every key of the Russian one (the type checks it), same placeholders. */
-export const en: Record<keyof typeof ru, string> = { ...core, ...stages, ...admin, ...audit, ...commission, ...documents, ...programmeCreate };
+export const en: Record<keyof typeof ru, string> = { ...core, ...stages, ...admin, ...audit, ...commission, ...documents, ...programmeCreate, ...journal };

@@ -5,9 +5,10 @@ import { audit } from './ru/audit.ts';
 import { commission } from './ru/commission.ts';
 import { documents } from './ru/documents.ts';
 import { programmeCreate } from './ru/programme-create.ts';
+import { journal } from './ru/journal.ts';
 
 /**
  * The Russian catalogue, the product's default language. Each area keeps its own file under
  * ru/ and en/, so that the people working on different areas do not edit the same file.
  */
-export const ru = { ...core, ...stages, ...admin, ...audit, ...commission, ...documents, ...programmeCreate } as const;
+export const ru = { ...core, ...stages, ...admin, ...audit, ...commission, ...documents, ...programmeCreate, ...journal } as const;

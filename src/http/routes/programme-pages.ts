@@ -18,6 +18,7 @@ import { actorOf, attempt, formBody, formVersion, type Notice } from '../page-ki
 import { isHtmx } from '../plugins/auth.ts';
 import { blockerText, refusalText, stageName } from '../refusals.ts';
 import { idParam } from './params.ts';
+import { stageJournalEvidence } from '../journal-view.ts';
 
 /** What each stage holds now, in words: "Подана 9 · На проверке 5". */
 function holdsText(t: Translate, stage: StageView, counts: Record<string, number>): string {
@@ -126,6 +127,8 @@ export async function programmePages(app: FastifyInstance) {
       canSchedule: stage.allowedEvents.includes('schedule'),
       history: queries.history(row.streamId).map((event) => stageHistoryRow(t, event, stage.key)),
       statechart: currentStatechart(t, app.engine, stream),
+      // The tasks the programme journal evidences, with their entries (issue 14).
+      evidence: stageJournalEvidence(app.engine, actor, programmeId, stage.key, t),
       notice: null as Notice | null,
       ...extras,
     };

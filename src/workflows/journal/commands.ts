@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { cleanFileName, fileTypes, sniffFileType, uploadProblems, type DocumentKind } from '../../domain/documents.ts';
-import { isJournalKind, journalDocumentRoles, journalDocumentRules, journalKindDocuments, type JournalDocumentRole, type JournalKind } from '../../domain/journal.ts';
+import { isJournalKind, journalDocumentRoles, journalDocumentRules, journalKindDocuments, journalKinds, type JournalDocumentRole, type JournalKind } from '../../domain/journal.ts';
 import { isBlocking, type FieldProblem, type Problem } from '../../domain/problems.ts';
 import type { Actor } from '../../domain/roles.ts';
 import { refusal, type AppliedEvent, type Engine } from '../../engine/engine.ts';
@@ -187,4 +187,13 @@ export async function takeJournalDocument(engine: Engine, store: DocumentStore, 
   if (!store.has(document.sha256)) throw new NotFoundError('the file is not in the document store');
   const source: Readable = createReadStream(store.pathOf(document.sha256));
   return attachUploadedDocument(engine, store, actor, applicationId, { kind, fileName: document.name, source, ...(expectedVersion !== undefined ? { expectedVersion } : {}) });
+}
+
+/** Each kind of entry with whether the actor may record it now, and why not (the same rules as recording asks). */
+export function journalRecordOptions(engine: Engine, actor: Actor, programmeId: number): { kind: JournalKind; open: boolean; problems: Problem[] }[] {
+  const activeStages = stageReads(engine.db).activeStageKeys(programmeId);
+  return journalKinds.map((kind) => {
+    const problems = whyNotCreateJournal({ kind, programmeId }, { activeStages }, actor);
+    return { kind, open: !problems.some(isBlocking), problems };
+  });
 }
