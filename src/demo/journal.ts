@@ -135,8 +135,8 @@ export function demoJournal(context: DemoJournalContext) {
       });
     },
 
-    /** A final meeting for each application given (the meeting that produced it), held some days before it, linked to it. */
-    finalMeetings(programmeId: number, from: Date, to: Date, applications: readonly { id: number; heldBefore: Date }[]): void {
+    /** A final meeting for each application given (the meeting that produced it), held some days before it, linked to it unless `unlinked` (the number was not known yet). */
+    finalMeetings(programmeId: number, from: Date, to: Date, applications: readonly { id: number; heldBefore: Date; unlinked?: boolean }[]): void {
       const rows = db.$client.prepare<[number], { municipalityId: number; title: string; settlement: string | null; meetingAttendance: number | null; residents: number | null }>(
         `SELECT a.municipality_id AS municipalityId, a.title, a.settlement, s.meeting_attendance AS meetingAttendance, s.residents_kopecks AS residents
          FROM applications a LEFT JOIN application_scoring s ON s.application_id = a.id WHERE a.id = ?`,
@@ -157,7 +157,7 @@ export function demoJournal(context: DemoJournalContext) {
           attendance,
           project: row.title || 'Проект выбран жителями',
           ...((row.residents ?? 0) > 0 ? { pledgeKopecks: row.residents } : {}),
-          applicationId: application.id,
+          ...(application.unlinked ? {} : { applicationId: application.id }),
         }, [bytesOf(minutes, 'Протокол итогового собрания.pdf', 'minutes'), bytesOf(sheet, 'Лист регистрации.pdf', 'attendance-sheet')]);
       });
     },

@@ -534,8 +534,10 @@ export async function seedDemo(db: Db, options: { now?: Date; documentsDir?: str
   startStage(currentProgramme, 5, r(-100));
   const current = createApplications(currentProgramme, currentJourneys, 0, r(-99), r(-91));
   // Most applications come with the final meeting that chose them; the minutes were entered after the drafts were opened.
-  const met = applicationsOf(current, (i) => i % 6 !== 5);
-  journal.finalMeetings(currentProgramme, new Date(r(-91).getTime() + HOUR), new Date(r(-90).getTime() - 3 * HOUR), met.map((app) => ({ id: app.id, heldBefore: r(-101) })));
+  // Two more were entered without the application's number, to be linked later from the entry's page.
+  const met = applicationsOf(current, (i) => i % 6 !== 5).map((app) => ({ id: app.id, heldBefore: r(-101) }));
+  const unlinked = applicationsOf(current, (i) => i % 6 === 5).slice(0, 2).map((app) => ({ id: app.id, heldBefore: r(-101), unlinked: true }));
+  journal.finalMeetings(currentProgramme, new Date(r(-91).getTime() + HOUR), new Date(r(-90).getTime() - 3 * HOUR), [...met, ...unlinked]);
   completeStage(currentProgramme, 4, r(-90));
   runPhase(current, 'draft', r(-89), r(-72));
   journal.consultations(currentProgramme, new Date(r(-72).getTime() + 2 * HOUR), new Date(r(-70).getTime() - HOUR), about(current, 14));

@@ -8,6 +8,7 @@ import { criterionKeys } from '../../src/domain/criteria.ts';
 import { programmeFormFields, programmeHintFields } from '../../src/http/programme-form.ts';
 import { roles } from '../../src/domain/roles.ts';
 import { municipalityKinds } from '../../src/domain/municipality.ts';
+import { journalKinds } from '../../src/domain/journal.ts';
 import { en } from '../../src/i18n/en.ts';
 import { languages, translator } from '../../src/i18n/index.ts';
 import { ru } from '../../src/i18n/ru.ts';
@@ -159,6 +160,7 @@ const dynamicPrefixes: Record<string, readonly string[]> = {
   'programmes.field.': programmeFormFields,
   'programmes.hint.': programmeHintFields,
   'admin.municipalityKind.': municipalityKinds,
+  'journal.kind.': journalKinds,
 };
 
 describe('templates', () => {

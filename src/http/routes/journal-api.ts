@@ -5,9 +5,11 @@ import { journalCoverage } from '../../workflows/journal/coverage.ts';
 import { attachJournalDocument, linkJournalApplication, recordJournalEntry, takeJournalDocument } from '../../workflows/journal/commands.ts';
 import { listJournal, loadJournalEntry, type JournalRow } from '../../workflows/journal/reads.ts';
 import { findProgramme } from '../../workflows/programme/reads.ts';
+import { findApplication } from '../../workflows/application/reads.ts';
 import type { JournalContext } from '../../../machines/journal.ts';
 import { access } from '../authorization.ts';
 import { requireActor } from '../plugins/auth.ts';
+import { bodyText } from '../forms.ts';
 import { journalFilterOf, receiveJournalForm } from './journal-pages.ts';
 import { expectedVersionOf, idParam, objectBody } from './params.ts';
 
@@ -70,14 +72,19 @@ export async function journalApi(app: FastifyInstance) {
     return { ...entryJson(entry.row, entry.context), history };
   });
 
-  /** `{type: "link-application", applicationId, expectedVersion}`: the only event an entry takes from the API. */
+  /**
+   * `{type, expectedVersion, …payload}`: an entry's event. `link-application` is the one the API
+   * sends; documents come by upload and supersedes by a correction, and are refused here saying so.
+   */
   app.post('/api/programmes/:id/journal/:entryId/events', { config: { access: access.journalEvents } }, async (request, reply) => {
     const actor = requireActor(request);
     const entryId = idParam(request.params, 'entryId');
-    loadJournalEntry(app.engine, actor, entryId, programmeId(request.params));
+    const entry = loadJournalEntry(app.engine, actor, entryId, programmeId(request.params));
     const body = objectBody(request.body);
-    if (body.type !== 'link-application') throw new ValidationError('type is link-application', [{ field: 'type', code: 'journal.problem.invalid' }]);
-    const applied = linkJournalApplication(app.engine, actor, entryId, body.applicationId, expectedVersionOf(body, request.headers['if-match']));
+    const { type, expectedVersion: _ignored, ...payload } = body;
+    if (typeof type !== 'string' || type.length > 64) throw new ValidationError('type is required', [{ field: 'type', code: 'required' }]);
+    const version = expectedVersionOf(body, request.headers['if-match']);
+    const applied = type === 'link-application' ? linkJournalApplication(app.engine, actor, entryId, payload.applicationId, version) : app.engine.apply(entry.stream.id, { type, payload }, version, actor);
     return reply.header('ETag', `"${applied.version}"`).send({ id: entryId, state: applied.state, version: applied.version });
   });
 
@@ -90,7 +97,7 @@ export async function journalApi(app: FastifyInstance) {
     const [file, ...extra] = form.files;
     extra.forEach((f) => app.documentStore.discard(f.received));
     if (!file) throw new ValidationError('no file was sent', [{ field: 'file', code: 'document-no-file' }]);
-    const role = typeof form.body.role === 'string' ? form.body.role : file.role;
+    const role = bodyText(form.body, 'role') ?? file.role;
     const applied = attachJournalDocument(app.engine, app.documentStore, actor, entryId, { ...file, role });
     return reply.code(201).header('ETag', `"${applied.version}"`).send({ id: entryId, state: applied.state, version: applied.version, document: JSON.parse(applied.event.payload) as unknown });
   });
@@ -104,6 +111,7 @@ export async function journalApi(app: FastifyInstance) {
   app.post('/api/applications/:id/documents/from-journal', { config: { access: access.attachDocument } }, async (request, reply) => {
     const actor = requireActor(request);
     const id = idParam(request.params);
+    findApplication(app.db, actor, id);
     const body = objectBody(request.body);
     if (typeof body.entryId !== 'number' || typeof body.sha256 !== 'string') throw new ValidationError('entryId and sha256 are required', [{ field: 'entryId', code: 'required' }]);
     const expected = body.expectedVersion === undefined && request.headers['if-match'] === undefined ? undefined : expectedVersionOf(body, request.headers['if-match']);

@@ -347,6 +347,7 @@ export async function journalPages(app: FastifyInstance) {
     const body = formBody(request);
     const entryText = bodyText(body, 'entryId') ?? '';
     const sha256 = bodyText(body, 'sha256') ?? '';
+    loadApplication(app.engine, actor, id);
     if (!/^\d{1,9}$/.test(entryText)) throw new NotFoundError();
     const taken = await attempt(() => takeJournalDocument(app.engine, app.documentStore, actor, id, Number(entryText), sha256, formVersion(body)));
     const t = request.t;

@@ -8,6 +8,7 @@ import { refusal, type AppliedEvent, type Engine } from '../../engine/engine.ts'
 import { ForbiddenError, NotFoundError, ValidationError } from '../../engine/errors.ts';
 import { journalCreateRoles, journalMachineId, whyNotCreateJournal, type JournalCreateFacts } from '../../../machines/journal.ts';
 import { attachUploadedDocument } from '../documents/upload.ts';
+import { findApplication } from '../application/reads.ts';
 import type { DocumentStore, ReceivedFile } from '../documents/store.ts';
 import { stageReads } from '../stage/reads.ts';
 import { journalReads, journalStreamId, loadJournalEntry } from './reads.ts';
@@ -180,6 +181,8 @@ export function findJournalFile(engine: Engine, actor: Actor, entryId: number, s
  * path — the application's rules, the programme's rule for the kind, the type read from its bytes.
  */
 export async function takeJournalDocument(engine: Engine, store: DocumentStore, actor: Actor, applicationId: number, entryId: number, sha256: string, expectedVersion?: number): Promise<AppliedEvent> {
+  // An application the actor may not see is not found, whatever the entry.
+  findApplication(engine.db, actor, applicationId);
   const { entry, document } = findJournalFile(engine, actor, entryId, sha256);
   if (entry.row.state !== 'recorded' || entry.context.applicationId !== applicationId) throw new ValidationError('the entry is not about this application', [{ field: 'entry', code: 'journal.problem.not-this-application' }]);
   const kind = takeableDocuments[document.role];
