@@ -145,21 +145,29 @@ export function journalFieldProblems(kind: JournalKind, fields: unknown): { fiel
   const parsed = journalFieldSchemas[kind].safeParse(fields);
   if (parsed.success) return [];
   const problems: { field: string; code: string; params?: Record<string, string | number> }[] = [];
+  const given = (fields ?? {}) as Record<string, unknown>;
   for (const issue of parsed.error.issues) {
+    if (issue.code === 'unrecognized_keys') {
+      for (const key of issue.keys) problems.push({ field: key, code: 'journal.problem.unknown-field' });
+      continue;
+    }
     const field = String(issue.path[0] ?? 'general');
     if (problems.some((p) => p.field === field)) continue;
-    const missing = issue.code === 'invalid_type' && (issue as { input?: unknown }).input === undefined;
+    const missing = given[field] === undefined || given[field] === null;
     let code = 'journal.problem.invalid';
-    if (issue.code === 'unrecognized_keys') code = 'journal.problem.unknown-field';
+    if (issue.message === 'a link or a text') code = 'journal.problem.link-or-text';
     else if (missing || (issue.code === 'too_small' && (issue as { origin?: string }).origin !== 'number')) code = 'journal.problem.required';
     else if (issue.code === 'too_big' && (issue as { origin?: string }).origin === 'string') code = 'journal.problem.too-long';
     else if (issue.code === 'too_big' || issue.code === 'too_small') code = 'journal.problem.out-of-range';
     else if (issue.code === 'invalid_value') code = 'journal.problem.unknown-choice';
-    else if (issue.message === 'a link or a text') code = 'journal.problem.link-or-text';
     else if (issue.message === 'not a link') code = 'journal.problem.not-a-link';
     else if (field === 'date') code = 'journal.problem.not-a-date';
     else if (issue.message === 'each municipality once') code = 'journal.problem.repeated';
     const params: Record<string, string | number> = {};
+    if (code !== 'journal.problem.too-long') {
+      problems.push({ field, code });
+      continue;
+    }
     if (issue.code === 'too_big' && typeof (issue as { maximum?: unknown }).maximum === 'number') params.max = Number((issue as { maximum: number }).maximum);
     if (issue.code === 'too_small' && typeof (issue as { minimum?: unknown }).minimum === 'number') params.min = Number((issue as { minimum: number }).minimum);
     problems.push({ field, code, params });
