@@ -1,6 +1,5 @@
-import { journalKinds } from '../../domain/journal.ts';
 import type { Translate } from '../../i18n/index.ts';
-import type { JournalCoverage } from '../../workflows/journal/coverage.ts';
+import { coverageKinds, type JournalCoverage } from '../../workflows/journal/coverage.ts';
 import { neutralise } from './ranking.ts';
 
 function cell(value: string | number): string {
@@ -18,7 +17,7 @@ export function coverageCsv(t: Translate, coverage: JournalCoverage): string {
     t('journal.coverage.municipality'),
     t('journal.coverage.applied'),
     t('journal.coverage.applications'),
-    ...journalKinds.map((kind) => t(`journal.kind.${kind}`)),
+    ...coverageKinds.map((kind) => t(`journal.kind.${kind}`)),
     t('journal.coverage.participantsPreliminary'),
     t('journal.coverage.participantsFinal'),
     t('journal.coverage.participantsCeremonies'),
@@ -26,7 +25,7 @@ export function coverageCsv(t: Translate, coverage: JournalCoverage): string {
   const lines = [header.map(cell).join(';')];
   for (const row of coverage.rows) {
     lines.push(
-      [row.name, t(row.applied ? 'journal.yes' : 'journal.no'), row.applications, ...journalKinds.map((kind) => row.entries[kind]), row.participants.preliminary, row.participants.final, row.participants.ceremonies]
+      [row.name, t(row.applied ? 'journal.yes' : 'journal.no'), row.applications, ...coverageKinds.map((kind) => row.entries[kind]), row.participants.preliminary, row.participants.final, row.participants.ceremonies]
         .map(cell)
         .join(';'),
     );
@@ -37,7 +36,7 @@ export function coverageCsv(t: Translate, coverage: JournalCoverage): string {
       t('journal.coverage.totals'),
       totals.applied,
       coverage.rows.reduce((sum, row) => sum + row.applications, 0),
-      ...journalKinds.map((kind) => totals.entries[kind]),
+      ...coverageKinds.map((kind) => totals.entries[kind]),
       totals.participants['preliminary-meeting'],
       totals.participants['final-meeting'],
       totals.participants['opening-ceremony'],

@@ -6,7 +6,8 @@ import type { FieldProblem } from '../../domain/problems.ts';
 import type { Actor } from '../../domain/roles.ts';
 import { ConflictError, NotFoundError, ValidationError, type DomainError } from '../../engine/errors.ts';
 import { listMunicipalities } from '../../read/applications.ts';
-import { journalCoverage, type JournalCoverage } from '../../workflows/journal/coverage.ts';
+import { coverageKinds, journalCoverage, type JournalCoverage } from '../../workflows/journal/coverage.ts';
+import { localeOf, numberFormat } from '../../domain/intl.ts';
 import {
   attachJournalDocument,
   findJournalFile,
@@ -105,6 +106,7 @@ export function journalFilterOf(query: unknown): JournalFilter {
 function coverageModel(request: FastifyRequest, coverage: JournalCoverage) {
   const t = request.t;
   const n = coverage.totals.municipalities;
+  const number = (value: number) => numberFormat(localeOf(request.lang)).format(value);
   const bars = [
     { key: 'training', covered: coverage.totals.trained, people: coverage.totals.participants.training },
     { key: 'preliminary-meeting', covered: coverage.rows.filter((r) => r.entries['preliminary-meeting'] > 0).length, people: coverage.totals.participants['preliminary-meeting'] },
@@ -119,13 +121,13 @@ function coverageModel(request: FastifyRequest, coverage: JournalCoverage) {
     text:
       bar.people === null
         ? t('journal.coverage.barConsulted', { covered: bar.covered, of: n, entries: coverage.totals.entries.consultation })
-        : t('journal.coverage.bar', { covered: bar.covered, of: n, people: bar.people }),
+        : t('journal.coverage.bar', { covered: bar.covered, of: n, people: number(bar.people) }),
   }));
   const chart = renderCoverageChart(bars, {
     title: t('journal.coverage.chartTitle'),
     description: bars.map((bar) => `${bar.label}: ${bar.text}`).join('; '),
   });
-  return { coverage, chart, kinds: journalKinds };
+  return { coverage, chart, kinds: journalKinds, columns: coverageKinds };
 }
 
 /** The journal's pages (issue 14): the list with its filters, the forms per kind, each entry, the coverage. */
@@ -207,7 +209,10 @@ export async function journalPages(app: FastifyInstance) {
     }
     for (const key of ['municipalityId', 'applicationId'] as const) if (typeof query[key] === 'string' && /^\d{1,9}$/.test(query[key] as string)) values[key] = query[key];
     if (kind === 'consultation' && values.consultant === undefined) values.consultant = actor.name;
-    return formPage(request, reply, programme, kind, values, [], 200, { supersedes });
+    // A kind whose stage is not active is said at once, not only when the form is sent.
+    const option = journalRecordOptions(app.engine, actor, programme.id).find((o) => o.kind === kind)!;
+    const closed = option.open ? null : ({ tone: 'warning', text: option.problems.filter((p) => p.field === undefined).map((p) => blockerText(request.t, p)).join(' ') } satisfies Notice);
+    return formPage(request, reply, programme, kind, values, [], 200, { supersedes, ...(closed ? { notice: closed } : {}) });
   });
 
   app.post('/programmes/:id/journal', { config: { access: access.recordJournal, csrf: 'multipart-field' } }, async (request, reply) => {

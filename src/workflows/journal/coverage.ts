@@ -33,6 +33,9 @@ export interface JournalCoverage {
   };
 }
 
+/** The kinds that are about municipalities: the coverage's columns (an announcement is about the whole programme). */
+export const coverageKinds = journalKinds.filter((kind) => kind !== 'announcement');
+
 const zeroKinds = (): Record<JournalKind, number> => Object.fromEntries(journalKinds.map((kind) => [kind, 0])) as Record<JournalKind, number>;
 
 /**
