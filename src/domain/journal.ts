@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { MIB, documentNameSchema, mediaTypes, type FileTypeKey, type MediaType } from './documents.ts';
 import type { Actor } from './roles.ts';
+import { TEXT_CHARACTERS_PROBLEM, text } from './text.ts';
 
 /**
  * The programme journal (issue 14): the events people hold — an announcement published, a
@@ -32,14 +33,10 @@ const isoDate = z
   .refine((value) => !Number.isNaN(Date.parse(`${value}T00:00:00Z`)) && new Date(`${value}T00:00:00Z`).toISOString().startsWith(value), 'not a date');
 const id = z.number().int().min(1).max(1_000_000_000);
 const people = z.number().int().min(1).max(1_000_000);
-const shortText = z.string().trim().min(1).max(300);
-const longText = z.string().trim().min(1).max(5000);
+const shortText = text({ max: 300 });
+const longText = text({ max: 5000, multiline: true });
 const kopecks = z.number().int().min(0).max(10_000_000_000_000);
-const link = z
-  .string()
-  .trim()
-  .max(2000)
-  .refine((value) => /^https?:\/\/[^\s]+$/i.test(value), 'not a link');
+const link = text({ max: 2000 }).refine((value) => /^https?:\/\/[^\s]+$/i.test(value), 'not a link');
 
 /** Each kind's fields: what its form asks and its `create` event stores. */
 export const journalFieldSchemas = {
@@ -155,7 +152,8 @@ export function journalFieldProblems(kind: JournalKind, fields: unknown): { fiel
     if (problems.some((p) => p.field === field)) continue;
     const missing = given[field] === undefined || given[field] === null;
     let code = 'journal.problem.invalid';
-    if (issue.message === 'a link or a text') code = 'journal.problem.link-or-text';
+    if (issue.code === 'custom' && issue.params?.code === TEXT_CHARACTERS_PROBLEM) code = 'journal.problem.text-characters';
+    else if (issue.message === 'a link or a text') code = 'journal.problem.link-or-text';
     else if (missing || (issue.code === 'too_small' && (issue as { origin?: string }).origin !== 'number')) code = 'journal.problem.required';
     else if (issue.code === 'too_big' && (issue as { origin?: string }).origin === 'string') code = 'journal.problem.too-long';
     else if (issue.code === 'too_big' || issue.code === 'too_small') code = 'journal.problem.out-of-range';

@@ -56,6 +56,9 @@ describe('each kind of entry', () => {
     expect(fieldCodes('announcement', { ...noText, link: 'javascript:alert(1)' })).toEqual([['link', 'journal.problem.not-a-link']]);
     expect(fieldCodes('announcement', { ...noText, link: 'https://udmurt.ru/news/1' })).toEqual([]);
     expect(fieldCodes('announcement', { ...valid.announcement, title: 'x'.repeat(301) })).toEqual([['title', 'journal.problem.too-long']]);
+    // The character rule of every text field: a control character pasted in is refused in words, a line break in a long text is not.
+    expect(fieldCodes('announcement', { ...valid.announcement, title: 'Объявлен\u0007 конкурс' })).toEqual([['title', 'journal.problem.text-characters']]);
+    expect(fieldCodes('announcement', { ...valid.announcement, text: 'Порядок участия.\nСроки этапов.' })).toEqual([]);
   });
 
   it('training: a format, at least one attending municipality, each once and known, a positive count', () => {

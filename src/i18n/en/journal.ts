@@ -163,6 +163,7 @@ export const journal: Record<keyof typeof ru, string> = {
   'journal.problem.not-a-date': 'Give a date as DD.MM.YYYY.',
   'journal.problem.repeated': 'Each municipality is named once.',
   'journal.problem.invalid': 'Not a valid value.',
+  'journal.problem.text-characters': 'The text contains control or invalid characters (they often come with text pasted from another program): remove them and send it again.',
   'journal.problem.unknown-field': 'An unknown field.',
   'journal.problem.unknown-kind': 'Unknown kind of entry.',
   'journal.problem.unknown-municipality': 'There is no such municipality.',

@@ -161,6 +161,7 @@ export const journal = {
   'journal.problem.not-a-date': 'Укажите дату в формате ДД.ММ.ГГГГ.',
   'journal.problem.repeated': 'Каждое муниципальное образование указывается один раз.',
   'journal.problem.invalid': 'Недопустимое значение.',
+  'journal.problem.text-characters': 'В тексте есть управляющие или недопустимые символы (часто они попадают при копировании из другой программы): удалите их и отправьте снова.',
   'journal.problem.unknown-field': 'Лишнее поле.',
   'journal.problem.unknown-kind': 'Неизвестный вид записи.',
   'journal.problem.unknown-municipality': 'Такого муниципального образования нет.',
