@@ -5,7 +5,9 @@ import type { Actor, Role } from '../../src/domain/roles.ts';
 import { ForbiddenError, NotAllowedError, ValidationError } from '../../src/engine/errors.ts';
 import { loadStreamEvents, replayStoredStream } from '../../src/engine/replay.ts';
 import { verifyLedger } from '../../src/engine/verify.ts';
-import { defaultRegistry } from '../../machines/registry.ts';
+import { defaultRegistry, stageV1 } from '../../machines/registry.ts';
+import { stageMachineVersion } from '../../machines/stage.ts';
+import { createProgramme } from '../../src/workflows/programme/create.ts';
 import { createApplication, sendApplicationEvent } from '../../src/workflows/application/commands.ts';
 import { checkDocumentFiles } from '../../src/workflows/documents/check.ts';
 import { DocumentStore, documentsDirFor } from '../../src/workflows/documents/store.ts';
@@ -14,7 +16,7 @@ import { linkJournalApplication, recordJournalEntry, takeJournalDocument, type J
 import { journalReads, listJournal, loadJournalEntry } from '../../src/workflows/journal/reads.ts';
 import { sendStageEvent } from '../../src/workflows/stage/commands.ts';
 import { workflowEngine } from '../../src/workflows/index.ts';
-import { completeForm, programmeWithActiveStages } from './fixtures.ts';
+import { completeForm, programmeWithActiveStages, programmeInput, yearPlan } from './fixtures.ts';
 import { samples } from './document-samples.ts';
 import { defaultDocumentRules } from '../../src/domain/documents.ts';
 
@@ -230,6 +232,45 @@ describe('documents, links and the ledger', () => {
     // Stage 2 is over, so no training can be recorded any more, yet its completion replays from the facts it stored.
     expect(() => sendStageEvent(w.engine, w.actors.coordinator, staged.programmeId, 2, 'reopen', { reason: 'Проверка' }, staged.versions.get(2)!)).not.toThrow();
     expect(replayStoredStream(w.db, registry, w.engine.loadStream(`stage-${staged.programmeId}-2`)!).problems).toEqual([]);
+  });
+});
+
+describe('the stage machine’s versions and the journal', () => {
+  it('a stage 1 completed under version 1 without an announcement replays as it was; reopened under version 2 it waits for the journal', () => {
+    const w = world();
+    // The installation before the journal: version 1 of the stage machine, with its own exits, is current.
+    const old = workflowEngine(w.db, { registry: defaultRegistry().register(stageV1, { current: true }), now: () => w.engine.now() });
+    const programmeId = createProgramme(old, w.actors.admin, programmeInput, yearPlan(2027)).id;
+    let version = 1;
+    const send = (engine: typeof old, type: string, payload: unknown = {}) => (version = sendStageEvent(engine, w.actors.coordinator, programmeId, 1, type, payload, version).version);
+    send(old, 'start');
+    for (const task of ['parameters', 'plan', 'campaign', 'announcement']) send(old, 'complete-task', { task });
+    send(old, 'complete');
+    const streamId = `stage-${programmeId}-1`;
+    expect(w.engine.loadStream(streamId)).toMatchObject({ state: 'completed', machineVersion: 1 });
+
+    // The upgrade: the same database, the current registry. Reopening moves the stage to version 2, whose exit reads the journal.
+    send(w.engine, 'reopen', { reason: 'Объявление не было опубликовано' });
+    expect((catchError(() => send(w.engine, 'complete')) as NotAllowedError).reason).toBe('stage.exit.no-announcement');
+    recordJournalEntry(w.engine, w.store, w.actors.coordinator, programmeId, { kind: 'announcement', fields: { channel: 'site', date: '2027-04-10', title: 'Объявлен конкурсный отбор', link: 'https://example.org/konkurs' } });
+    send(w.engine, 'complete');
+    const rows = loadStreamEvents(w.db, streamId);
+    expect(rows.map((row) => [row.type, row.machineVersion])).toEqual([
+      ['create', 1],
+      ['start', 1],
+      ['complete-task', 1],
+      ['complete-task', 1],
+      ['complete-task', 1],
+      ['complete-task', 1],
+      ['complete', 1],
+      ['reopen', stageMachineVersion],
+      ['complete', stageMachineVersion],
+    ]);
+    // The v1 completion read an empty journal and went through on v1's own exits, and replays so; the v2 one carries what it read.
+    expect(JSON.parse(rows[6]!.facts).exit.journal).toEqual({ byKind: {}, byMunicipality: {} });
+    expect(JSON.parse(rows[8]!.facts).exit.journal.byKind).toEqual({ announcement: 1 });
+    expect(replayStoredStream(w.db, registry, w.engine.loadStream(streamId)!).problems).toEqual([]);
+    expect(verifyLedger(w.db, registry).problems).toEqual([]);
   });
 });
 
