@@ -175,6 +175,42 @@ describe('the journal list and its forms', () => {
   });
 });
 
+/** Forms the multipart parser cannot read (the upload tests' own list is in test/int/fuzz.int.test.ts, which registers its tests when imported). */
+const malformedMultipart: { payload: string; type: string }[] = [
+  { type: 'multipart/form-data', payload: '--x\r\nContent-Disposition: form-data; name="kind"\r\n\r\nconsultation\r\n--x--' },
+  { type: 'multipart/form-data; boundary=', payload: '--\r\n\r\n' },
+  { type: 'multipart/form-data; boundary=x', payload: '--x\r\nContent-Disposition: form-da' },
+  { type: 'multipart/form-data; boundary=x', payload: '--x\r\nContent-Disposition: form-data; name="file"; filename="p.pdf"\r\nContent-Type: application/pdf\r\n\r\n%PDF-1.4\n1 0 obj' },
+  { type: 'multipart/form-data; boundary=x', payload: 'garbage without any boundary' },
+  { type: 'multipart/form-data; boundary=x', payload: '' },
+  { type: 'multipart/form-data; boundary=x', payload: '--x\r\nContent-Disposition: garbage\r\n\r\n1\r\n--x--' },
+];
+
+describe('malformed journal forms', () => {
+  it('are a 400 (or the CSRF 403 before it), never a 500, and write nothing', async () => {
+    const entry = t.db.$client.prepare<[], { id: number }>("SELECT id FROM journal_entries WHERE kind = 'final-meeting' ORDER BY id LIMIT 1").get()!;
+    const page = await coordinator.get(`/programmes/${PAST_PROGRAMME}/journal/${entry.id}`);
+    expect(page.statusCode).toBe(200);
+    const cookie = [...coordinator.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+    const problems: string[] = [];
+    for (const body of malformedMultipart) {
+      for (const [url, headers] of [
+        [`/programmes/${CURRENT_PROGRAMME}/journal`, { cookie, 'x-csrf-token': coordinator.csrf! }],
+        [`/programmes/${PAST_PROGRAMME}/journal/${entry.id}/documents`, { cookie }],
+        [`/api/programmes/${PAST_PROGRAMME}/journal/${entry.id}/documents`, { authorization: `Bearer ${reviewerToken}` }],
+      ] as const) {
+        const before = eventCount(t.db);
+        const response = await t.app.inject({ method: 'POST', url, headers: { ...headers, 'content-type': body.type }, payload: body.payload });
+        const label = `${url} ${body.type.slice(0, 50)} ${JSON.stringify(body.payload.slice(0, 30))} → ${response.statusCode}`;
+        if (response.statusCode >= 500) problems.push(`${label}: ${response.body.slice(0, 160)}`);
+        if (response.statusCode < 400) problems.push(`${label}: accepted`);
+        if (eventCount(t.db) !== before) problems.push(`${label}: wrote`);
+      }
+    }
+    expect(problems).toEqual([]);
+  });
+});
+
 describe('a final meeting on its application’s page', () => {
   it('shows the meeting, and the applicant takes its minutes as the application’s own through the normal attach path', async () => {
     const applicant = await login(t.app, 'applicant1');

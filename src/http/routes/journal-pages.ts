@@ -4,7 +4,7 @@ import { fileTypeOfMedia, fileTypes, MAX_DOCUMENT_BYTES } from '../../domain/doc
 import { isJournalKind, journalKindStages, journalKinds, type JournalKind } from '../../domain/journal.ts';
 import type { FieldProblem } from '../../domain/problems.ts';
 import type { Actor } from '../../domain/roles.ts';
-import { ConflictError, NotFoundError, ValidationError, type DomainError } from '../../engine/errors.ts';
+import { ConflictError, DomainError, NotFoundError, ValidationError } from '../../engine/errors.ts';
 import { listMunicipalities } from '../../read/applications.ts';
 import { coverageKinds, journalCoverage, type JournalCoverage } from '../../workflows/journal/coverage.ts';
 import { localeOf, numberFormat } from '../../domain/intl.ts';
@@ -33,6 +33,9 @@ import { isHtmx, verifyMultipartCsrf } from '../plugins/auth.ts';
 import { statusOf } from '../plugins/errors.ts';
 import { blockerText, refusalText, stageName } from '../refusals.ts';
 import { idParam } from './params.ts';
+import { MalformedRequestError } from './document-files.ts';
+import { contentDisposition } from '../content-disposition.ts';
+import { storageFaultOf } from '../../db/storage-faults.ts';
 import { stageDefinitions } from '../../../machines/stages.ts';
 import { journalStanding } from '../../../machines/journal.ts';
 
@@ -79,6 +82,12 @@ export async function receiveJournalForm(app: FastifyInstance, request: FastifyR
     }
   } catch (error) {
     files.forEach((file) => app.documentStore.discard(file.received));
+    // A form the parser cannot read (cut short, no boundary, broken headers) is the client's: a 400 that says so, never a 500.
+    const status = (error as { statusCode?: unknown }).statusCode;
+    if (error instanceof Error && !(error instanceof DomainError) && !storageFaultOf(error) && (status === undefined || status === 400)) {
+      request.log.info({ user: request.actor?.login ?? null, ip: request.ip, err: error.message }, 'malformed journal form');
+      throw new MalformedRequestError(request.t('upload.malformed'));
+    }
     throw error;
   }
   if (!checked && !verifyMultipartCsrf(request, reply, typeof body._csrf === 'string' ? body._csrf : undefined)) return null;
@@ -321,10 +330,9 @@ export async function journalPages(app: FastifyInstance) {
     const { entry, document } = findJournalFile(app.engine, actor, entryId, String((request.params as Record<string, unknown>).sha256));
     if (entry.row.programmeId !== programme.id || !app.documentStore.has(document.sha256)) throw new NotFoundError();
     const type = fileTypeOfMedia(document.mediaType);
-    const ascii = document.name.replace(/[^\x20-\x7e]/g, '_').replace(/["\\]/g, '_');
     return reply
       .type(type ? fileTypes[type].mediaType : 'application/octet-stream')
-      .header('Content-Disposition', `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(document.name)}`)
+      .header('Content-Disposition', contentDisposition('attachment', document.name))
       .header('Content-Length', String(app.documentStore.size(document.sha256)))
       .header('X-Content-Type-Options', 'nosniff')
       .header('Cache-Control', 'private, no-store')
