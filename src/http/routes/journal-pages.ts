@@ -347,7 +347,7 @@ export async function journalPages(app: FastifyInstance) {
   app.get('/programmes/:id/coverage.csv', { config: { access: access.staff } }, async (request, reply) => {
     const programme = programmeOf(request);
     return reply
-      .header('Content-Disposition', `attachment; filename="coverage-${programme.id}.csv"`)
+      .header('Content-Disposition', contentDisposition('attachment', `coverage-${programme.id}.csv`))
       .header('Cache-Control', 'no-store')
       .type('text/csv; charset=utf-8')
       .send(coverageCsv(request.t, journalCoverage(app.db, programme.id)));
