@@ -26,6 +26,7 @@ import {
 import { stageCreateRolesV1, stageEventRolesV1, stageEventSchemasV1, stageMachineV1, stageMachineV1Version, whyNotStageV1 } from './stage-v1.ts';
 import { stageCreateRoles, stageEventRoles, stageEventSchemas, stageMachine, stageMachineId, stageMachineVersion, whyNotStage } from './stage.ts';
 import { reviewerCreateRoles, reviewerEventRoles, reviewerEventSchemas, reviewerMachine, reviewerMachineId, reviewerMachineVersion, whyNotCreateReviewer, whyNotReviewer } from './reviewer.ts';
+import { journalCreateRoles, journalEventChannels, journalEventRoles, journalEventSchemas, journalMachine, journalMachineId, journalMachineVersion, whyNotCreateJournal, whyNotJournal } from './journal.ts';
 
 /** An event as a machine's rules read it; `payload` is absent when a page asks what it may offer. */
 export interface RuleInput {
@@ -149,7 +150,8 @@ export function defaultRegistry(): MachineRegistry {
     eventRoles: stageEventRoles,
     createRoles: stageCreateRoles,
     whyNot: whyNotStage,
-    // Version 2's context is version 1's: a stage moves over as it stands.
+    // Version 2's context is version 1's: a stage moves over as it stands; what changed is the
+    // exit conditions (they read the journal), and v1 keeps its own copy of the old ones.
     migrate: (snapshot) => snapshot,
   }).register({
     id: reviewerMachineId,
@@ -160,5 +162,18 @@ export function defaultRegistry(): MachineRegistry {
     createRoles: reviewerCreateRoles,
     whyNot: whyNotReviewer,
     whyNotCreate: whyNotCreateReviewer,
-  });
+  }).register(journalEntry);
 }
+
+/** The programme journal's entries (issue 14). */
+export const journalEntry: RegisteredMachine = {
+  id: journalMachineId,
+  version: journalMachineVersion,
+  machine: journalMachine,
+  eventSchemas: journalEventSchemas,
+  eventRoles: journalEventRoles,
+  createRoles: journalCreateRoles,
+  whyNot: whyNotJournal,
+  whyNotCreate: whyNotCreateJournal,
+  channels: journalEventChannels,
+};

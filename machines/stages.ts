@@ -32,6 +32,10 @@ export interface StageFacts {
   programme: { fundKopecks: number; capKopecks: number };
   /** Keys of the stages that have no planned dates yet. */
   unscheduledStages: string[];
+  /** The programme journal (issue 14): standing entries per kind, and per kind and municipality id. Absent on older events. */
+  journal?: { byKind: Record<string, number>; byMunicipality: Record<string, Record<string, number>> };
+  /** The municipalities that applied (an application submitted at least once), by id, with their names. */
+  appliedMunicipalities?: { id: number; name: string }[];
 }
 
 export interface ExitVerdict {
@@ -51,6 +55,8 @@ export interface StageDefinition {
   /** The application states that wait on this stage, counted beside it on the timeline. */
   holdsStates: readonly string[];
   exit: (facts: StageFacts) => ExitVerdict;
+  /** The tasks the programme journal evidences, with the kinds of entry that do (issue 14): the stage page lists them. */
+  evidence?: Readonly<Record<string, readonly string[]>>;
 }
 
 const count = (facts: StageFacts, ...states: string[]) => states.reduce((sum, s) => sum + (facts.applicationCounts[s] ?? 0), 0);
@@ -58,6 +64,14 @@ const ok: ExitVerdict = { holds: true, code: 'ok' };
 const whenNone = (n: number, code: string): ExitVerdict => (n === 0 ? ok : { holds: false, code, params: { count: n } });
 const afterStage = (facts: StageFacts, key: StageKey): ExitVerdict =>
   facts.stageStates[key] === 'completed' ? ok : { holds: false, code: 'stage-not-completed', params: { stage: key } };
+/** The journal holds at least one standing entry of the kind, or the stage is held back with `code`. */
+const recorded = (facts: StageFacts, kind: string, code: string): ExitVerdict => ((facts.journal?.byKind[kind] ?? 0) > 0 ? ok : { holds: false, code });
+const both = (...verdicts: (() => ExitVerdict)[]): ExitVerdict => verdicts.reduce<ExitVerdict>((verdict, next) => (verdict.holds ? next() : verdict), ok);
+/** The municipalities that applied and have no final meeting in the journal, named. */
+export function withoutFinalMeeting(facts: StageFacts): { id: number; name: string }[] {
+  const held = facts.journal?.byMunicipality['final-meeting'] ?? {};
+  return (facts.appliedMunicipalities ?? []).filter((m) => (held[String(m.id)] ?? 0) === 0);
+}
 
 export const stageDefinitions: readonly StageDefinition[] = [
   {
@@ -74,8 +88,10 @@ export const stageDefinitions: readonly StageDefinition[] = [
     exit: (facts) => {
       if (facts.programme.fundKopecks <= 0 || facts.programme.capKopecks <= 0) return { holds: false, code: 'programme-parameters' };
       const unscheduled = facts.unscheduledStages.filter((key) => key !== 'preparation');
-      return unscheduled.length === 0 ? ok : { holds: false, code: 'stages-unscheduled', params: { count: unscheduled.length } };
+      if (unscheduled.length > 0) return { holds: false, code: 'stages-unscheduled', params: { count: unscheduled.length } };
+      return recorded(facts, 'announcement', 'no-announcement');
     },
+    evidence: { campaign: ['announcement'], announcement: ['announcement'] },
   },
   {
     no: 2,
@@ -86,7 +102,8 @@ export const stageDefinitions: readonly StageDefinition[] = [
     ],
     ownsEvents: [],
     holdsStates: [],
-    exit: (facts) => afterStage(facts, 'preparation'),
+    exit: (facts) => both(() => afterStage(facts, 'preparation'), () => recorded(facts, 'training', 'no-training')),
+    evidence: { 'local-government': ['training'], 'initiative-groups': ['training'] },
   },
   {
     no: 3,
@@ -98,6 +115,7 @@ export const stageDefinitions: readonly StageDefinition[] = [
     ownsEvents: ['create', 'update', 'attach-document'],
     holdsStates: [],
     exit: (facts) => afterStage(facts, 'training'),
+    evidence: { consulting: ['consultation'], plans: ['preliminary-meeting'] },
   },
   {
     no: 4,
@@ -108,7 +126,15 @@ export const stageDefinitions: readonly StageDefinition[] = [
     ],
     ownsEvents: ['create', 'update', 'attach-document'],
     holdsStates: [],
-    exit: (facts) => afterStage(facts, 'preliminary-meetings'),
+    exit: (facts) =>
+      both(
+        () => afterStage(facts, 'preliminary-meetings'),
+        () => {
+          const missing = withoutFinalMeeting(facts);
+          return missing.length === 0 ? ok : { holds: false, code: 'final-meetings-missing', params: { count: missing.length, municipalities: missing.map((m) => m.name).join(', ') } };
+        },
+      ),
+    evidence: { meetings: ['final-meeting'], consulting: ['consultation'] },
   },
   {
     no: 5,
@@ -174,6 +200,7 @@ export const stageDefinitions: readonly StageDefinition[] = [
     ],
     ownsEvents: ['report-progress', 'complete-works'],
     holdsStates: ['implementation.works'],
+    evidence: { consulting: ['consultation'], ceremonies: ['opening-ceremony'] },
     exit: (facts) => whenNone(count(facts, 'implementation.works'), 'works-unfinished'),
   },
   {

@@ -355,3 +355,56 @@ export const commissionMeetings = sqliteTable('commission_meetings', {
   /** JSON: [{id, login, name}], every commission member at the moment of the decision. */
   membership: text('membership').notNull(),
 });
+
+/**
+ * The programme journal's list projection (issue 14): one row per entry stream (`journal-<id>`),
+ * written by the engine with every event of the entry. Lists, filters and coverage read it.
+ */
+export const journalEntries = sqliteTable(
+  'journal_entries',
+  {
+    id: integer('id').primaryKey(),
+    streamId: text('stream_id')
+      .notNull()
+      .unique()
+      .references(() => streams.id),
+    programmeId: integer('programme_id')
+      .notNull()
+      .references(() => programmes.id),
+    kind: text('kind').notNull(),
+    state: text('state').notNull(),
+    version: integer('version').notNull(),
+    /** The municipality the entry is about (a training's attendees are in journal_entry_municipalities). */
+    municipalityId: integer('municipality_id').references(() => municipalities.id),
+    applicationId: integer('application_id').references(() => applications.id),
+    /** The day it was held or published, YYYY-MM-DD in the programme's calendar. */
+    heldOn: text('held_on').notNull(),
+    participants: integer('participants').notNull().default(0),
+    summary: text('summary').notNull().default(''),
+    documents: integer('documents').notNull().default(0),
+    supersedes: integer('supersedes'),
+    supersededBy: integer('superseded_by'),
+    recordedAt: text('recorded_at').notNull(),
+    recordedBy: text('recorded_by').notNull(),
+    updatedAt: text('updated_at').notNull(),
+  },
+  (t) => [
+    index('journal_entries_programme_kind').on(t.programmeId, t.kind, t.heldOn),
+    index('journal_entries_programme_municipality').on(t.programmeId, t.municipalityId),
+    index('journal_entries_application').on(t.applicationId),
+  ],
+);
+
+/** Every municipality an entry covers: a training's attendees, a meeting's or consultation's municipality. */
+export const journalEntryMunicipalities = sqliteTable(
+  'journal_entry_municipalities',
+  {
+    entryId: integer('entry_id')
+      .notNull()
+      .references(() => journalEntries.id),
+    municipalityId: integer('municipality_id')
+      .notNull()
+      .references(() => municipalities.id),
+  },
+  (t) => [primaryKey({ columns: [t.entryId, t.municipalityId] }), index('journal_entry_municipalities_municipality').on(t.municipalityId)],
+);

@@ -17,6 +17,7 @@ import { formatRoubles } from '../domain/money.ts';
 import { attachDocumentBytes } from '../workflows/documents/upload.ts';
 import { DocumentStore, documentsDirFor } from '../workflows/documents/store.ts';
 import { seedReviewDay } from './review.ts';
+import { demoJournal } from './journal.ts';
 
 /** The kinds every demo application must carry: the default requirements of a new programme. */
 const requiredKinds: DocumentKind[] = defaultDocumentRules.filter((rule) => rule.required).map((rule) => rule.kind);
@@ -432,6 +433,14 @@ export async function seedDemo(db: Db, options: { now?: Date; documentsDir?: str
     stageEvent(programmeId, no, at, 'complete');
   };
   const day = (date: Date) => date.toISOString().slice(0, 10);
+  // The programme journal (issue 14): recorded while the stage that owns each kind is active, before it completes.
+  const journal = demoJournal({ db, engine, store, coordinator, consultants: [reviewer, reviewer2], setClock: (at) => { clock = at; }, seed: year });
+  const applicationsOf = (running: Running[], every: (index: number) => boolean) => running.filter((_, i) => every(i));
+  const about = (running: Running[], count: number) =>
+    Array.from({ length: count }, (_, i) => running[(i * 7) % running.length]!).map((app) => ({
+      municipalityId: db.select({ m: applications.municipalityId }).from(applications).where(sql`${applications.id} = ${app.id}`).get()!.m,
+      applicationId: app.id,
+    }));
 
   // Last year's programme: the whole cycle, its commission decided; late projects keep stages 8–12 open.
   const pastYear = year - 1;
@@ -448,17 +457,23 @@ export async function seedDemo(db: Db, options: { now?: Date; documentsDir?: str
   const pastProgramme = createProgramme(engine, admin, { title: `Наша инициатива — ${pastYear}`, year: pastYear, ...rules, fundKopecks: 1_800_000_000 }, planOf(pastWindows)).id;
   // Every call below moves the clock forward: the log reads as the calendar did.
   startStage(pastProgramme, 1, d(1, 12));
+  journal.announcements(pastProgramme, pastYear, d(1, 14), d(2, 18));
   startStage(pastProgramme, 2, d(2, 20));
+  journal.trainings(pastProgramme, d(2, 21), d(2, 26));
   completeStage(pastProgramme, 1, d(2, 27));
   startStage(pastProgramme, 3, d(3, 3));
+  journal.preliminaryMeetings(pastProgramme, d(3, 4), d(3, 9), 8);
   const past = createApplications(pastProgramme, pastJourneys, 100, d(3, 10), d(3, 28));
   completeStage(pastProgramme, 2, d(3, 30));
   startStage(pastProgramme, 4, d(4, 2));
   runPhase(past, 'draft', d(4, 5), d(4, 12));
   startStage(pastProgramme, 5, d(4, 15));
+  journal.finalMeetings(pastProgramme, d(4, 16), d(4, 24), past.map((app) => ({ id: app.id, heldBefore: d(3, 10) })));
+  journal.consultations(pastProgramme, d(4, 25), d(4, 30), about(past, 12));
   completeStage(pastProgramme, 3, d(5, 1));
   runPhase(past, 'submit', d(5, 2), d(5, 14));
   startStage(pastProgramme, 6, d(5, 15));
+  journal.consultations(pastProgramme, d(5, 16), d(5, 30), about(past, 12));
   completeStage(pastProgramme, 4, d(6, 1));
   runPhase(past, 'review', d(6, 2), d(6, 10));
   runPhase(past, 'revise', d(6, 11), d(6, 20));
@@ -493,6 +508,8 @@ export async function seedDemo(db: Db, options: { now?: Date; documentsDir?: str
   runPhase(past, 'works-late', d(11, 11), d(11, 19));
   runPhase(past, 'complete', d(11, 20), d(12, 5));
   startStage(pastProgramme, 12, d(12, 6));
+  const finished = db.select({ id: applications.id }).from(applications).where(sql`${applications.programmeId} = ${pastProgramme} AND ${applications.state} = 'implementation.completed'`).all();
+  journal.openingCeremonies(pastProgramme, new Date(d(12, 6).getTime() + 2 * HOUR), d(12, 7), finished.map((row) => row.id));
   runPhase(past, 'close', d(12, 8), d(12, 20));
 
   // This year's programme: stages 1–4 done, documentation (overdue) and intake running, 7–12 planned.
@@ -505,16 +522,31 @@ export async function seedDemo(db: Db, options: { now?: Date; documentsDir?: str
   };
   const currentProgramme = createProgramme(engine, admin, { title: `Наша инициатива — ${year}`, year, ...rules }, planOf(currentWindows)).id;
   startStage(currentProgramme, 1, r(-298));
+  journal.announcements(currentProgramme, year, r(-296), r(-254));
   startStage(currentProgramme, 2, r(-252));
+  journal.trainings(currentProgramme, r(-251), r(-247));
   completeStage(currentProgramme, 1, r(-246));
   startStage(currentProgramme, 3, r(-212));
+  journal.preliminaryMeetings(currentProgramme, r(-211), r(-199), 10);
   completeStage(currentProgramme, 2, r(-198));
+  journal.consultations(
+    currentProgramme,
+    r(-197),
+    r(-149),
+    municipalityIds.filter((_, i) => i % 3 === 0).map((municipalityId) => ({ municipalityId })),
+  );
   startStage(currentProgramme, 4, r(-148));
   completeStage(currentProgramme, 3, r(-122));
   startStage(currentProgramme, 5, r(-100));
   const current = createApplications(currentProgramme, currentJourneys, 0, r(-99), r(-91));
+  // Most applications come with the final meeting that chose them; the minutes were entered after the drafts were opened.
+  // Two more were entered without the application's number, to be linked later from the entry's page.
+  const met = applicationsOf(current, (i) => i % 6 !== 5).map((app) => ({ id: app.id, heldBefore: r(-101) }));
+  const unlinked = applicationsOf(current, (i) => i % 6 === 5).slice(0, 2).map((app) => ({ id: app.id, heldBefore: r(-101), unlinked: true }));
+  journal.finalMeetings(currentProgramme, new Date(r(-91).getTime() + HOUR), new Date(r(-90).getTime() - 3 * HOUR), [...met, ...unlinked]);
   completeStage(currentProgramme, 4, r(-90));
   runPhase(current, 'draft', r(-89), r(-72));
+  journal.consultations(currentProgramme, new Date(r(-72).getTime() + 2 * HOUR), new Date(r(-70).getTime() - HOUR), about(current, 14));
   startStage(currentProgramme, 6, r(-70));
   runPhase(current, 'submit', r(-69), r(-45));
   runPhase(current, 'review', r(-44), r(-30));

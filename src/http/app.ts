@@ -39,6 +39,8 @@ import { documentApi } from './routes/document-api.ts';
 import { documentRequirementsPages } from './routes/document-requirements-pages.ts';
 import { queuePages } from './routes/queue-pages.ts';
 import { reviewerApi } from './routes/reviewer-api.ts';
+import { journalPages } from './routes/journal-pages.ts';
+import { journalApi } from './routes/journal-api.ts';
 import { DocumentStore, documentsDirFor } from '../workflows/documents/store.ts';
 import { MAX_DOCUMENT_BYTES } from '../domain/documents.ts';
 import { DEFAULT_RATE_LIMIT_PER_MINUTE } from '../config.ts';
@@ -213,5 +215,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(documentRequirementsPages);
   await app.register(queuePages);
   await app.register(reviewerApi);
+  await app.register(journalPages);
+  await app.register(journalApi);
   return app;
 }

@@ -18,6 +18,7 @@ import { dangerousEvents, eventFields, fieldKinds } from './forms.ts';
 import { remarksByField, type Notice } from './page-kit.ts';
 import { actionShortcuts, reviewPageModel } from './review-view.ts';
 import { problemText, zodProblemText } from './problem-text.ts';
+import { applicationJournalCard } from './journal-view.ts';
 import { stateTone_ } from './view-helpers.ts';
 
 /** A problem in words: what is wrong with the field, with amounts in roubles and shares in percent. */
@@ -103,6 +104,8 @@ export function applicationPageModel(app: FastifyInstance, request: FastifyReque
     municipality: municipalityName(app.db, row.municipalityId),
     history: events.map((event) => historyRow(t, request.lang, event)),
     documents: documentsCard(app.engine, actor, loaded, options.documents, t, request.lang, programme.timeZone),
+    // The programme journal's entries about this application (issue 14).
+    journal: applicationJournalCard(app.engine, actor, row, options.documents, t, request.lang),
     canEdit: actions.includes('update'),
     canReturn: actions.includes('return-for-revision'),
     actions: actions.filter((type) => type !== 'update').map((type) => ({ type, fields: eventFields[type] ?? [], danger: dangerousEvents.has(type), shortcut: actionShortcuts[type] ?? null })),

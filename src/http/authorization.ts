@@ -5,6 +5,7 @@ import { ForbiddenError, UnauthorizedError } from '../engine/errors.ts';
 import { applicationCreateRoles, applicationEventRoles } from '../../machines/application.ts';
 import { stageCreateRoles, stageEventRoles } from '../../machines/stage.ts';
 import { reviewerEventRoles, reviewerOverseerRoles } from '../../machines/reviewer.ts';
+import { journalCreateRoles, journalEventRoles } from '../../machines/journal.ts';
 import type { MachineRegistry } from '../../machines/registry.ts';
 import { decisionRoles } from '../workflows/commission/rules.ts';
 import { pageActor } from './plugins/auth.ts';
@@ -64,6 +65,9 @@ export const access = {
   decide: decisionRoles,
   /** Before the decision the live ranking is the commission's working paper: staff only. */
   liveRanking: roles.filter((role) => role !== 'applicant'),
+  /** The programme journal (issue 14): who records entries, and who sends their events (documents, links). */
+  recordJournal: journalCreateRoles,
+  journalEvents: union(journalEventRoles),
   /** Who sees every municipality's applications (applicants see their own only). */
   allMunicipalities: roles.filter((role) => role !== 'applicant'),
   /** The review queue's assignment (issue 16): who assigns (in bulk too), who takes, who declares conflicts of interest. */

@@ -8,6 +8,7 @@ import { documents } from './en/documents.ts';
 import { programmeCreate } from './en/programme-create.ts';
 import { review } from './en/review.ts';
 import { forms } from './en/forms.ts';
+import { journal } from './en/journal.ts';
 
 /** The English catalogue: every key of the Russian one (the type checks it), same placeholders. */
-export const en: Record<keyof typeof ru, string> = { ...core, ...stages, ...admin, ...audit, ...commission, ...documents, ...programmeCreate, ...review, ...forms };
+export const en: Record<keyof typeof ru, string> = { ...core, ...stages, ...admin, ...audit, ...commission, ...documents, ...programmeCreate, ...review, ...forms, ...journal };

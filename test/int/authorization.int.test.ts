@@ -63,6 +63,23 @@ const expectedAccess: Record<string, Expected> = {
   'GET /api/reviewers/:id/conflicts': staff,
   'POST /api/reviewers/:id/events': ['reviewer'],
   'POST /applications/:id/documents/accept-all': ['reviewer'],
+  'GET /programmes/:id/journal': 'signed in',
+  'GET /programmes/:id/journal/new': ['reviewer', 'coordinator'],
+  'POST /programmes/:id/journal': ['reviewer', 'coordinator'],
+  'GET /programmes/:id/journal/:entryId': 'signed in',
+  'POST /programmes/:id/journal/:entryId/documents': ['reviewer', 'coordinator'],
+  'POST /programmes/:id/journal/:entryId/link': ['reviewer', 'coordinator'],
+  'GET /programmes/:id/journal/:entryId/documents/:sha256': 'signed in',
+  'GET /programmes/:id/coverage': staff,
+  'GET /programmes/:id/coverage.csv': staff,
+  'POST /applications/:id/documents/from-journal': ['applicant'],
+  'GET /api/programmes/:id/journal': 'signed in',
+  'POST /api/programmes/:id/journal': ['reviewer', 'coordinator'],
+  'GET /api/programmes/:id/journal/:entryId': 'signed in',
+  'POST /api/programmes/:id/journal/:entryId/events': ['reviewer', 'coordinator'],
+  'POST /api/programmes/:id/journal/:entryId/documents': ['reviewer', 'coordinator'],
+  'GET /api/programmes/:id/coverage': staff,
+  'POST /api/applications/:id/documents/from-journal': ['applicant'],
   'GET /applications/new': ['applicant'],
   'POST /applications': ['applicant'],
   'GET /applications/:id': 'signed in',
@@ -183,6 +200,11 @@ const expectedEventRoles: Record<string, Record<string, readonly Role[]>> = {
     assign: ['coordinator'],
     take: ['reviewer'],
     release: ['coordinator', 'reviewer'],
+  },
+  journal: {
+    'attach-document': ['reviewer', 'coordinator'],
+    'link-application': ['reviewer', 'coordinator'],
+    supersede: ['reviewer', 'coordinator'],
   },
   reviewer: {
     'declare-conflict': ['reviewer'],
@@ -358,8 +380,15 @@ describe('the event table', () => {
         const stage = sqlite.prepare<[string], { programme_id: number; no: number }>('SELECT programme_id, no FROM stages WHERE stream_id = ?').get(stream.id)!;
         return { url: `/api/programmes/${stage.programme_id}/stages/${stage.no}/events`, login: role === 'applicant' ? 'applicant1' : `${role}1` };
       }
+      if (stream.machineId === 'journal') {
+        const entry = sqlite.prepare<[string], { id: number; programme_id: number }>('SELECT id, programme_id FROM journal_entries WHERE stream_id = ?').get(stream.id)!;
+        return { url: `/api/programmes/${entry.programme_id}/journal/${entry.id}/events`, login: role === 'applicant' ? 'applicant1' : `${role}1` };
+      }
       return null;
     };
+    /** A final meeting is linked to an application of its own municipality (issue 14). */
+    const applicationOfEntry = (context: Record<string, any>) =>
+      sqlite.prepare<[unknown, unknown], { id: number }>('SELECT id FROM applications WHERE programme_id = ? AND municipality_id = ? ORDER BY id').get(context.programmeId, context.fields?.municipalityId ?? -1)?.id;
     const streamsOf = (machineId: string) => sqlite.prepare<[string], Stream>('SELECT id, machine_id AS machineId, machine_version AS machineVersion, state, version, snapshot FROM streams WHERE machine_id = ? ORDER BY id').all(machineId);
 
     const problems: string[] = [];
@@ -369,7 +398,9 @@ describe('the event table', () => {
       for (const type of Object.keys(entry.eventSchemas)) {
         const permitted = entry.eventRoles[type] ?? [];
         // The streams whose state has a transition for this event now.
-        const candidates = () => streamsOf(entry.id).filter((s) => t.app.engine.eventsInState(s as never).includes(type));
+        // A journal's final meeting without its application is what link-application takes: those first.
+        const linkable = (s: Stream) => { const c = (JSON.parse(s.snapshot) as { context: Record<string, unknown> }).context; return c.kind === 'final-meeting' && c.applicationId === null ? 0 : 1; };
+        const candidates = () => streamsOf(entry.id).filter((s) => t.app.engine.eventsInState(s as never).includes(type)).sort((a, b) => (type === 'link-application' ? linkable(a) - linkable(b) : 0));
         if (candidates().length === 0) {
           problems.push(`${entry.id}/${type}: no stream in the demo is in a state that takes it`);
           continue;
@@ -385,7 +416,8 @@ describe('the event table', () => {
             }
             const context = (JSON.parse(stream.snapshot) as { context: Record<string, unknown> }).context;
             // A document is attached by uploading its file (issue 7), not through the events route.
-            const upload = multipart({ kind: 'meeting-minutes', expectedVersion: String(stream.version) }, { name: 'протокол.pdf', bytes: samples.pdf() });
+            // (`role` is the journal's name for the kind of document: a meeting's minutes.)
+            const upload = multipart({ kind: 'meeting-minutes', role: 'minutes', expectedVersion: String(stream.version) }, { name: 'протокол.pdf', bytes: samples.pdf() });
             const uploader = type === 'attach-document' ? bearerFor(t.db, target.login) : '';
             const send =
               type === 'attach-document'
@@ -397,7 +429,7 @@ describe('the event table', () => {
                       payload: upload.payload,
                     })
                 : await prepareRequest(t.app, t.db, role, 'POST', target.url, {
-                    body: { type, expectedVersion: stream.version, ...payloadFor(type, context, { reviewerId: sqlite.prepare<[], { id: number }>("SELECT id FROM users WHERE login = 'reviewer1'").get()!.id }) },
+                    body: { type, expectedVersion: stream.version, ...payloadFor(type, context, { reviewerId: sqlite.prepare<[], { id: number }>("SELECT id FROM users WHERE login = 'reviewer1'").get()!.id }), ...(type === 'link-application' ? { applicationId: applicationOfEntry(context) } : {}) },
                     headers: { authorization: `Bearer ${bearerFor(t.db, target.login)}` },
                   });
             const before = totalChanges(t.db);
@@ -421,7 +453,9 @@ describe('the event table', () => {
             }
             // award and not-award reach an application only through the commission's decision for the whole
             // ranking (test/int/commission-*.int.test.ts); sent one by one, the allowed role is told so.
-            if ((type === 'award' || type === 'not-award') && response.statusCode === 422 && response.body.includes('commission.refused.decisionOnly')) {
+            // Likewise a journal entry is superseded only by recording its correction (test/int/journal.int.test.ts).
+            const reserved = type === 'supersede' ? 'journal.refused.correctionOnly' : 'commission.refused.decisionOnly';
+            if ((type === 'award' || type === 'not-award' || type === 'supersede') && response.statusCode === 422 && response.body.includes(reserved)) {
               if (!unchanged()) problems.push(`${where}: a refusal changed something`);
               succeeded = true;
               break;

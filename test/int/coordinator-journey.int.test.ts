@@ -121,7 +121,21 @@ describe("the coordinator's journey through the stage pages", () => {
       });
       expect(response.status, JSON.stringify(response.body)).toBe(200);
     }
-    const response = await press(coordinator, 1, { type: 'complete' });
+    // Scheduled, but the journal has no announcement yet (issue 14): the page says so, and completing is refused.
+    let response = await press(coordinator, 1, { type: 'complete' });
+    expect(response.statusCode).toBe(422);
+    expect(response.body).toContain('В журнале нет объявления о конкурсе.');
+    const announced = await api(t.app, coordinatorToken, 'POST', `/api/programmes/${programmeId}/journal`, {
+      kind: 'announcement',
+      channel: 'site',
+      date: new Date().toISOString().slice(0, 10),
+      title: 'Объявлен конкурсный отбор',
+      link: 'https://example.org/konkurs',
+    });
+    expect(announced.status, JSON.stringify(announced.body)).toBe(201);
+    const page = await coordinator.get(`/programmes/${programmeId}/stages/1`);
+    expect(page.body).toContain(`/programmes/${programmeId}/journal/${announced.body.id}`);
+    response = await press(coordinator, 1, { type: 'complete' });
     expect(response.statusCode).toBe(303);
     expect((await stage(1)).state).toBe('completed');
   });

@@ -5,6 +5,35 @@ import { stageDefinitions, type StageKey } from '../../machines/stages.ts';
 import type { DocumentRule } from '../../src/domain/documents.ts';
 import { createProgramme, type ProgrammeInput, type ProgrammeRow } from '../../src/workflows/programme/create.ts';
 import { sendStageEvent } from '../../src/workflows/stage/commands.ts';
+import { recordJournalEntry } from '../../src/workflows/journal/commands.ts';
+import { journalReads } from '../../src/workflows/journal/reads.ts';
+import { DocumentStore, documentsDirFor } from '../../src/workflows/documents/store.ts';
+
+/**
+ * Records in the journal what a stage's exit condition waits for (issue 14): an announcement
+ * before stage 1 completes, a training before stage 2, a final meeting in every municipality
+ * that applied before stage 4. Returns how many events it wrote.
+ */
+export function recordStageEvidence(engine: Engine, coordinator: Actor, programmeId: number, no: number): number {
+  const store = new DocumentStore(documentsDirFor(engine.db));
+  const date = engine.now().toISOString().slice(0, 10);
+  const record = (kind: string, fields: Record<string, unknown>) => recordJournalEntry(engine, store, coordinator, programmeId, { kind, fields }).version;
+  if (no === 1) return record('announcement', { channel: 'site', date, title: 'Объявлен конкурсный отбор', link: 'https://example.org/konkurs' });
+  if (no === 2) {
+    const municipalityIds = engine.db.$client.prepare<[], { id: number }>('SELECT id FROM municipalities ORDER BY id LIMIT 3').all().map((row) => row.id);
+    if (municipalityIds.length === 0) throw new Error('a training needs a municipality: create one first');
+    return record('training', { date, topic: 'Как подготовить заявку', format: 'online', municipalityIds, participants: 25 });
+  }
+  if (no === 4) {
+    let events = 0;
+    for (const municipality of journalReads(engine.db).appliedMunicipalities(programmeId)) {
+      const held = journalReads(engine.db).counts(programmeId).byMunicipality['final-meeting']?.[String(municipality.id)] ?? 0;
+      if (held === 0) events += record('final-meeting', { municipalityId: municipality.id, settlement: 'с. Якшур-Бодья', date, attendance: 120, project: 'Ремонт дороги' });
+    }
+    return events;
+  }
+  return 0;
+}
 
 /** A programme as the tests create it: the demo's parameters, a year of their own. */
 /** A form that every programme rule of the demo accepts. */
@@ -51,7 +80,7 @@ export interface StagedProgramme {
   events: number;
   /** Sends a coordinator's stage event at the stage's current version and keeps the version. */
   send(no: number, type: string, payload?: unknown): number;
-  /** Ticks every task of an active stage and completes it. */
+  /** Records the journal's evidence the stage's exit waits for, ticks every task of an active stage and completes it. */
   complete(no: number): void;
 }
 
@@ -87,6 +116,7 @@ export function programmeWithActiveStages(
       return version;
     },
     complete(no) {
+      staged.events += recordStageEvidence(engine, actors.coordinator, programme.id, no);
       for (const task of stageDefinitions.find((d) => d.no === no)!.tasks) staged.send(no, 'complete-task', { task });
       staged.send(no, 'complete');
     },

@@ -304,10 +304,10 @@ describe('verify', () => {
   it('is ok on the built history and prints a head that pins every event', () => {
     const { w, headAfter } = build();
     const report = verifyLedger(w.db, registry);
-    // The two applications, and the twelve stage streams with the events that opened the stages.
+    // The two applications, the twelve stage streams with the events that opened the stages, and the journal's entries that let stages complete.
     expect(report).toMatchObject({
       ok: true,
-      streams: 2 + stageDefinitions.length,
+      streams: 2 + stageDefinitions.length + journalStreams(w.db),
       events: mainLength + otherSteps.length + 1 + w.stageEvents,
       problems: [],
     });
@@ -324,9 +324,10 @@ describe('verify', () => {
     const report = verifyLedger(db, registry);
     expect(report.problems).toEqual([]);
     expect(report.ok).toBe(true);
-    // Every application, the twelve stage streams of each programme, and the reviewers' own.
+    // Every application, the twelve stage streams of each programme, the reviewers' own and every entry of the journal.
     expect(summary.reviewerStreams).toBeGreaterThan(0);
-    expect(report.streams).toBe(summary.applications + stageDefinitions.length * summary.programmeIds.length + summary.reviewerStreams);
+    expect(report.streams).toBe(summary.applications + stageDefinitions.length * summary.programmeIds.length + summary.reviewerStreams + journalStreams(db));
+    expect(journalStreams(db)).toBeGreaterThan(50);
     expect(report.events).toBeGreaterThan(summary.applications * 3);
   });
 
@@ -414,3 +415,8 @@ describe('verify', () => {
     expect(anchored.problems).toEqual([expect.objectContaining({ stream: '*', seq: null, kind: 'head-mismatch' })]);
   });
 });
+
+/** How many journal entries (streams of their own, issue 14) the database holds. */
+function journalStreams(db: { $client: { prepare: (sql: string) => { get: () => unknown } } }): number {
+  return (db.$client.prepare("SELECT count(*) AS n FROM streams WHERE machine_id = 'journal'").get() as { n: number }).n;
+}

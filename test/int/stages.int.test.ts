@@ -11,7 +11,7 @@ import { loadStreamEvents, replayStream } from '../../src/engine/replay.ts';
 import { defaultRegistry } from '../../machines/registry.ts';
 import { stageMachineId, type StageContext } from '../../machines/stage.ts';
 import { stageDefinitions, type StageKey } from '../../machines/stages.ts';
-import { completeForm, programmeInput, programmeWithActiveStages, yearPlan } from './fixtures.ts';
+import { completeForm, programmeInput, programmeWithActiveStages, recordStageEvidence, yearPlan } from './fixtures.ts';
 import { createApplication, sendApplicationEvent } from '../../src/workflows/application/commands.ts';
 import { findApplication } from '../../src/workflows/application/reads.ts';
 import { createProgramme } from '../../src/workflows/programme/create.ts';
@@ -322,7 +322,8 @@ describe('application events are allowed only while a stage that owns them is ac
     const replayed = replayStream(registry, w.engine.loadStream(`application-${app.id}`)!, rows);
     expect(replayed.problems).toEqual([]);
     expect(replayed.steps.at(-1)).toMatchObject({ replayedState: 'accepted', matches: true });
-    expect(verifyLedger(w.db, registry)).toMatchObject({ ok: true, streams: 13, problems: [] });
+    // The application, its programme's twelve stages, and the announcement and training that let stages 1 and 2 complete.
+    expect(verifyLedger(w.db, registry)).toMatchObject({ ok: true, streams: 15, problems: [] });
   });
 });
 
@@ -454,6 +455,10 @@ describe("a stage's whole life through the engine", () => {
       step('complete-task', { task });
       expect(stageRow(w, p, 1).tasksDone).toBe(i + 1);
     }
+    // The checklist is ticked, but the journal has no announcement yet (issue 14): refused, nothing written.
+    expect(() => step('complete')).toThrow(expect.objectContaining({ reason: 'stage.exit.no-announcement' }));
+    expect(stageRow(w, p, 1)).toMatchObject({ state: 'active', version });
+    recordStageEvidence(w.engine, c, p, 1);
     const completed = step('complete');
     expect(stageRow(w, p, 1)).toMatchObject({ state: 'completed', completedAt: completed.event.at });
     const reopened = step('reopen', { reason: 'Изменились параметры программы' });
@@ -478,13 +483,16 @@ describe("a stage's whole life through the engine", () => {
     for (let i = 1; i < rows.length; i += 1) expect(rows[i]!.prevHash).toBe(rows[i - 1]!.hash);
     expect(JSON.parse(rows[2]!.facts)).toEqual({ previousState: null });
     expect(JSON.parse(rows[7]!.facts).exit.programme).toEqual({ fundKopecks: 6_000_000_000, capKopecks: 150_000_000 });
+    // The exit's facts carry the journal it read, so that replay judges the same.
+    expect(JSON.parse(rows[7]!.facts).exit.journal.byKind).toEqual({ announcement: 1 });
 
     const replayed = replayStream(registry, w.engine.loadStream(stream)!, rows);
     expect(replayed.problems).toEqual([]);
     expect(replayed.steps.map((s) => s.replayedState)).toEqual(rows.map((r) => r.toState));
     expect(replayed.steps.at(-1)!.context).toEqual(stageContext(w, p, 1));
     const report = verifyLedger(w.db, registry);
-    expect(report).toMatchObject({ ok: true, streams: 12, events: 12 + 9, problems: [] });
+    // The twelve stages and the journal's announcement, with its one event.
+    expect(report).toMatchObject({ ok: true, streams: 13, events: 12 + 9 + 1, problems: [] });
   });
 
   it('verify finds a changed stage event like any other', () => {
@@ -511,7 +519,8 @@ describe('the demo', () => {
     const report = verifyLedger(db, registry);
     expect(report.problems).toEqual([]);
     expect(report.ok).toBe(true);
-    expect(report.streams).toBe(summary.applications + 12 * summary.programmeIds.length + summary.reviewerStreams);
+    const entries = (db.$client.prepare("SELECT count(*) AS n FROM journal_entries").get() as { n: number }).n;
+    expect(report.streams).toBe(summary.applications + 12 * summary.programmeIds.length + summary.reviewerStreams + entries);
 
     const reads = stageReads(db);
     const [past, current] = summary.programmeIds as [number, number];

@@ -8,6 +8,7 @@ import { criterionKeys } from '../../src/domain/criteria.ts';
 import { programmeFormFields, programmeHintFields } from '../../src/http/programme-form.ts';
 import { roles } from '../../src/domain/roles.ts';
 import { municipalityKinds } from '../../src/domain/municipality.ts';
+import { journalKinds } from '../../src/domain/journal.ts';
 import { en } from '../../src/i18n/en.ts';
 import { languages, translator } from '../../src/i18n/index.ts';
 import { ru } from '../../src/i18n/ru.ts';
@@ -166,6 +167,7 @@ const dynamicPrefixes: Record<string, readonly string[]> = {
   'queue.empty.': queueTabs,
   'queue.col.': Object.keys(queueSorts),
   'review.shortcut.': applicationShortcuts.map((shortcut) => shortcut.action),
+  'journal.kind.': journalKinds,
 };
 
 describe('templates', () => {

@@ -5,9 +5,14 @@ import { stageDefinitions, stageKeys, stagesOwning, type ExitVerdict, type Stage
 import { en } from '../../src/i18n/en.ts';
 import { ru } from '../../src/i18n/ru.ts';
 
+/** A journal with an announcement, a training and a final meeting in Сарапул (id 2): what stages 1, 2 and 4 wait for. */
+const journalHolds: StageFacts['journal'] = { byKind: { announcement: 1, training: 2, 'final-meeting': 1 }, byMunicipality: { 'final-meeting': { '2': 1 }, training: { '1': 2, '2': 2 } } };
+const sarapul = { id: 2, name: 'город Сарапул' };
+const zavyalovo = { id: 1, name: 'Завьяловский район' };
+
 /**
  * A programme in the middle of its year, as the engine would read it: the stages numbered below `completedBefore`
- * completed, the rest planned, every stage scheduled, the fund and cap set, no application yet.
+ * completed, the rest planned, every stage scheduled, the fund and cap set, no application yet, the journal's evidence there.
  */
 function facts(options: { completedBefore?: number; counts?: Record<string, number>; stageStates?: Partial<Record<StageKey, StageStateName>> } & Partial<Omit<StageFacts, 'stageStates' | 'applicationCounts'>> = {}): StageFacts {
   const { completedBefore = 0, counts = {}, stageStates = {}, ...rest } = options;
@@ -16,6 +21,8 @@ function facts(options: { completedBefore?: number; counts?: Record<string, numb
     applicationCounts: counts,
     programme: { fundKopecks: 6_000_000_000, capKopecks: 150_000_000 },
     unscheduledStages: [],
+    journal: journalHolds,
+    appliedMunicipalities: [sarapul],
     ...rest,
   };
 }
@@ -35,6 +42,9 @@ const cases: Record<StageKey, Case> = {
       { facts: facts({ programme: { fundKopecks: 6_000_000_000, capKopecks: 0 } }), code: 'programme-parameters' },
       { facts: facts({ unscheduledStages: ['training', 'closing'] }), code: 'stages-unscheduled', params: { count: 2 } },
       { facts: facts({ unscheduledStages: ['preparation', 'intake'] }), code: 'stages-unscheduled', params: { count: 1 } },
+      // The competition is not announced until the journal says so (issue 14); events before the journal carry none.
+      { facts: facts({ journal: { byKind: { training: 2 }, byMunicipality: {} } }), code: 'no-announcement' },
+      { facts: facts({ journal: undefined }), code: 'no-announcement' },
     ],
     // Its own dates do not matter: the preparation plans the stages after it.
     free: [facts(), facts({ unscheduledStages: ['preparation'] })],
@@ -43,8 +53,9 @@ const cases: Record<StageKey, Case> = {
     held: [
       { facts: facts({ stageStates: { preparation: 'active' } }), code: 'stage-not-completed', params: { stage: 'preparation' } },
       { facts: facts({ stageStates: { preparation: 'planned' } }), code: 'stage-not-completed', params: { stage: 'preparation' } },
+      { facts: facts({ completedBefore: 2, journal: { byKind: { announcement: 1, consultation: 4 }, byMunicipality: {} } }), code: 'no-training' },
     ],
-    free: [facts({ completedBefore: 2 })],
+    free: [facts({ completedBefore: 2 }), facts({ completedBefore: 2, journal: { byKind: { training: 1 }, byMunicipality: {} } })],
   },
   'preliminary-meetings': {
     held: [{ facts: facts({ completedBefore: 2, stageStates: { training: 'active' } }), code: 'stage-not-completed', params: { stage: 'training' } }],
@@ -53,8 +64,16 @@ const cases: Record<StageKey, Case> = {
   'final-meetings': {
     held: [
       { facts: facts({ completedBefore: 3, stageStates: { 'preliminary-meetings': 'active' } }), code: 'stage-not-completed', params: { stage: 'preliminary-meetings' } },
+      // Each municipality that applied without a final meeting in the journal is named; a meeting elsewhere does not count.
+      { facts: facts({ completedBefore: 4, appliedMunicipalities: [zavyalovo, sarapul] }), code: 'final-meetings-missing', params: { count: 1, municipalities: 'Завьяловский район' } },
+      {
+        facts: facts({ completedBefore: 4, appliedMunicipalities: [zavyalovo, sarapul], journal: { byKind: { 'final-meeting': 3 }, byMunicipality: { 'final-meeting': { '7': 3 } } } }),
+        code: 'final-meetings-missing',
+        params: { count: 2, municipalities: 'Завьяловский район, город Сарапул' },
+      },
     ],
-    free: [facts({ completedBefore: 4 })],
+    // Nobody applied yet, or each that applied held its meeting.
+    free: [facts({ completedBefore: 4 }), facts({ completedBefore: 4, appliedMunicipalities: [], journal: undefined })],
   },
   documentation: {
     held: [

@@ -37,6 +37,8 @@ const exitHolds: StageFacts = {
   applicationCounts: { rejected: 2, 'not-awarded': 1, closed: 3 },
   programme: { fundKopecks: 6_000_000_000, capKopecks: 150_000_000 },
   unscheduledStages: [],
+  journal: { byKind: { announcement: 1, training: 1 }, byMunicipality: {} },
+  appliedMunicipalities: [],
 };
 
 /** What the engine carries: the stage before has started, and the exit condition holds. */

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { z } from 'zod';
 import { applicationEventSchemas } from '../../machines/application.ts';
 import { stageEventSchemas } from '../../machines/stage.ts';
+import { journalFieldSchemas } from '../../src/domain/journal.ts';
 import { newUserSchema } from '../../src/accounts/users.ts';
 import { formSchema, remarkSchema, remarksSchema } from '../../src/domain/application.ts';
 import { defaultCommissionSettings } from '../../src/domain/criteria.ts';
@@ -87,6 +88,7 @@ const schemas: [string, z.ZodType][] = [
   ['programme', programmeSchema],
   ...Object.entries(applicationEventSchemas).map(([type, schema]): [string, z.ZodType] => [`application event ${type}`, schema]),
   ...Object.entries(stageEventSchemas).map(([type, schema]): [string, z.ZodType] => [`stage event ${type}`, schema]),
+  ...Object.entries(journalFieldSchemas).map(([kind, schema]): [string, z.ZodType] => [`journal ${kind}`, schema]),
 ];
 
 function issueCodes(error: z.ZodError): string[] {

@@ -19,6 +19,7 @@ import { actorOf, attempt, formBody, formVersion, type Notice } from '../page-ki
 import { isHtmx } from '../plugins/auth.ts';
 import { blockerText, doneText, refusalText, stageName } from '../refusals.ts';
 import { idParam } from './params.ts';
+import { stageJournalEvidence } from '../journal-view.ts';
 
 /** What each stage holds now, in words: "Подана 9 · На проверке 5". */
 function holdsText(t: Translate, stage: StageView, counts: Record<string, number>): string {
@@ -128,6 +129,8 @@ export async function programmePages(app: FastifyInstance) {
       history: queries.history(row.streamId).map((event) => stageHistoryRow(t, event, stage.key)),
       historyCaption: t('stage.historyCaption', { zone: `${programme.timeZone}, ${zoneLabel(programme.timeZone)}` }),
       statechart: currentStatechart(t, app.engine, stream),
+      // The tasks the programme journal evidences, with their entries (issue 14).
+      evidence: stageJournalEvidence(app.engine, actor, programmeId, stage.key, t),
       notice: null as Notice | null,
       ...extras,
     };

@@ -3,6 +3,7 @@ import type { stages } from '../../db/schema.ts';
 import { perDatabase } from '../../db/statements.ts';
 import type { StageFacts, StageStateName } from '../../../machines/stages.ts';
 import { NotFoundError } from '../../engine/errors.ts';
+import { journalReads } from '../journal/reads.ts';
 
 export type StageRow = typeof stages.$inferSelect;
 
@@ -36,6 +37,9 @@ export const stageReads = perDatabase((db: Db) => {
         applicationCounts: applicationCounts(programmeId),
         programme: programme.get(programmeId) ?? { fundKopecks: 0, capKopecks: 0 },
         unscheduledStages: rows.filter((row) => !row.plannedStart || !row.plannedEnd).map((row) => row.key),
+        // The journal's evidence (issue 14): stages 1, 2 and 4 wait for an announcement, a training, the final meetings.
+        journal: journalReads(db).counts(programmeId),
+        appliedMunicipalities: journalReads(db).appliedMunicipalities(programmeId),
       };
     },
   };
