@@ -26,6 +26,11 @@ export const notPages: Record<string, string> = {
   '/audit/applications/:id/history.json': 'a download',
   '/audit/applications/:id/history.csv': 'a download',
   '/programmes/:id/commission/ranking': 'the ranking fragment the commission page polls',
+  '/programmes/:id/coverage.csv': 'a download',
+  '/programmes/:id/journal/:entryId/documents/:sha256': 'a file download',
+  '/notifications/count': 'the badge fragment the layout polls',
+  '/applications/:id/conversation': 'the conversation fragment an open application page fetches',
+  '/applications/:id/messages/:seq/files/:sha256': 'a file download',
 };
 
 export interface Ids {
@@ -38,6 +43,8 @@ export interface Ids {
   applicantDraft: number;
   userId: number;
   municipalityId: number;
+  /** A journal entry of the current programme. */
+  journalEntry: number;
 }
 
 export function idsOf(server: Pick<DemoServer, 'url' | 'db'>): Ids {
@@ -64,6 +71,7 @@ export function idsOf(server: Pick<DemoServer, 'url' | 'db'>): Ids {
     applicantDraft: first(`SELECT id FROM applications WHERE ${own} AND state = 'draft' ORDER BY id LIMIT 1`),
     userId: first(`SELECT id FROM users WHERE login = 'reviewer1'`),
     municipalityId: first(`SELECT id FROM municipalities ORDER BY id LIMIT 1`),
+    journalEntry: first(`SELECT id FROM journal_entries WHERE programme_id = ${current} ORDER BY id LIMIT 1`),
   };
 }
 
@@ -85,11 +93,19 @@ export function urlsOf(route: string, role: Role | null, ids: Ids): string[] {
     '/audit/applications/:id/replay': [String(applications[0])],
     '/admin/users/:id': [String(ids.userId)],
     '/admin/municipalities/:id': [String(ids.municipalityId)],
+    '/programmes/:id/journal': [String(ids.currentProgramme)],
+    // The form is opened for a kind of entry: one with a stage's fields and a consultation.
+    '/programmes/:id/journal/new': [`${ids.currentProgramme}/journal/new?kind=training`, `${ids.currentProgramme}/journal/new?kind=consultation`],
+    '/programmes/:id/journal/:entryId': [`${ids.currentProgramme}/journal/${ids.journalEntry}`],
+    '/programmes/:id/coverage': [String(ids.currentProgramme)],
+    '/programmes/:id/deadlines': [String(ids.currentProgramme)],
   };
   if (!route.includes(':')) return [route];
   const values = fills[route];
   if (!values) throw new Error(`no demo ids for ${route}: add it to the fills of this test`);
-  return values.map((value) => (route === '/programmes/:id/stages/:no' ? `/programmes/${value}` : route.replace(/:\w+/, value)));
+  // A route with two parameters, or a query, is filled with the whole path after /programmes/.
+  const whole = (route.match(/:\w+/g) ?? []).length > 1 || values.some((value) => value.includes('?'));
+  return values.map((value) => (whole ? `/programmes/${value}` : route.replace(/:\w+/, value)));
 }
 
 export interface Finding {
