@@ -24,6 +24,16 @@ import {
   whyNotCreateApplicationV1,
 } from './application-v1.ts';
 import { stageCreateRolesV1, stageEventRolesV1, stageEventSchemasV1, stageMachineV1, stageMachineV1Version, whyNotStageV1 } from './stage-v1.ts';
+import {
+  conversationCreateRoles,
+  conversationEventRoles,
+  conversationEventSchemas,
+  conversationMachine,
+  conversationMachineId,
+  conversationMachineVersion,
+  whyNotConversation,
+  whyNotCreateConversation,
+} from './conversation.ts';
 import { stageCreateRoles, stageEventRoles, stageEventSchemas, stageMachine, stageMachineId, stageMachineVersion, whyNotStage } from './stage.ts';
 import { reviewerCreateRoles, reviewerEventRoles, reviewerEventSchemas, reviewerMachine, reviewerMachineId, reviewerMachineVersion, whyNotCreateReviewer, whyNotReviewer } from './reviewer.ts';
 import { journalCreateRoles, journalEventChannels, journalEventRoles, journalEventSchemas, journalMachine, journalMachineId, journalMachineVersion, whyNotCreateJournal, whyNotJournal } from './journal.ts';
@@ -162,7 +172,16 @@ export function defaultRegistry(): MachineRegistry {
     createRoles: reviewerCreateRoles,
     whyNot: whyNotReviewer,
     whyNotCreate: whyNotCreateReviewer,
-  }).register(journalEntry);
+  }).register(journalEntry).register({
+    id: conversationMachineId,
+    version: conversationMachineVersion,
+    machine: conversationMachine,
+    eventSchemas: conversationEventSchemas,
+    eventRoles: conversationEventRoles,
+    createRoles: conversationCreateRoles,
+    whyNot: whyNotConversation,
+    whyNotCreate: whyNotCreateConversation,
+  });
 }
 
 /** The programme journal's entries (issue 14). */

@@ -46,7 +46,29 @@ export interface StageEventFacts {
   /** The state of the stage before this one; null for the first stage. */
   previousState?: string | null;
   exit?: StageFacts;
+  /**
+   * `complete-task` in a stage that holds the informing task: what became of the results sent to
+   * the participants (src/workflows/informing/). That task is ticked from this record only.
+   */
+  informing?: InformingFacts;
 }
+
+/** The delivery record of the results sent to the participants, counted when the task is ticked from it. */
+export interface InformingFacts {
+  /** Notifications of a result, one per applicant and application. */
+  total: number;
+  /** Of them, e-mails delivered, e-mails that failed for good, and e-mails still on their way. */
+  emailed: number;
+  failed: number;
+  pending: number;
+  /** The rest reached the inbox only (no address, e-mail off or not wanted). */
+  inboxOnly: number;
+  /** When the results were sent. */
+  sentAt: string | null;
+}
+
+/** The task a delivery record ticks. */
+export const informingTask = 'informing';
 
 type Payloads = { [K in StageEventType]: z.output<(typeof stageEventSchemas)[K]> };
 export type StageEvent = {
@@ -81,9 +103,23 @@ export interface StageContext {
   startedAt: string | null;
   completedAt: string | null;
   reopenings: { at: string; reason: string }[];
+  /** The delivery record that ticked the informing task; absent until then (older snapshots stay as they were). */
+  informed?: InformingFacts & { at: string };
 }
 
 const hasTask = (context: StageContext, key: string, done: boolean) => context.tasks.some((t) => t.key === key && t.done === done);
+
+/**
+ * The informing task is ticked from the delivery record the engine carries: refused while nobody
+ * was sent a result, or while e-mails are still on their way. Without a record (a machine asked
+ * directly) nothing is known against it.
+ */
+function informingProblems(record: InformingFacts | undefined): Problem[] {
+  if (record === undefined) return [];
+  if (record.total === 0) return [{ code: 'stage.refused.nobody-informed' }];
+  if (record.pending > 0) return [{ code: 'stage.refused.informing-pending', params: { count: record.pending } }];
+  return [];
+}
 
 type StageRuleEvent = { [K in StageEventType]: Omit<Extract<StageEvent, { type: K }>, 'payload'> & { payload: Payloads[K] | undefined } }[StageEventType];
 
@@ -95,7 +131,11 @@ const stageRules: { [K in StageEventType]?: (context: StageContext, event: Extra
     if (previous !== undefined && previous !== null && previous !== 'planned') return [];
     return [{ code: 'stage.refused.previous-planned', params: { stage: stageDefinitions.find((d) => d.no === context.no - 1)?.key ?? '' } }];
   },
-  'complete-task': (context, event) => (event.payload === undefined || hasTask(context, event.payload.task, false) ? [] : [{ code: 'stage.refused.task-not-open', params: { task: event.payload.task } }]),
+  'complete-task': (context, event) => {
+    if (event.payload === undefined) return [];
+    if (!hasTask(context, event.payload.task, false)) return [{ code: 'stage.refused.task-not-open', params: { task: event.payload.task } }];
+    return event.payload.task === informingTask ? informingProblems(event.facts.informing) : [];
+  },
   'reopen-task': (context, event) => (event.payload === undefined || hasTask(context, event.payload.task, true) ? [] : [{ code: 'stage.refused.task-not-done', params: { task: event.payload.task } }]),
   complete: (context, event) => {
     const problems: Problem[] = [];
@@ -129,11 +169,12 @@ export const stageMachine = setup({
       event.type === 'schedule' ? { plannedStart: event.payload.plannedStart, plannedEnd: event.payload.plannedEnd } : context,
     ),
     markStarted: assign({ startedAt: ({ context, event }) => context.startedAt ?? event.at }),
-    completeTask: assign({
-      tasks: ({ context, event }) =>
-        event.type === 'complete-task'
-          ? context.tasks.map((t) => (t.key === event.payload.task ? { ...t, done: true, doneAt: event.at, doneBy: event.actor.name } : t))
-          : context.tasks,
+    completeTask: assign(({ context, event }) => {
+      if (event.type !== 'complete-task') return context;
+      const tasks = context.tasks.map((t) => (t.key === event.payload.task ? { ...t, done: true, doneAt: event.at, doneBy: event.actor.name } : t));
+      // The informing task keeps the delivery record it was ticked from (issue 12).
+      const record = event.payload.task === informingTask ? event.facts.informing : undefined;
+      return record ? { tasks, informed: { ...record, at: event.at } } : { tasks };
     }),
     reopenTask: assign({
       tasks: ({ context, event }) =>

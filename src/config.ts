@@ -106,3 +106,22 @@ export function serverConfig(env: Env = process.env): ServerConfig {
   if (errors.length > 0) throw new ConfigError(errors.join('\n'));
   return config;
 }
+
+/** The site's address as people reach it: the links in e-mails (issue 12). */
+export function publicUrl(env: Env = process.env): string {
+  const value = env.PUBLIC_URL?.trim();
+  return value ? value.replace(/\/+$/, '') : `http://localhost:${port(env)}`;
+}
+
+/** E-mail is on when SMTP_URL is set (issue 12); MAIL_FROM is the sender, by default one at the public URL's host. */
+export function mailSettings(env: Env = process.env): { smtpUrl: string; from: string } | null {
+  const smtpUrl = env.SMTP_URL?.trim();
+  if (!smtpUrl) return null;
+  let host = 'localhost';
+  try {
+    host = new URL(publicUrl(env)).hostname || host;
+  } catch {
+    // a PUBLIC_URL that is no URL keeps localhost in the sender; the links show it
+  }
+  return { smtpUrl, from: env.MAIL_FROM?.trim() || `ISU-IB <no-reply@${host}>` };
+}

@@ -1,7 +1,7 @@
 import { openDb, type Db } from './db/client.ts';
 import { isEmpty, seedDemo } from './demo/seed.ts';
 import { buildApp } from './http/app.ts';
-import { ConfigError, serverConfig, type ServerConfig } from './config.ts';
+import { ConfigError, mailSettings, publicUrl, serverConfig, type ServerConfig } from './config.ts';
 import { checkWritable } from './db/readiness.ts';
 import { storageFaultOf } from './db/storage-faults.ts';
 import { DocumentStore, documentsDirFor } from './workflows/documents/store.ts';
@@ -56,6 +56,8 @@ const app = await buildApp({
   secureCookies: config.secureCookies,
   trustProxy: config.trustProxy,
   rateLimitMax: config.rateLimitPerMinute,
+  // The outbox's delivery worker and the reminders run inside the server (issue 12).
+  communications: { mail: mailSettings(), publicUrl: publicUrl(), background: true },
 });
 const shutdown = async () => {
   await app.close();

@@ -25,6 +25,8 @@ export interface UserRow {
   municipalityName: string | null;
   active: boolean;
   createdAt: string;
+  /** Where notifications are e-mailed (issue 12); null: the inbox only. */
+  email: string | null;
   /** Live sessions and tokens: not revoked, not past their absolute expiry. */
   liveSessions: number;
 }
@@ -47,6 +49,7 @@ function rowsQuery(db: Db, where: ReturnType<typeof sql>, now: Date): UserRow[] 
       municipalityName: municipalities.name,
       active: users.active,
       createdAt: users.createdAt,
+      email: users.email,
       liveSessions: sql<number>`(SELECT count(*) FROM ${sessions} WHERE ${sessions.userId} = ${users.id} AND ${sessions.revokedAt} IS NULL AND ${sessions.expiresAt} > ${now.toISOString()})`,
     })
     .from(users)
@@ -93,6 +96,17 @@ function municipalityOf(db: Db, role: Role | undefined, value: unknown, problems
   return id;
 }
 
+/** An e-mail address, or none: empty means the inbox only. */
+export function emailOf(value: unknown, problems: FieldProblem[]): string | null {
+  const email = typeof value === 'string' ? value.trim() : '';
+  if (email === '') return null;
+  if (email.length > 254 || hasForbiddenCharacters(email) || !/^[^\s@<>",;]{1,64}@[^\s@<>",;]+\.[^\s@<>",;]{2,}$/.test(email)) {
+    problems.push({ field: 'email', code: 'email-invalid' });
+    return null;
+  }
+  return email;
+}
+
 function checkPassword(password: unknown, login: string, problems: FieldProblem[], field = 'password'): string | undefined {
   if (typeof password !== 'string' || password.length === 0) {
     problems.push({ field, code: 'required' });
@@ -115,6 +129,7 @@ export interface NewUser {
   password: unknown;
   /** The password typed again, when a form asks for it: a mismatch is one more problem, reported with the others. */
   confirmation?: unknown;
+  email?: unknown;
 }
 
 /** Creates a user; every problem is reported at once, tied to its field. */
@@ -130,13 +145,14 @@ export async function createUser(db: Db, input: NewUser, now = new Date()): Prom
   if (input.confirmation !== undefined && typeof input.password === 'string' && input.password !== '' && input.confirmation !== input.password) {
     problems.push({ field: 'confirmation', code: 'password-mismatch' });
   }
+  const email = emailOf(input.email, problems);
   if (problems.length > 0 || !name || !role || !password) throw new ValidationError('the user is invalid', problems);
   const passwordHash = await hashPassword(password);
   // Checked again after the slow hash: another admin may have taken the login meanwhile (the unique index would refuse it too).
   if (db.select({ id: users.id }).from(users).where(sql`lower(${users.login}) = lower(${login})`).get()) {
     throw new ValidationError('the user is invalid', [{ field: 'login', code: 'login-taken' }]);
   }
-  const row = db.insert(users).values({ login, name, role, municipalityId, passwordHash, createdAt: now.toISOString() }).returning().get();
+  const row = db.insert(users).values({ login, name, role, municipalityId, passwordHash, email, createdAt: now.toISOString() }).returning().get();
   return { id: row.id, login: row.login, name: row.name, role, municipalityId: row.municipalityId };
 }
 
@@ -144,6 +160,8 @@ export interface UserChange {
   name: unknown;
   role: unknown;
   municipalityId?: unknown;
+  /** Left out: the address stays as it is. */
+  email?: unknown;
 }
 
 /** Changes a user's name, role and municipality. The last active admin keeps the admin role. */
@@ -153,14 +171,15 @@ export function changeUser(db: Db, id: number, input: UserChange, now = new Date
   const name = nameOf(input.name, problems);
   const role = roleOf(input.role, problems);
   const municipalityId = municipalityOf(db, role, input.municipalityId, problems);
+  const email = input.email === undefined ? user.email : emailOf(input.email, problems);
   if (problems.length > 0 || !name || !role) throw new ValidationError('the change is invalid', problems);
   return db.transaction(
     () => {
       if (user.role === 'admin' && role !== 'admin' && user.active && activeAdmins(db) <= 1) {
         throw new NotAllowedError('the last active administrator cannot lose the role', {}, 'admin.refused.last-admin');
       }
-      db.update(users).set({ name, role, municipalityId }).where(sql`${users.id} = ${id}`).run();
       renameInReviewQueue(db, { userId: id, name });
+      db.update(users).set({ name, role, municipalityId, email }).where(sql`${users.id} = ${id}`).run();
       // A changed role or municipality takes effect at the next request: sessions read the user row each time.
       return findUser(db, id, now);
     },

@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { openDb, type Db } from '../db/client.ts';
 import { municipalities, users } from '../db/schema.ts';
 import { databasePath } from '../config.ts';
-import { activateUser, createUser, deactivateUser, listUsers, resetPassword, revokeUserSessions } from '../accounts/user-admin.ts';
+import { activateUser, changeUser, createUser, deactivateUser, listUsers, resetPassword, revokeUserSessions } from '../accounts/user-admin.ts';
 import { PASSWORD_MIN } from '../accounts/password-policy.ts';
 import { DomainError, ValidationError } from '../engine/errors.ts';
 import type { Actor } from '../domain/roles.ts';
@@ -11,8 +11,10 @@ import type { Actor } from '../domain/roles.ts';
 const usage = `Usage: npm run users -- <command> [options]
 
 Commands:
-  add --login L --name "N" --role R [--municipality ID|NAME]
+  add --login L --name "N" --role R [--municipality ID|NAME] [--email ADDRESS]
                          create a user (the first admin of a real installation)
+  set-email --login L --email ADDRESS
+                         where the user's notifications are e-mailed ("" for none)
   set-password --login L set a new password; ends the user's sessions
   deactivate --login L   the user can no longer sign in; ends their sessions
   activate --login L     lets a deactivated user sign in again
@@ -116,6 +118,7 @@ async function main(argv: string[]): Promise<number> {
       role: { type: 'string' },
       municipality: { type: 'string' },
       password: { type: 'string' },
+      email: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -131,8 +134,16 @@ async function main(argv: string[]): Promise<number> {
         if (!values.login || !values.name || !values.role) throw new UsageError('add needs --login, --name and --role');
         const { password, confirmation } = await readPassword(values.password);
         if (password !== confirmation) throw new Error('the passwords do not match');
-        const user = await createUser(db, { login: values.login, name: values.name, role: values.role, municipalityId: municipalityId(db, values.municipality), password });
+        const user = await createUser(db, { login: values.login, name: values.name, role: values.role, municipalityId: municipalityId(db, values.municipality), password, email: values.email });
         console.log(`created ${user.role} ${user.login} (id ${user.id})`);
+        return 0;
+      }
+      case 'set-email': {
+        const user = userByLogin(db, values.login);
+        if (values.email === undefined) throw new UsageError('set-email needs --email');
+        const current = listUsers(db).find((row) => row.id === user.id)!;
+        changeUser(db, user.id, { name: current.name, role: current.role, municipalityId: current.municipalityId, email: values.email });
+        console.log(values.email.trim() ? `notifications of ${user.login} go to ${values.email.trim()}` : `${user.login} gets notifications in the inbox only`);
         return 0;
       }
       case 'set-password': {
@@ -161,7 +172,7 @@ async function main(argv: string[]): Promise<number> {
       }
       case 'list': {
         for (const user of listUsers(db)) {
-          console.log([user.id, user.login, user.role, user.active ? 'active' : 'deactivated', user.municipalityName ?? '-', user.name].join('\t'));
+          console.log([user.id, user.login, user.role, user.active ? 'active' : 'deactivated', user.municipalityName ?? '-', user.email ?? '-', user.name].join('\t'));
         }
         return 0;
       }

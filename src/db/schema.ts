@@ -31,6 +31,10 @@ export const users = sqliteTable('users', {
   passwordHash: text('password_hash').notNull(),
   active: integer('active', { mode: 'boolean' }).notNull().default(true),
   createdAt: text('created_at').notNull(),
+  /** Where notifications are e-mailed (issue 12); none: the inbox only. */
+  email: text('email'),
+  /** The language of the user's e-mails: the one they last chose on the site. */
+  lang: text('lang').notNull().default('ru'),
 });
 
 /** Cookie sessions and API bearer tokens; only the SHA-256 of the secret is stored. */
@@ -408,3 +412,105 @@ export const journalEntryMunicipalities = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.entryId, t.municipalityId] }), index('journal_entry_municipalities_municipality').on(t.municipalityId)],
 );
+
+/**
+ * Every notification of every user (issue 12): the inbox and the mail outbox in one row, written
+ * in the transaction of the event that causes it, so that there is no event without its
+ * notifications and no notification without its event. A reminder of a deadline has no event:
+ * its key says what it reminds of, and the key makes every writer idempotent.
+ */
+export const notifications = sqliteTable(
+  'notifications',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    userId: integer('user_id')
+      .notNull()
+      .references(() => users.id),
+    kind: text('kind').notNull(),
+    /** The global position of the event that caused it (no foreign key: the log's own checks judge the log). */
+    eventPosition: integer('event_position'),
+    /** Unique per user: `event:<position>:<kind>`, `reminder:…`, `result:<programme>:<application>`. */
+    dedupeKey: text('dedupe_key').notNull(),
+    programmeId: integer('programme_id'),
+    applicationId: integer('application_id'),
+    /** JSON of codes and values the texts are made of, in the reader's language when read. */
+    params: text('params').notNull(),
+    /** The path of the page it is about. */
+    link: text('link').notNull(),
+    createdAt: text('created_at').notNull(),
+    readAt: text('read_at'),
+    /** none (inbox only) | pending | sending | sent | failed. */
+    mailState: text('mail_state').notNull().default('none'),
+    mailTo: text('mail_to'),
+    /** The Message-ID its e-mail carries, fixed when it is written: a resend is recognisably the same message. */
+    messageId: text('message_id'),
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAt: text('next_attempt_at'),
+    claimedAt: text('claimed_at'),
+    lastError: text('last_error'),
+    sentAt: text('sent_at'),
+  },
+  (t) => [
+    uniqueIndex('notifications_user_key').on(t.userId, t.dedupeKey),
+    index('notifications_inbox').on(t.userId, t.readAt, t.id),
+    index('notifications_outbox').on(t.mailState, t.nextAttemptAt),
+    index('notifications_programme_kind').on(t.programmeId, t.kind),
+  ],
+);
+
+/** Which kinds of notification a user wants by e-mail; a kind without a row takes its default. */
+export const notificationPreferences = sqliteTable(
+  'notification_preferences',
+  {
+    userId: integer('user_id')
+      .notNull()
+      .references(() => users.id),
+    kind: text('kind').notNull(),
+    email: integer('email', { mode: 'boolean' }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.kind] })],
+);
+
+/** How long a review may take and an applicant has to answer a return, per programme (issue 12); set by an admin. */
+export const programmeDeadlines = sqliteTable('programme_deadlines', {
+  programmeId: integer('programme_id')
+    .primaryKey()
+    .references(() => programmes.id),
+  reviewDays: integer('review_days').notNull(),
+  answerDays: integer('answer_days').notNull(),
+  /** How many days before a deadline its reminder goes out. */
+  remindDays: integer('remind_days').notNull(),
+  updatedAt: text('updated_at').notNull(),
+  updatedBy: text('updated_by'),
+});
+
+/**
+ * The clock running on an application, projected with its events: the review's from its
+ * submission, the applicant's answer from a return. None once it is decided.
+ */
+export const applicationClocks = sqliteTable(
+  'application_clocks',
+  {
+    applicationId: integer('application_id')
+      .primaryKey()
+      .references(() => applications.id),
+    programmeId: integer('programme_id').notNull(),
+    /** review | answer. */
+    kind: text('kind').notNull(),
+    startedAt: text('started_at').notNull(),
+    /** When the scheduler sent the reminder before the deadline, and the notice after it: each once per clock. */
+    remindedAt: text('reminded_at'),
+    overdueAt: text('overdue_at'),
+  },
+  (t) => [index('application_clocks_programme').on(t.programmeId, t.kind)],
+);
+
+/** The results sent to a programme's participants after the commission's decision (stage 7, issue 12). */
+export const informingRounds = sqliteTable('informing_rounds', {
+  programmeId: integer('programme_id')
+    .primaryKey()
+    .references(() => programmes.id),
+  sentAt: text('sent_at').notNull(),
+  /** JSON of the coordinator who sent them: the stage event that ticks the task is written in their name. */
+  sentBy: text('sent_by').notNull(),
+});

@@ -18,6 +18,7 @@ import { attachDocumentBytes } from '../workflows/documents/upload.ts';
 import { DocumentStore, documentsDirFor } from '../workflows/documents/store.ts';
 import { seedReviewDay } from './review.ts';
 import { demoJournal } from './journal.ts';
+import { demoAddresses, informDemoParticipants, readOldNotifications, seedConversations } from './communications.ts';
 
 /** The kinds every demo application must carry: the default requirements of a new programme. */
 const requiredKinds: DocumentKind[] = defaultDocumentRules.filter((rule) => rule.required).map((rule) => rule.kind);
@@ -168,6 +169,8 @@ export interface DemoSummary {
   users: number;
   /** Reviewers' own streams: their declared conflicts of interest (issue 16). */
   reviewerStreams: number;
+  /** Applications with a conversation (issue 12): each is a stream of its own. */
+  conversations: number;
 }
 
 function actorOf(db: Db, login: string): Actor {
@@ -426,10 +429,10 @@ export async function seedDemo(db: Db, options: { now?: Date; documentsDir?: str
     stageVersions.set(key, sendStageEvent(engine, coordinator, programmeId, no, type, payload, version).version);
   };
   const startStage = (programmeId: number, no: number, at: Date) => stageEvent(programmeId, no, at, 'start');
-  const completeStage = (programmeId: number, no: number, at: Date) => {
+  const completeStage = (programmeId: number, no: number, at: Date, ticked: readonly string[] = []) => {
     const definition = stageDefinitions.find((d) => d.no === no)!;
-    // The checklist is ticked in the hours before the stage is closed.
-    definition.tasks.forEach((task, i) => stageEvent(programmeId, no, new Date(at.getTime() - (definition.tasks.length - i) * HOUR), 'complete-task', { task }));
+    // The checklist is ticked in the hours before the stage is closed (a task ticked already is left as it is).
+    definition.tasks.filter((task) => !ticked.includes(task)).forEach((task, i, tasks) => stageEvent(programmeId, no, new Date(at.getTime() - (tasks.length - i) * HOUR), 'complete-task', { task }));
     stageEvent(programmeId, no, at, 'complete');
   };
   const day = (date: Date) => date.toISOString().slice(0, 10);
@@ -495,7 +498,10 @@ export async function seedDemo(db: Db, options: { now?: Date; documentsDir?: str
       running.version = db.select({ version: applications.version }).from(applications).where(sql`${applications.id} = ${row.applicationId}`).get()!.version;
       running.steps = running.replan(pastAfterAward[i] ?? 'closed').filter((step) => afterAwardPhases.has(step.phase));
     });
-  completeStage(pastProgramme, 7, d(8, 2));
+  // The coordinator tells every participant their result; that ticks the informing task from the delivery record (issue 12).
+  clock = d(7, 31);
+  stageVersions.set(`${pastProgramme}-7`, informDemoParticipants(engine, coordinator, pastProgramme));
+  completeStage(pastProgramme, 7, d(8, 2), ['informing']);
   startStage(pastProgramme, 8, d(8, 3));
   runPhase(past, 'agreement', d(8, 5), d(8, 31));
   startStage(pastProgramme, 9, d(9, 2));
@@ -555,10 +561,16 @@ export async function seedDemo(db: Db, options: { now?: Date; documentsDir?: str
   // The reviewers' day: a conflict of interest declared, the fresh submissions assigned (issue 16).
   seedReviewDay(db, engine, { coordinator, reviewer, reviewer2 }, currentProgramme, (moment) => (clock = moment), now);
 
+  // Addresses, conversations and the inboxes they filled (issue 12).
+  demoAddresses(db);
+  seedConversations(engine, store, currentProgramme, { reviewer, coordinator, admin, applicantOf: (municipalityId) => applicants.get(municipalityId)! }, (at) => (clock = at), now);
+  readOldNotifications(db, now);
+
   return {
     programmeIds: [pastProgramme, currentProgramme],
     applications: applicationCount,
     users: db.select({ n: sql<number>`count(*)` }).from(users).get()!.n,
     reviewerStreams: db.$client.prepare<[], { n: number }>("SELECT count(*) AS n FROM streams WHERE kind = 'reviewer'").get()!.n,
+    conversations: db.$client.prepare<[], { n: number }>("SELECT count(*) AS n FROM streams WHERE kind = 'conversation'").get()!.n,
   };
 }

@@ -31,6 +31,13 @@ export interface StreamKind {
   project?(stream: StreamRow, snapshot: AnyMachineSnapshot, event: EventRow): void;
 }
 
+/**
+ * Called inside the transaction of every event the engine writes, after its projection: what it
+ * writes commits or rolls back with the event (a transactional outbox, say). It must not throw
+ * for anything but a fault that should refuse the event too.
+ */
+export type EventListener = (stream: StreamRow, snapshot: AnyMachineSnapshot, event: EventRow) => void;
+
 export interface AppliedEvent {
   streamId: string;
   state: string;
@@ -76,6 +83,7 @@ export function refusal(type: string, problems: Problem[]): DomainError {
 export class Engine {
   readonly registry: MachineRegistry;
   private readonly kinds = new Map<string, StreamKind>();
+  private readonly listeners: EventListener[] = [];
   /** The engine's clock: every event's time comes from it, and tests move it. */
   readonly now: () => Date;
 
@@ -113,6 +121,16 @@ export class Engine {
   register(kind: StreamKind): this {
     this.kinds.set(kind.machineId, kind);
     return this;
+  }
+
+  /** Adds a listener that sees every event written, inside its transaction. */
+  onEvent(listener: EventListener): this {
+    this.listeners.push(listener);
+    return this;
+  }
+
+  private announce(stream: StreamRow, snapshot: AnyMachineSnapshot, event: EventRow): void {
+    for (const listener of this.listeners) listener(stream, snapshot, event);
   }
 
   /** Runs `work` in one immediate transaction, so that checks and writes see the same database. */
@@ -182,6 +200,7 @@ export class Engine {
       this.insertEvent.run(event);
       options.afterCreate?.(stream);
       this.kinds.get(entry.id)?.project?.(stream, snapshot, event);
+      this.announce(stream, snapshot, event);
       return { streamId: stream.id, state, version: 1, snapshot, event };
     });
   }
@@ -252,6 +271,7 @@ export class Engine {
       this.insertEvent.run(stored);
       const updated: StreamRow = { ...stream, state, snapshot, version, headHash: stored.hash, updatedAt: at, machineVersion: entry.version };
       kind?.project?.(updated, next, stored);
+      this.announce(updated, next, stored);
       return { streamId, state, version, snapshot: next, event: stored };
     });
   }

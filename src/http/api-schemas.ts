@@ -190,7 +190,10 @@ export const userSchema = z
   .object({ id: positive, login: z.string(), name: z.string(), role: z.enum(roles), municipalityId: positive.nullable() })
   .meta({ id: 'User' });
 
-export const sessionResponse = z.object({ token: z.string(), expiresAt: timestamp, user: userSchema }).meta({ id: 'Session' });
+/** The signed-in user as the session answer carries it: with the address notifications are e-mailed to (issue 12). */
+export const sessionUserSchema = userSchema.extend({ email: z.string().nullable() }).meta({ id: 'SessionUser' });
+
+export const sessionResponse = z.object({ token: z.string(), expiresAt: timestamp, user: sessionUserSchema }).meta({ id: 'Session' });
 
 /** What an accepted event (or a new application) answers: the state and the version to send next. */
 export const appliedResponse = z.object({ id: positive, state: applicationState, version: positive }).meta({ id: 'Applied' });

@@ -46,6 +46,10 @@ import { MAX_DOCUMENT_BYTES } from '../domain/documents.ts';
 import { DEFAULT_RATE_LIMIT_PER_MINUTE } from '../config.ts';
 import { checkWritable } from '../db/readiness.ts';
 import { SignInLockout } from '../accounts/sign-in-lockout.ts';
+import { communicationSettings, communicationsPlugin, type CommunicationsOptions } from './plugins/communications.ts';
+import { conversationApi } from './routes/conversation-api.ts';
+import { notificationRoutes } from './routes/notification-routes.ts';
+import { communicationsAdminRoutes } from './routes/communications-admin.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const require = createRequire(import.meta.url);
@@ -68,6 +72,8 @@ export interface AppOptions {
   trustProxy?: number | string[] | false;
   /** Where uploaded documents are stored; by default `documents/` beside the database file. */
   documentsDir?: string;
+  /** Notifications, e-mail and reminders (issue 12): SMTP, the public URL, whether the workers run. */
+  communications?: CommunicationsOptions;
 }
 
 /**
@@ -174,7 +180,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     maxAge: '1d',
   });
 
-  const engine = workflowEngine(options.db, options.now ? { now: options.now } : {});
+  const communications = communicationSettings(options.communications);
+  const engine = workflowEngine(options.db, { ...(options.now ? { now: options.now } : {}), outbox: communications.outbox });
   app.decorate('db', options.db);
   app.decorate('engine', engine);
   app.decorate('documentStore', new DocumentStore(options.documentsDir ?? documentsDirFor(options.db)));
@@ -189,6 +196,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(i18nPlugin);
   await app.register(authPlugin, { secureCookies: options.secureCookies ?? false });
   await app.register(pagePlugin);
+  await app.register(communicationsPlugin, communications);
 
   // Liveness: the process answers. Readiness: the database can be written now (what a supervisor watches).
   app.get('/healthz', { config: { access: access.public } }, async () => ({ ok: true }));
@@ -217,5 +225,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(reviewerApi);
   await app.register(journalPages);
   await app.register(journalApi);
+  await app.register(conversationApi);
+  await app.register(notificationRoutes);
+  await app.register(communicationsAdminRoutes);
   return app;
 }

@@ -20,6 +20,8 @@ import { actionShortcuts, reviewPageModel } from './review-view.ts';
 import { problemText, zodProblemText } from './problem-text.ts';
 import { applicationJournalCard } from './journal-view.ts';
 import { stateTone_ } from './view-helpers.ts';
+import { conversationView } from './conversation-view.ts';
+import { deadlinesFor } from '../workflows/deadlines/clocks.ts';
 
 /** A problem in words: what is wrong with the field, with amounts in roubles and shares in percent. */
 export function describeProblem(t: Translate, lang: Lang, problem: FieldProblem): string {
@@ -117,6 +119,10 @@ export function applicationPageModel(app: FastifyInstance, request: FastifyReque
     remarksByField: remarksByField(context.remarks),
     formFields,
     fieldKinds,
+    // The conversation, the answers beside the remarks, and the time left (issue 12).
+    conversation: conversationView(app, t, actor, loaded),
+    deadline: deadlinesFor(app.db, [row.id], app.engine.now()).get(row.id) ?? null,
+    messageProblems: {} as Record<string, string>,
     notice: null as Notice | null,
     eventProblems: {} as Record<string, string>,
     failedEvent: null as string | null,

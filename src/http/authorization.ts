@@ -7,6 +7,7 @@ import { stageCreateRoles, stageEventRoles } from '../../machines/stage.ts';
 import { reviewerEventRoles, reviewerOverseerRoles } from '../../machines/reviewer.ts';
 import { journalCreateRoles, journalEventRoles } from '../../machines/journal.ts';
 import type { MachineRegistry } from '../../machines/registry.ts';
+import { conversationEventRoles } from '../../machines/conversation.ts';
 import { decisionRoles } from '../workflows/commission/rules.ts';
 import { pageActor } from './plugins/auth.ts';
 
@@ -75,6 +76,10 @@ export const access = {
   take: applicationEventRoles.take,
   declareConflicts: reviewerEventRoles['declare-conflict'],
   overseeConflicts: reviewerOverseerRoles,
+  /** Who writes in an application's conversation (issue 12); the machine decides the rest. */
+  postMessage: conversationEventRoles['post-message'],
+  /** Who sends the participants their results (stage 7): whoever ticks the stage's tasks. */
+  inform: stageEventRoles['complete-task'],
 } as const satisfies Record<string, Access>;
 
 /** The page each role lands on after signing in. */

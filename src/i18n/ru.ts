@@ -8,10 +8,10 @@ import { programmeCreate } from './ru/programme-create.ts';
 import { review } from './ru/review.ts';
 import { forms } from './ru/forms.ts';
 import { journal } from './ru/journal.ts';
+import { communications } from './ru/communications.ts';
 
 /**
  * The Russian catalogue, the product's default language. Each area keeps its own file under
  * ru/ and en/, so that the people working on different areas do not edit the same file.
  */
-
-export const ru = { ...core, ...stages, ...admin, ...audit, ...commission, ...documents, ...programmeCreate, ...review, ...forms, ...journal } as const;
+export const ru = { ...core, ...stages, ...admin, ...audit, ...commission, ...documents, ...programmeCreate, ...review, ...forms, ...journal, ...communications } as const;

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDb, type Db } from '../../src/db/client.ts';
 import { demoFiles } from '../demo-template.ts';
-import { buildApp } from '../../src/http/app.ts';
+import { buildApp, type AppOptions } from '../../src/http/app.ts';
 
 /** Debian's Chromium, or the one CHROMIUM_PATH names; we never download a browser. */
 export const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -42,10 +42,10 @@ export interface DemoServer {
 }
 
 /** The real server on a free port of the loopback, on its own copy of the demo database and documents. */
-export async function startDemoServer(): Promise<DemoServer> {
+export async function startDemoServer(options: Partial<Omit<AppOptions, 'db'>> = {}): Promise<DemoServer> {
   const dir = mkdtempSync(join(tmpdir(), 'isu-ib-e2e-'));
   const db = openDb({ path: await demoFiles(dir, { name: 'demo.sqlite' }), synchronous: 'NORMAL' });
-  const app = await buildApp({ db });
+  const app = await buildApp({ ...options, db });
   const address = await app.listen({ port: 0, host: '127.0.0.1' });
   return {
     url: address,
@@ -63,10 +63,10 @@ export async function startDemoServer(): Promise<DemoServer> {
  * A seeded demo server and one browser for the tests of a describe block, closed after them;
  * `prepare` runs once both are up (for example, to open a stage through the API).
  */
-export function useDemoBrowser(prepare?: (server: DemoServer) => Promise<void>): { readonly server: DemoServer; readonly browser: Browser } {
+export function useDemoBrowser(prepare?: (server: DemoServer) => Promise<void>, options: Partial<Omit<AppOptions, 'db'>> = {}): { readonly server: DemoServer; readonly browser: Browser } {
   const demo = {} as { server: DemoServer; browser: Browser };
   beforeAll(async () => {
-    demo.server = await startDemoServer();
+    demo.server = await startDemoServer(options);
     demo.browser = await launchBrowser();
     await prepare?.(demo.server);
   }, 60_000);

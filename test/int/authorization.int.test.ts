@@ -171,6 +171,29 @@ const expectedAccess: Record<string, Expected> = {
   'POST /admin/municipalities': ['admin'],
   'GET /admin/municipalities/:id': ['admin'],
   'POST /admin/municipalities/:id': ['admin'],
+
+  // Communications (issue 12).
+  'POST /applications/:id/messages': ['applicant', 'reviewer', 'coordinator'],
+  'GET /applications/:id/conversation': 'signed in',
+  'GET /applications/:id/messages/:seq/files/:sha256': 'signed in',
+  'GET /api/applications/:id/messages': 'signed in',
+  'POST /api/applications/:id/messages': ['applicant', 'reviewer', 'coordinator'],
+  'GET /api/applications/:id/messages/:seq/files/:sha256': 'signed in',
+  'GET /notifications': 'signed in',
+  'GET /notifications/count': 'signed in',
+  'POST /notifications/read': 'signed in',
+  'POST /notifications/:id/open': 'signed in',
+  'GET /account/notifications': 'signed in',
+  'POST /account/notifications': 'signed in',
+  'GET /api/notifications': 'signed in',
+  'POST /api/notifications/read': 'signed in',
+  'GET /admin/mail': ['admin'],
+  'POST /admin/mail/:id/retry': ['admin'],
+  'GET /programmes/:id/deadlines': ['admin'],
+  'POST /programmes/:id/deadlines': ['admin'],
+  'POST /programmes/:id/stages/:no/inform': ['coordinator'],
+  'GET /api/programmes/:id/informing': staff,
+  'POST /api/programmes/:id/informing': ['coordinator'],
 };
 
 /** Who may send each event, by hand, machine by machine (the engine enforces the machines' own lists). */
@@ -218,6 +241,9 @@ const expectedEventRoles: Record<string, Record<string, readonly Role[]>> = {
     complete: ['coordinator'],
     reopen: ['coordinator'],
   },
+  conversation: {
+    'post-message': ['applicant', 'reviewer', 'coordinator'],
+  },
 };
 
 /** Who of the visitors and roles the expected rule lets in, read without the app's `allows`. */
@@ -258,7 +284,18 @@ describe('the route table', () => {
 
   it('keeps the auditor read-only and user administration to admins, whatever routes are added', () => {
     // An auditor signs in and out and changes its own password; nothing else it sends changes anything.
-    const sessionRoutes = new Set(['POST /login', 'POST /logout', 'POST /api/session', 'DELETE /api/session', 'POST /account/password']);
+    // And its own inbox and notification settings (issue 12): read marks and choices, no record of the programme.
+    const sessionRoutes = new Set([
+      'POST /login',
+      'POST /logout',
+      'POST /api/session',
+      'DELETE /api/session',
+      'POST /account/password',
+      'POST /notifications/read',
+      'POST /notifications/:id/open',
+      'POST /api/notifications/read',
+      'POST /account/notifications',
+    ]);
     const writesForAuditor = t.app.routeRules.filter((r) => ['POST', 'PUT', 'PATCH', 'DELETE'].includes(r.method) && allows(r.access, 'auditor') && !sessionRoutes.has(`${r.method} ${r.url}`));
     expect(writesForAuditor.map((r) => `${r.method} ${r.url}`)).toEqual([]);
     const userAdmin = t.app.routeRules.filter((r) => r.url.startsWith('/admin/users'));
@@ -342,6 +379,7 @@ function payloadFor(type: string, context: Record<string, any>, ids: { reviewerI
     assign: { reviewerId: ids.reviewerId },
     'declare-conflict': { municipalityId: [1, 2, 3, 4].find((id) => !declared.includes(id)) ?? 5, reason: 'Работает в администрации.' },
     'withdraw-conflict': { municipalityId: declared[0] ?? 1 },
+    'post-message': { text: 'Вопрос по заявке.' },
   };
   return payloads[type] ?? {};
 }
@@ -375,6 +413,10 @@ describe('the event table', () => {
       if (stream.machineId === 'reviewer') {
         const owner = sqlite.prepare<[number], { login: string }>('SELECT login FROM users WHERE id = ?').get(Number(stream.id.replace('reviewer-', '')))!;
         return { url: `/api/reviewers/${stream.id.replace('reviewer-', '')}/events`, login: role === 'reviewer' ? owner.login : role === 'applicant' ? 'applicant1' : `${role}1` };
+      }
+      if (stream.machineId === 'conversation') {
+        const app = sqlite.prepare<[number], { id: number; municipality_id: number }>('SELECT id, municipality_id FROM applications WHERE id = ?').get(Number(stream.id.replace('conversation-', '')))!;
+        return { url: `/api/applications/${app.id}/messages`, login: role === 'applicant' ? applicantOf.get(app.municipality_id)! : `${role}1` };
       }
       if (stream.machineId === 'stage') {
         const stage = sqlite.prepare<[string], { programme_id: number; no: number }>('SELECT programme_id, no FROM stages WHERE stream_id = ?').get(stream.id)!;

@@ -324,10 +324,11 @@ describe('verify', () => {
     const report = verifyLedger(db, registry);
     expect(report.problems).toEqual([]);
     expect(report.ok).toBe(true);
-    // Every application, the twelve stage streams of each programme, the reviewers' own and every entry of the journal.
+    // Every application, the twelve stage streams of each programme, the reviewers' own, every entry of the journal and the conversations (issue 12).
     expect(summary.reviewerStreams).toBeGreaterThan(0);
-    expect(report.streams).toBe(summary.applications + stageDefinitions.length * summary.programmeIds.length + summary.reviewerStreams + journalStreams(db));
+    expect(summary.conversations).toBeGreaterThan(0);
     expect(journalStreams(db)).toBeGreaterThan(50);
+    expect(report.streams).toBe(summary.applications + stageDefinitions.length * summary.programmeIds.length + summary.reviewerStreams + journalStreams(db) + summary.conversations);
     expect(report.events).toBeGreaterThan(summary.applications * 3);
   });
 

@@ -520,7 +520,7 @@ describe('the demo', () => {
     expect(report.problems).toEqual([]);
     expect(report.ok).toBe(true);
     const entries = (db.$client.prepare("SELECT count(*) AS n FROM journal_entries").get() as { n: number }).n;
-    expect(report.streams).toBe(summary.applications + 12 * summary.programmeIds.length + summary.reviewerStreams + entries);
+    expect(report.streams).toBe(summary.applications + 12 * summary.programmeIds.length + summary.reviewerStreams + entries + summary.conversations);
 
     const reads = stageReads(db);
     const [past, current] = summary.programmeIds as [number, number];

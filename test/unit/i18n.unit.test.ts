@@ -9,6 +9,7 @@ import { programmeFormFields, programmeHintFields } from '../../src/http/program
 import { roles } from '../../src/domain/roles.ts';
 import { municipalityKinds } from '../../src/domain/municipality.ts';
 import { journalKinds } from '../../src/domain/journal.ts';
+import { notificationKinds } from '../../src/workflows/notifications/rules.ts';
 import { en } from '../../src/i18n/en.ts';
 import { languages, translator } from '../../src/i18n/index.ts';
 import { ru } from '../../src/i18n/ru.ts';
@@ -168,6 +169,11 @@ const dynamicPrefixes: Record<string, readonly string[]> = {
   'queue.col.': Object.keys(queueSorts),
   'review.shortcut.': applicationShortcuts.map((shortcut) => shortcut.action),
   'journal.kind.': journalKinds,
+  'notify.kind.': notificationKinds,
+  'mail.state.': ['none', 'pending', 'sending', 'sent', 'failed'],
+  'deadlines.field.': ['reviewDays', 'answerDays', 'remindDays'],
+  'deadlines.hint.': ['reviewDays', 'answerDays', 'remindDays'],
+  'deadline.': ['review', 'answer'],
 };
 
 describe('templates', () => {

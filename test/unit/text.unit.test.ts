@@ -1,5 +1,6 @@
 import ExcelJS from 'exceljs';
 import { describe, expect, it } from 'vitest';
+import { conversationEventSchemas } from '../../machines/conversation.ts';
 import type { z } from 'zod';
 import { applicationEventSchemas } from '../../machines/application.ts';
 import { stageEventSchemas } from '../../machines/stage.ts';
@@ -89,6 +90,7 @@ const schemas: [string, z.ZodType][] = [
   ...Object.entries(applicationEventSchemas).map(([type, schema]): [string, z.ZodType] => [`application event ${type}`, schema]),
   ...Object.entries(stageEventSchemas).map(([type, schema]): [string, z.ZodType] => [`stage event ${type}`, schema]),
   ...Object.entries(journalFieldSchemas).map(([kind, schema]): [string, z.ZodType] => [`journal ${kind}`, schema]),
+  ...Object.entries(conversationEventSchemas).map(([type, schema]): [string, z.ZodType] => [`conversation event ${type}`, schema]),
 ];
 
 function issueCodes(error: z.ZodError): string[] {
@@ -108,7 +110,7 @@ describe('every text field of every schema', () => {
 
   it('is found (the walk sees them all)', () => {
     const paths = leaves.map((leaf) => leaf.path);
-    for (const expected of ['form.title', 'form.settlement', 'form.problem', 'form.description', 'remarks', 'new user.name', 'municipality.name', 'programme.title', 'programme.region', 'application event reject.reason', 'application event accept.comment', 'application event sign-contract.contractor', 'application event review-document|1.remark', 'remark.text', 'stage event reopen.reason']) {
+    for (const expected of ['form.title', 'form.settlement', 'form.problem', 'form.description', 'remarks', 'new user.name', 'municipality.name', 'programme.title', 'programme.region', 'application event reject.reason', 'application event accept.comment', 'application event sign-contract.contractor', 'application event review-document|1.remark', 'remark.text', 'stage event reopen.reason', 'conversation event post-message.text']) {
       expect(paths).toContain(expected);
     }
     expect(leaves.length).toBeGreaterThan(20);

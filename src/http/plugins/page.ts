@@ -3,6 +3,7 @@ import type { FastifyReply } from 'fastify';
 import { navigation, permissionsOf } from '../authorization.ts';
 import { viewHelpers } from '../view-helpers.ts';
 import { csrfUserInfo, isHtmx } from './auth.ts';
+import { unreadCount } from '../../workflows/notifications/inbox.ts';
 
 declare module 'fastify' {
   interface FastifyReply {
@@ -32,6 +33,9 @@ export const pagePlugin = fp(async (app) => {
       csrfToken,
       url: request.url,
       fragment,
+      // The header's unread count, refreshed by the page itself every few seconds (issue 12).
+      unread: request.actor ? unreadCount(request.server.db, request.actor.id) : 0,
+      pollSeconds: request.server.communications?.pollSeconds ?? 20,
       ...data,
     };
     let html = await this.viewAsync(template, locals, fragment ? {} : { layout: 'layout.eta' });

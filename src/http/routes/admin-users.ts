@@ -72,7 +72,7 @@ export async function adminUserRoutes(app: FastifyInstance) {
         isSelf: user.id === actor.id,
         roles,
         municipalities: listMunicipalities(app.db),
-        values: { name: user.name, role: user.role, municipalityId: user.municipalityId },
+        values: { name: user.name, role: user.role, municipalityId: user.municipalityId, email: user.email ?? '' },
         problems: {},
         notice: null,
         ...extras,
@@ -133,6 +133,7 @@ export async function adminUserRoutes(app: FastifyInstance) {
       name: bodyText(body, 'name') ?? '',
       role: bodyText(body, 'role') ?? '',
       municipalityId: municipalityOf(body),
+      email: bodyText(body, 'email') ?? '',
     };
     const password = bodyText(body, 'password') ?? '';
     // The passwords are never shown back: the form asks for them again.
@@ -181,7 +182,7 @@ export async function adminUserRoutes(app: FastifyInstance) {
 
   app.post('/admin/users/:id', adminOnly, (request, reply) => {
     const body = (request.body ?? {}) as Record<string, unknown>;
-    const input = { name: bodyText(body, 'name') ?? '', role: bodyText(body, 'role') ?? '', municipalityId: municipalityOf(body) };
+    const input = { name: bodyText(body, 'name') ?? '', role: bodyText(body, 'role') ?? '', municipalityId: municipalityOf(body), ...(bodyText(body, 'email') === undefined ? {} : { email: bodyText(body, 'email') }) };
     // A refused change shows what was typed beside its problems, not the stored values.
     return change(
       request,

@@ -16,6 +16,7 @@ import { actorOf, attempt, formBody, formVersion, remarksByField, type Notice, t
 import { isHtmx } from '../plugins/auth.ts';
 import { doneText, refusalText } from '../refusals.ts';
 import { documentPages } from './document-pages.ts';
+import { conversationPages } from './conversation-api.ts';
 import { idParam } from './params.ts';
 import { reviewPages } from './review-pages.ts';
 import { queueContextOf, queueSuffix } from '../queue-view.ts';
@@ -32,6 +33,8 @@ export async function applicationPages(app: FastifyInstance) {
   documentPages(app, showApplication);
   // Accepting every pending document at once (issue 16).
   reviewPages(app, showApplication);
+  // Messages and answers to remarks answer with it too (issue 12).
+  conversationPages(app, showApplication);
 
   function formView(request: FastifyRequest, values: Record<string, unknown>, problems: FieldProblem[], extras: Record<string, unknown>) {
     return {

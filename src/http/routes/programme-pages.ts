@@ -20,6 +20,7 @@ import { isHtmx } from '../plugins/auth.ts';
 import { blockerText, doneText, refusalText, stageName } from '../refusals.ts';
 import { idParam } from './params.ts';
 import { stageJournalEvidence } from '../journal-view.ts';
+import { informingView } from './communications-admin.ts';
 
 /** What each stage holds now, in words: "Подана 9 · На проверке 5". */
 function holdsText(t: Translate, stage: StageView, counts: Record<string, number>): string {
@@ -131,6 +132,8 @@ export async function programmePages(app: FastifyInstance) {
       statechart: currentStatechart(t, app.engine, stream),
       // The tasks the programme journal evidences, with their entries (issue 14).
       evidence: stageJournalEvidence(app.engine, actor, programmeId, stage.key, t),
+      // Stage 7 sends the participants their results and shows who got them (issue 12).
+      informing: informingView(app.db, t, request.lang, actor, programmeId, stage.key),
       notice: null as Notice | null,
       ...extras,
     };

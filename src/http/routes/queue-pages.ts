@@ -1,3 +1,4 @@
+import { deadlinesFor } from '../../workflows/deadlines/clocks.ts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ConflictError, NotFoundError, ValidationError } from '../../engine/errors.ts';
 import { queueQuerySchema, queueSorts, reviewQueueReads, type QueueSort, type QueueTab } from '../../read/review-queue.ts';
@@ -64,6 +65,8 @@ export async function queuePages(app: FastifyInstance) {
         nextFirst: page.rows[0] ? `/applications/${page.rows[0].id}${queueSuffix(context)}` : null,
         notice,
         sorts: Object.keys(queueSorts),
+        // The time left on each application's clock (issue 12).
+        deadlines: deadlinesFor(app.db, page.rows.map((row) => row.id), app.engine.now()),
       },
       status,
     );

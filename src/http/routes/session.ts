@@ -10,6 +10,7 @@ import { LANG_COOKIE } from '../plugins/i18n.ts';
 import { zodProblems } from '../../domain/problems.ts';
 import { access } from '../authorization.ts';
 import { bodyErrors, errors, json, noContent, sessionResponse } from '../api-schemas.ts';
+import { userProfile } from '../../workflows/notifications/inbox.ts';
 
 /** What signing in takes, from the login form and from `POST /api/session` alike. */
 export const credentialsSchema = z.object({
@@ -146,7 +147,8 @@ export async function sessionRoutes(app: FastifyInstance) {
       const actor = await checkCredentials(request, request.body);
       if (!actor) return reply.code(401).send({ error: 'unauthorized', message: 'wrong login or password' });
       const { token, expiresAt } = openSession(app.db, actor.id, 'bearer', app.engine.now());
-      return { token, expiresAt, user: actor };
+      // The user's e-mail address (issue 12) travels with the user, never inside an event's actor.
+      return { token, expiresAt, user: { ...actor, email: userProfile(app.db, actor.id).email } };
     },
   );
 

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { and, asc, eq } from 'drizzle-orm';
+import { and, asc, eq, inArray } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
 import { events } from '../../db/schema.ts';
 import type { MachineRegistry } from '../../../machines/registry.ts';
@@ -48,17 +48,27 @@ async function findFile(store: DocumentStore, sha256: string): Promise<FileFindi
  */
 export async function checkDocumentFiles(db: Db, store: DocumentStore, options: { streamId?: string } = {}): Promise<DocumentFilesReport> {
   const attached = db
-    .select({ streamId: events.streamId, seq: events.seq, payload: events.payload })
+    .select({ streamId: events.streamId, seq: events.seq, type: events.type, payload: events.payload })
     .from(events)
-    .where(and(eq(events.type, 'attach-document'), options.streamId === undefined ? undefined : eq(events.streamId, options.streamId)))
+    .where(and(inArray(events.type, ['attach-document', 'post-message']), options.streamId === undefined ? undefined : eq(events.streamId, options.streamId)))
     .orderBy(asc(events.position))
     .all();
   const findings = new Map<string, Promise<FileFinding>>();
   const problems: LedgerProblem[] = [];
-  for (const row of attached) {
+  // A message names its attachments (issue 12): each is held to its hash like a document.
+  const named = attached.flatMap((row) => {
+    if (row.type === 'attach-document') return [{ ...row, file: row.payload }];
+    try {
+      const files = (JSON.parse(row.payload) as { attachments?: unknown }).attachments;
+      return Array.isArray(files) ? files.map((file) => ({ ...row, file: JSON.stringify(file) })) : [];
+    } catch {
+      return [];
+    }
+  });
+  for (const row of named) {
     let payload: { name?: unknown; sha256?: unknown; size?: unknown } = {};
     try {
-      payload = JSON.parse(row.payload) as typeof payload;
+      payload = JSON.parse(row.file) as typeof payload;
     } catch {
       // an unreadable payload has no file to name: reported below; its hash-mismatch is verify's
     }
@@ -88,7 +98,7 @@ export async function checkDocumentFiles(db: Db, store: DocumentStore, options: 
       });
     }
   }
-  return { files: attached.length, problems };
+  return { files: named.length, problems };
 }
 
 /** The ledger's verification and the document files' check together: what the CLI, the API and the ledger page report. */

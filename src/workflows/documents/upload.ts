@@ -126,9 +126,10 @@ function attachReceived(
   }
 }
 
-/** Whether any `attach-document` event names this file. */
+/** Whether any event names this file: an `attach-document`, or a message's attachment (issue 12). */
 export function isReferenced(engine: Engine, sha256: string): boolean {
-  return statement<[string], { n: number }>(engine.db, "SELECT count(*) AS n FROM events WHERE type = 'attach-document' AND json_extract(payload, '$.sha256') = ?").get(sha256)!.n > 0;
+  const document = statement<[string], { n: number }>(engine.db, "SELECT count(*) AS n FROM events WHERE type = 'attach-document' AND json_extract(payload, '$.sha256') = ?").get(sha256)!.n > 0;
+  return document || statement<[string], { n: number }>(engine.db, "SELECT count(*) AS n FROM events, json_each(events.payload, '$.attachments') AS file WHERE events.type = 'post-message' AND json_extract(file.value, '$.sha256') = ?").get(sha256)!.n > 0;
 }
 
 /** A stored file of an application: one an `attach-document` event of that application names, with the name it was given. */

@@ -2,6 +2,7 @@ import type { AnyMachineSnapshot } from 'xstate';
 import type { Db } from '../../db/client.ts';
 import type { StreamKind, StreamRow } from '../../engine/engine.ts';
 import { stageMachineId, type StageContext } from '../../../machines/stage.ts';
+import { informingFacts, stageHoldsInforming } from '../informing/rounds.ts';
 import { stageReads } from './reads.ts';
 
 /**
@@ -24,6 +25,8 @@ export function stageKind(db: Db): StreamKind {
         return { previousState: previous?.state ?? null };
       }
       if (type === 'complete') return { exit: reads.stageFacts(stage.programmeId) };
+      // The stage that informs the participants ticks that task from the delivery record (issue 12).
+      if (type === 'complete-task' && stageHoldsInforming(stage.key)) return { informing: informingFacts(db, stage.programmeId) };
       return {};
     },
     project(stream: StreamRow, snapshot: AnyMachineSnapshot) {
