@@ -57,20 +57,14 @@ describe('e-mail by SMTP', () => {
   });
 
   it('retries while the SMTP server is down and delivers when it is back', async () => {
-    smtp = await new TestSmtp().start();
-    const port = smtp.port;
-    await smtp.stop();
-    world = await communicationsWorld({ communications: mailOptions(smtp) });
-    const w = world;
-    const { id, version } = w.applicationUnderReview();
-    sendApplicationEvent(w.app.engine, w.users.reviewer, id, 'return-for-revision', { remarks: [{ field: 'general', text: 'Приложите протокол.' }] }, version);
+    const { w, id, port, server } = await returnedWhileSmtpIsDown();
     await until(() => w.db.$client.prepare<[], { n: number }>("SELECT count(*) AS n FROM notifications WHERE mail_state = 'pending' AND attempts >= 2").get()!.n >= 2, 10_000, 'two failed attempts');
     const failed = w.db.$client.prepare<[], { lastError: string }>("SELECT last_error AS lastError FROM notifications WHERE mail_state = 'pending' AND attempts > 0 LIMIT 1").get()!;
     expect(failed.lastError).toMatch(/ECONNREFUSED|connect/i);
-    expect(smtp.received).toEqual([]);
-    await smtp.start(port);
+    expect(server.received).toEqual([]);
+    await server.start(port);
     await until(() => pendingMail(w) === 0, 10_000, 'delivery after the server came back');
-    const returns = smtp.received.filter((m) => m.subject.includes(`№ ${id} возвращена`));
+    const returns = server.received.filter((m) => m.subject.includes(`№ ${id} возвращена`));
     expect(returns.map((m) => m.to).flat().sort()).toEqual([w.users.applicantA1.email, w.users.applicantA2.email].sort());
     expect(mailStates(w).failed ?? 0).toBe(0);
   });
@@ -103,24 +97,18 @@ describe('e-mail by SMTP', () => {
   });
 
   it('restarting the app while mail is pending sends each message exactly once', async () => {
-    smtp = await new TestSmtp().start();
-    const port = smtp.port;
-    await smtp.stop();
-    world = await communicationsWorld({ communications: mailOptions(smtp) });
-    const w = world;
-    const { id, version } = w.applicationUnderReview();
-    sendApplicationEvent(w.app.engine, w.users.reviewer, id, 'return-for-revision', { remarks: [{ field: 'general', text: 'Приложите протокол.' }] }, version);
+    const { w, id, port, server } = await returnedWhileSmtpIsDown();
     postMessage(w.app.engine, w.users.reviewer, id, { text: 'Жду исправленную смету.' });
     const queued = w.db.$client.prepare<[], { n: number }>("SELECT count(*) AS n FROM notifications WHERE mail_state <> 'none'").get()!.n;
     await until(() => w.db.$client.prepare<[], { n: number }>('SELECT count(*) AS n FROM notifications WHERE attempts > 0').get()!.n > 0, 10_000, 'a failed attempt');
     // Restarted twice while the server is down, then once more after it is back.
     await w.restart();
     await w.restart();
-    await smtp.start(port);
+    await server.start(port);
     await w.restart();
     await until(() => pendingMail(w) === 0, 10_000, 'delivery after the restarts');
     await new Promise((resolve) => setTimeout(resolve, 400));
-    const ids = smtp.received.map((m) => m.messageId);
+    const ids = server.received.map((m) => m.messageId);
     expect(ids.length).toBe(queued);
     expect(new Set(ids).size).toBe(ids.length);
     expect(mailStates(w).sent).toBe(queued);
@@ -267,6 +255,19 @@ describe('the conversation', () => {
 });
 
 /** Posts through the command and returns the refusal's first problem code, or 'ok'. */
+/** An application returned for revision while the SMTP server is down: its e-mails wait in the outbox. */
+async function returnedWhileSmtpIsDown(): Promise<{ w: World; id: number; port: number; server: TestSmtp }> {
+  const server = await new TestSmtp().start();
+  smtp = server;
+  const port = server.port;
+  await server.stop();
+  world = await communicationsWorld({ communications: mailOptions(server) });
+  const w = world;
+  const { id, version } = w.applicationUnderReview();
+  sendApplicationEvent(w.app.engine, w.users.reviewer, id, 'return-for-revision', { remarks: [{ field: 'general', text: 'Приложите протокол.' }] }, version);
+  return { w, id, port, server };
+}
+
 function postAs(w: World, actor: World['users']['reviewer'], id: number, message: { text: string; replyTo?: string; internal?: boolean }): string {
   try {
     postMessage(w.app.engine, actor, id, message);
