@@ -76,8 +76,8 @@ export function refusal(type: string, problems: Problem[]): DomainError {
 
 /**
  * The one write path (DESIGN §4.2). Every change of every stream goes through `create` or `apply`,
- * each one synchronous SQLite transaction: check, transition, append the chained event, swap the
- * snapshot by compare-and-swap on the version, update the projection. A refusal writes nothing.
+ * each one synchronous SQLite transaction: check, transition, append the chained event, write the
+ * snapshot, update the projection. A refusal writes nothing.
  * It knows streams, machines and the chain; what a kind of stream means lives in its workflow.
  */
 export class Engine {
@@ -111,9 +111,9 @@ export class Engine {
       `INSERT INTO events (position, stream_id, seq, type, payload, facts, actor, at, from_state, to_state, machine_id, machine_version, prev_hash, hash)
        VALUES (@position, @streamId, @seq, @type, @payload, @facts, @actor, @at, @fromState, @toState, @machineId, @machineVersion, @prevHash, @hash)`,
     );
-    this.swapSnapshot = sqlite.prepare<[{ id: string; expectedVersion: number; state: string; snapshot: string; version: number; headHash: string; updatedAt: string; machineVersion: number }]>(
+    this.swapSnapshot = sqlite.prepare<[{ id: string; state: string; snapshot: string; version: number; headHash: string; updatedAt: string; machineVersion: number }]>(
       `UPDATE streams SET state = @state, snapshot = @snapshot, version = @version, head_hash = @headHash, updated_at = @updatedAt, machine_version = @machineVersion
-       WHERE id = @id AND version = @expectedVersion`,
+       WHERE id = @id`,
     );
   }
 
@@ -265,9 +265,11 @@ export class Engine {
       };
       const stored: EventRow = { ...withoutHash, hash: hashEvent(withoutHash) };
       const snapshot = persistSnapshot(entry, next);
-      // Compare-and-swap first: zero rows changed means someone else moved the stream on.
-      const swapped = this.swapSnapshot.run({ id: streamId, expectedVersion, state, snapshot, version, headHash: stored.hash, updatedAt: at, machineVersion: entry.version });
-      if (swapped.changes !== 1) throw new ConflictError(`the ${stream.kind} changed meanwhile`, { state: stream.state, version: stream.version });
+      // No compare-and-swap here: the version check above ran inside this BEGIN IMMEDIATE
+      // transaction, which no other connection can enter before it commits (engine.int.test.ts,
+      // "a second connection cannot get between the version check and the swap"), and the events'
+      // unique (stream, seq) is the database's own last word.
+      this.swapSnapshot.run({ id: streamId, state, snapshot, version, headHash: stored.hash, updatedAt: at, machineVersion: entry.version });
       this.insertEvent.run(stored);
       const updated: StreamRow = { ...stream, state, snapshot, version, headHash: stored.hash, updatedAt: at, machineVersion: entry.version };
       kind?.project?.(updated, next, stored);
