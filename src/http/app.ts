@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import cookie from '@fastify/cookie';
 import csrf from '@fastify/csrf-protection';
 import formbody from '@fastify/formbody';
@@ -61,7 +61,7 @@ export interface AppOptions {
   logger?: boolean;
   /** Secure cookies: on behind TLS. */
   secureCookies?: boolean;
-  /** Requests a minute per address (RATE_LIMIT_PER_MINUTE), 600 by default; 0 turns it off (the login limit stays). */
+  /** Requests a minute per address, or per user for a bearer token (RATE_LIMIT_PER_MINUTE), 600 by default; 0 turns it off (the login limit stays). */
   rateLimitMax?: number;
   /** Where the log goes instead of stdout (tests read it); implies logging. */
   logStream?: NodeJS.WritableStream;
@@ -116,6 +116,15 @@ declare module 'fastify' {
  * The app factory: external plugins (security headers, cookies, CSRF, forms, views, static) →
  * application decorators (db, engine, auth, i18n, errors) → routes. Tests call it with `inject`.
  */
+/**
+ * Whom a request's limit counts against: an API client with a valid bearer token by its user, so
+ * that one user's tokens share one limit from any address and users behind one address do not
+ * share theirs (DESIGN §6 extensions); everyone else by address.
+ */
+export function rateLimitKey(request: FastifyRequest): string {
+  return request.session?.kind === 'bearer' ? `user:${request.session.actor.id}` : `address:${request.ip}`;
+}
+
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     logger:
@@ -145,7 +154,14 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
   // Off globally at 0; the routes with a limit of their own (the login) keep it.
   const perMinute = options.rateLimitMax ?? DEFAULT_RATE_LIMIT_PER_MINUTE;
-  await app.register(rateLimit, { global: perMinute > 0, max: perMinute > 0 ? perMinute : DEFAULT_RATE_LIMIT_PER_MINUTE, timeWindow: '1 minute' });
+  await app.register(rateLimit, {
+    global: perMinute > 0,
+    max: perMinute > 0 ? perMinute : DEFAULT_RATE_LIMIT_PER_MINUTE,
+    timeWindow: '1 minute',
+    // Counted after the session is known (the auth hook runs on onRequest) and before a body is read.
+    hook: 'preParsing',
+    keyGenerator: rateLimitKey,
+  });
   await app.register(cookie, { secret: randomBytes(32).toString('hex') });
   await app.register(formbody, {
     bodyLimit: 256 * 1024,

@@ -176,6 +176,33 @@ describe('limits', () => {
   });
 });
 
+describe('the request limit', () => {
+  it('counts an API client by its user, across its tokens and addresses; a page visitor by address', async () => {
+    const limited = await freshApp({ rateLimitMax: 5 });
+    try {
+      const token = async (login: string, remoteAddress: string) =>
+        (await limited.app.inject({ method: 'POST', url: '/api/session', payload: { login, password: DEMO_PASSWORD }, remoteAddress })).json<{ token: string }>().token;
+      const get = (bearer: string, remoteAddress: string) =>
+        limited.app.inject({ method: 'GET', url: '/api/programmes', headers: { authorization: `Bearer ${bearer}` }, remoteAddress });
+      // Two tokens of one user, from two addresses, that signed in from two others.
+      const first = await token('reviewer1', '10.0.1.1');
+      const second = await token('reviewer1', '10.0.1.2');
+      const statuses: number[] = [];
+      for (let i = 0; i < 6; i++) statuses.push((await get(i % 2 ? second : first, i % 2 ? '10.0.2.2' : '10.0.2.1')).statusCode);
+      expect(statuses).toEqual([200, 200, 200, 200, 200, 429]);
+      // Another user behind the same address as the first is not held back by the first's calls.
+      const other = await token('coordinator1', '10.0.3.1');
+      expect((await get(other, '10.0.2.1')).statusCode).toBe(200);
+      // Without a valid token it is the address that counts: 10.0.2.1 has sent nothing of its own yet.
+      const anonymous: number[] = [];
+      for (let i = 0; i < 6; i++) anonymous.push((await limited.app.inject({ method: 'GET', url: '/login', remoteAddress: '10.0.2.1' })).statusCode);
+      expect(anonymous).toEqual([200, 200, 200, 200, 200, 429]);
+    } finally {
+      await limited.close();
+    }
+  });
+});
+
 describe('the login rate limit', () => {
   it('answers 429 after 20 attempts a minute from one address, whatever the logins, on the form and the API', async () => {
     const limited = await freshApp();
