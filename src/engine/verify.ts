@@ -20,6 +20,12 @@ export interface LedgerReport {
  * and the head that folds every event's hash in order, to be compared with one published earlier.
  */
 export function verifyLedger(db: Db, registry: MachineRegistry, options: { expectedHead?: string; anchor?: LedgerAnchor } = {}): LedgerReport {
+  // One read transaction: the streams, the events and the sequence are read from one snapshot of
+  // the database, so that a writer on another connection between the reads is no false problem.
+  return db.$client.inTransaction ? verifySnapshot(db, registry, options) : db.$client.transaction(() => verifySnapshot(db, registry, options)).deferred();
+}
+
+function verifySnapshot(db: Db, registry: MachineRegistry, options: { expectedHead?: string; anchor?: LedgerAnchor }): LedgerReport {
   const problems: LedgerProblem[] = [];
   const allStreams = db.select().from(streams).orderBy(asc(streams.id)).all();
   const byStream = new Map<string, EventRow[]>();
@@ -77,6 +83,11 @@ export interface LedgerAnchor {
 }
 
 export function ledgerAnchor(db: Db): LedgerAnchor {
+  // The log and the streams from one snapshot, like verify: an anchor taken while others write is one moment's.
+  return db.$client.inTransaction ? anchorOf(db) : db.$client.transaction(() => anchorOf(db)).deferred();
+}
+
+function anchorOf(db: Db): LedgerAnchor {
   let head = GENESIS_HASH;
   let count = 0;
   for (const row of db.select({ hash: events.hash }).from(events).orderBy(asc(events.position)).all()) {
