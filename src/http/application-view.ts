@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { applicationLabel } from '../workflows/application/registration.ts';
 import { formFields, totalCostKopecks } from '../domain/application.ts';
 import { formatRoubles } from '../domain/money.ts';
 import type { FieldProblem } from '../domain/problems.ts';
@@ -94,7 +95,8 @@ export function applicationPageModel(app: FastifyInstance, request: FastifyReque
   });
   const remarksOpen = remarksStandOpen(row.state);
   return {
-    title: `${t('app.number', { id: row.id })}: ${row.title || t('app.untitled')}`,
+    title: `${t('app.number', { id: applicationLabel(row) })}: ${row.title || t('app.untitled')}`,
+    label: applicationLabel(row),
     backLink: { href: landingPage[actor.role], label: landingPage[actor.role] === '/queue' ? 'nav.queue' : 'nav.applications' },
     durations,
     statechart: currentStatechart(t, app.engine, stream),
