@@ -4,9 +4,8 @@ import { formatPoints } from '../../domain/criteria.ts';
 import { NotFoundError } from '../../engine/errors.ts';
 import { listMunicipalities } from '../../read/applications.ts';
 import { findProgramme, type ProgrammeRow } from '../../workflows/programme/reads.ts';
-import { programmeRegister, registerQuerySchema, registerSorts, type RegisterQuery } from '../../workflows/application/register.ts';
+import { programmeRegister, registerQuerySchema, registerSorts, registerStates, type RegisterQuery } from '../../workflows/application/register.ts';
 import { DEFAULT_PROGRAMME_CODE, formatRegistrationNo, saveProgrammeCode } from '../../workflows/application/registration.ts';
-import { applicationStates } from '../../../machines/application.ts';
 import { access } from '../authorization.ts';
 import { errors, idParams, json, pathErrors, registerResponse } from '../api-schemas.ts';
 import { contentDisposition } from '../content-disposition.ts';
@@ -69,7 +68,7 @@ export async function registerRoutes(app: FastifyInstance) {
       columns,
       sorts: registerSorts,
       municipalities: listMunicipalities(app.db),
-      states: applicationStates.filter((state) => state !== 'draft'),
+      states: registerStates,
       csvHref: registerHref(`${base}.csv`, query),
       xlsxHref: registerHref(`${base}.xlsx`, query),
       base,

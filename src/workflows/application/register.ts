@@ -12,6 +12,9 @@ import { applicationLabel } from './registration.ts';
  * the XLSX and `GET /api/programmes/:id/register` all read this one function.
  */
 
+/** The states a submitted application can be in: the register's state filter offers these. */
+export const registerStates = applicationStates.filter((state) => state !== 'draft');
+
 export const registerSorts = [
   'number',
   'submitted',
