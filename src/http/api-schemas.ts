@@ -332,7 +332,9 @@ export const verifyResponse = z
   })
   .meta({ id: 'LedgerReport' });
 
-export const programmeResponse = programmeSchema.safeExtend({ id: positive, createdAt: timestamp }).meta({ id: 'Programme' });
+export const programmeResponse = programmeSchema
+  .safeExtend({ id: positive, code: z.string().nullable().meta({ description: 'the prefix of its registration numbers (issue 13); none: the default code' }), createdAt: timestamp })
+  .meta({ id: 'Programme' });
 
 const localised = z.object({ ru: z.string(), en: z.string() });
 
