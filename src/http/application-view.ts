@@ -66,6 +66,9 @@ export function historyRow(t: Translate, lang: Lang, event: EventRow) {
   if (typeof payload.priceKopecks === 'number') details.push(`${t('field.priceKopecks')}: ${money(payload.priceKopecks)} ₽`);
   if (typeof payload.percent === 'number') details.push(t('app.progress', { percent: payload.percent }));
   details.push(...documentHistoryDetails(t, lang, event.type, payload));
+  // The number a first submission gave (issue 13), recorded with the event's facts.
+  const registration = event.type === 'submit' ? (JSON.parse(event.facts) as { registration?: { no: string } }).registration : undefined;
+  if (registration) details.push(`${t('app.registrationNo')}: ${registration.no}`);
   return { seq: event.seq, at: event.at, actor, type: event.type, from: event.fromState, to: event.toState, details, hash: event.hash };
 }
 

@@ -67,6 +67,8 @@ describe('registration numbers', () => {
     expect(read.body.registrationNo).toBe(rows[0]!.no);
     const page = await (await login(t.app, 'coordinator1')).get(`/applications/${ids[0]}`);
     expect(page.body).toContain(`<title>Заявка № ${rows[0]!.no}`);
+    // Its history says which event gave it.
+    expect(page.body).toContain(`Регистрационный номер: ${rows[0]!.no}`);
     const found = await api(t.app, as('coordinator1'), 'GET', `/api/applications?q=${encodeURIComponent(rows[3]!.no!)}`);
     expect(found.body.map((r: { id: number }) => r.id)).toEqual([ids[3]]);
   });
