@@ -4,7 +4,7 @@ import { formatPoints } from '../../domain/criteria.ts';
 import { NotFoundError } from '../../engine/errors.ts';
 import { listMunicipalities } from '../../read/applications.ts';
 import { findProgramme, type ProgrammeRow } from '../../workflows/programme/reads.ts';
-import { programmeRegister, registerQuerySchema, registerSorts, registerStates, type RegisterQuery } from '../../workflows/application/register.ts';
+import { programmeRegister, registerQuerySchema, registerStates, type RegisterQuery } from '../../workflows/application/register.ts';
 import { DEFAULT_PROGRAMME_CODE, formatRegistrationNo, saveProgrammeCode } from '../../workflows/application/registration.ts';
 import { access } from '../authorization.ts';
 import { errors, idParams, json, pathErrors, registerResponse } from '../api-schemas.ts';
@@ -66,7 +66,6 @@ export async function registerRoutes(app: FastifyInstance) {
       query,
       register,
       columns,
-      sorts: registerSorts,
       municipalities: listMunicipalities(app.db),
       states: registerStates,
       csvHref: registerHref(`${base}.csv`, query),

@@ -13,8 +13,6 @@ export const register = {
   'register.empty': 'No submitted application matches.',
   'register.caption': 'Register of applications; a column heading sorts by it',
   'register.sortBy': 'Sort by “{column}”',
-  'register.sortedAsc': 'ascending',
-  'register.sortedDesc': 'descending',
   'register.totals': 'Total',
   'register.count': 'Applications: {count}',
   'register.sheet': 'Register',

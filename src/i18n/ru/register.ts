@@ -13,8 +13,6 @@ export const register = {
   'register.empty': 'Поданных заявок с такими условиями нет.',
   'register.caption': 'Реестр заявок; заголовок столбца сортирует по нему',
   'register.sortBy': 'Сортировать по столбцу «{column}»',
-  'register.sortedAsc': 'по возрастанию',
-  'register.sortedDesc': 'по убыванию',
   'register.totals': 'Итого',
   'register.count': 'Заявок: {count}',
   'register.sheet': 'Реестр',
