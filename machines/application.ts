@@ -122,6 +122,8 @@ export interface EventFacts {
   assignee?: { id: number; role: string; active: boolean } | null;
   /** Reviewers' events and `assign`: the reviewers who declared a conflict of interest with this application's municipality. */
   conflictedReviewers?: number[];
+  /** A first `submit`: the registration number it gives the application (issue 13); the machine does not read it. */
+  registration?: { no: string; seq: number };
 }
 
 type Payloads = { [K in ApplicationEventType]: z.output<(typeof applicationEventSchemas)[K]> };

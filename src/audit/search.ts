@@ -3,6 +3,8 @@ import type { Actor } from '../domain/roles.ts';
 
 export interface AuditSearchRow {
   id: number;
+  /** Its registration number (issue 13), if it was ever submitted. */
+  registrationNo: string | null;
   title: string;
   state: string;
   version: number;
@@ -13,14 +15,15 @@ export interface AuditSearchRow {
 }
 
 /**
- * The auditor's search: one box that finds an application by its number (`12`, `№ 12`), a word
+ * The auditor's search: one box that finds an application by its id (`12`, `№ 12`) or registration
+ * number (`ИБ-2026-0042`, through the search text), a word
  * of its title or settlement, or a part of its municipality's name. Municipality names are
  * matched in TypeScript (SQLite folds only ASCII case, and the names are Cyrillic); the query is
  * prepared once and reads indexed projection columns only.
  */
 export function auditSearch(db: Db) {
   const query = db.$client.prepare<Record<string, unknown>, AuditSearchRow>(`
-    SELECT a.id, a.title, a.state, a.version, a.updated_at AS updatedAt,
+    SELECT a.id, a.registration_no AS registrationNo, a.title, a.state, a.version, a.updated_at AS updatedAt,
            m.name AS municipalityName, p.title AS programmeTitle, p.time_zone AS timeZone
     FROM applications a
     JOIN municipalities m ON m.id = a.municipality_id

@@ -12,6 +12,8 @@ export const programmes = sqliteTable('programmes', {
   /** Minimum shares of the total cost, in basis points (500 = 5 %). */
   minLocalShareBp: integer('min_local_share_bp').notNull(),
   minResidentsShareBp: integer('min_residents_share_bp').notNull(),
+  /** The prefix of its applications' registration numbers (issue 13), set by the admin; none: the default code. */
+  code: text('code'),
   createdAt: text('created_at').notNull(),
 });
 
@@ -118,10 +120,16 @@ export const applications = sqliteTable(
     totalKopecks: integer('total_kopecks').notNull().default(0),
     awardedKopecks: integer('awarded_kopecks'),
     firstSubmittedAt: text('first_submitted_at'),
+    /** The registration number given at the first submission (issue 13), `<code>-<year>-<NNNN>`; older ones have none. */
+    registrationNo: text('registration_no'),
+    /** Its place in the programme's sequence of numbers: the next one is the greatest plus one. */
+    registrationSeq: integer('registration_seq'),
     createdAt: text('created_at').notNull(),
     updatedAt: text('updated_at').notNull(),
   },
   (t) => [
+    uniqueIndex('applications_registration_no').on(t.registrationNo),
+    uniqueIndex('applications_registration_seq').on(t.programmeId, t.registrationSeq),
     index('applications_programme_state').on(t.programmeId, t.state),
     index('applications_municipality').on(t.municipalityId, t.state),
     index('applications_title').on(t.title),

@@ -212,6 +212,7 @@ export const applicationListResponse = z.array(
       awardedKopecks: kopecks.nullable(),
       updatedAt: timestamp,
       firstSubmittedAt: timestamp.nullable(),
+      registrationNo: z.string().nullable().meta({ description: 'the registration number given at the first submission, `<code>-<year>-<NNNN>`; none before it (or for applications submitted before numbers existed)' }),
       municipalityId: positive,
       municipalityName: z.string(),
       programmeId: positive,
@@ -232,6 +233,7 @@ export const applicationResponse = z
     remarks: z.array(remarkSchema).meta({ description: 'the remarks of the latest return for revision' }),
     reason: z.string().nullable(),
     firstSubmittedAt: timestamp.nullable(),
+    registrationNo: z.string().nullable().meta({ description: 'the registration number given at the first submission, `<code>-<year>-<NNNN>`' }),
     awardedKopecks: kopecks.nullable(),
     allowedEvents: z.array(z.string()).meta({ description: 'the events this user may send now' }),
   })
@@ -330,7 +332,9 @@ export const verifyResponse = z
   })
   .meta({ id: 'LedgerReport' });
 
-export const programmeResponse = programmeSchema.safeExtend({ id: positive, createdAt: timestamp }).meta({ id: 'Programme' });
+export const programmeResponse = programmeSchema
+  .safeExtend({ id: positive, code: z.string().nullable().meta({ description: 'the prefix of its registration numbers (issue 13); none: the default code' }), createdAt: timestamp })
+  .meta({ id: 'Programme' });
 
 const localised = z.object({ ru: z.string(), en: z.string() });
 
@@ -464,3 +468,41 @@ export const historyExportSchemas = {
   },
   csv: { tags: ['audit'], summary: 'The history as CSV for a spreadsheet', response: { 200: csvResponse, ...errors(401, ...pathErrors) } },
 };
+
+// ——— The register of applications (issue 13) ———
+
+const registerMoney = {
+  subsidyKopecks: kopecks,
+  localBudgetKopecks: kopecks,
+  residentsKopecks: kopecks,
+  businessKopecks: kopecks,
+  totalKopecks: kopecks,
+};
+
+export const registerResponse = z
+  .object({
+    programmeId: positive,
+    rows: z.array(
+      z
+        .object({
+          id: positive,
+          number: z.string().meta({ description: 'the registration number, or the id for an application submitted before numbers existed' }),
+          registrationNo: z.string().nullable(),
+          title: z.string(),
+          firstSubmittedAt: timestamp,
+          municipalityId: positive,
+          municipality: z.string(),
+          settlement: z.string().nullable(),
+          projectType: textOf(projectTypes).nullable(),
+          state: applicationState,
+          ...registerMoney,
+          scoreCenti: count.nullable().meta({ description: 'the ranking’s total points in hundredths, for an application the ranking holds' }),
+          awardedKopecks: kopecks.nullable(),
+        })
+        .meta({ id: 'RegisterRow' }),
+    ),
+    totals: z
+      .object({ count, ...registerMoney, awardedKopecks: kopecks })
+      .meta({ id: 'RegisterTotals', description: 'the sums over the rows under the filters' }),
+  })
+  .meta({ id: 'Register' });

@@ -48,6 +48,7 @@ import { checkWritable } from '../db/readiness.ts';
 import { SignInLockout } from '../accounts/sign-in-lockout.ts';
 import { communicationSettings, communicationsPlugin, type CommunicationsOptions } from './plugins/communications.ts';
 import { conversationApi } from './routes/conversation-api.ts';
+import { registerRoutes } from './routes/register-routes.ts';
 import { notificationRoutes } from './routes/notification-routes.ts';
 import { communicationsAdminRoutes } from './routes/communications-admin.ts';
 
@@ -242,6 +243,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(journalPages);
   await app.register(journalApi);
   await app.register(conversationApi);
+  await app.register(registerRoutes);
   await app.register(notificationRoutes);
   await app.register(communicationsAdminRoutes);
   return app;

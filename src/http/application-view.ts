@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { applicationLabel } from '../workflows/application/registration.ts';
 import { formFields, totalCostKopecks } from '../domain/application.ts';
 import { formatRoubles } from '../domain/money.ts';
 import type { FieldProblem } from '../domain/problems.ts';
@@ -65,6 +66,9 @@ export function historyRow(t: Translate, lang: Lang, event: EventRow) {
   if (typeof payload.priceKopecks === 'number') details.push(`${t('field.priceKopecks')}: ${money(payload.priceKopecks)} ₽`);
   if (typeof payload.percent === 'number') details.push(t('app.progress', { percent: payload.percent }));
   details.push(...documentHistoryDetails(t, lang, event.type, payload));
+  // The number a first submission gave (issue 13), recorded with the event's facts.
+  const registration = event.type === 'submit' ? (JSON.parse(event.facts) as { registration?: { no: string } }).registration : undefined;
+  if (registration) details.push(`${t('app.registrationNo')}: ${registration.no}`);
   return { seq: event.seq, at: event.at, actor, type: event.type, from: event.fromState, to: event.toState, details, hash: event.hash };
 }
 
@@ -94,7 +98,8 @@ export function applicationPageModel(app: FastifyInstance, request: FastifyReque
   });
   const remarksOpen = remarksStandOpen(row.state);
   return {
-    title: `${t('app.number', { id: row.id })}: ${row.title || t('app.untitled')}`,
+    title: `${t('app.number', { id: applicationLabel(row) })}: ${row.title || t('app.untitled')}`,
+    label: applicationLabel(row),
     backLink: { href: landingPage[actor.role], label: landingPage[actor.role] === '/queue' ? 'nav.queue' : 'nav.applications' },
     durations,
     statechart: currentStatechart(t, app.engine, stream),

@@ -10,6 +10,7 @@ import { review } from './en/review.ts';
 import { forms } from './en/forms.ts';
 import { journal } from './en/journal.ts';
 import { communications } from './en/communications.ts';
+import { register } from './en/register.ts';
 
 /** The English catalogue: every key of the Russian one (the type checks it), same placeholders. */
-export const en: Record<keyof typeof ru, string> = { ...core, ...stages, ...admin, ...audit, ...commission, ...documents, ...programmeCreate, ...review, ...forms, ...journal, ...communications };
+export const en: Record<keyof typeof ru, string> = { ...core, ...stages, ...admin, ...audit, ...commission, ...documents, ...programmeCreate, ...review, ...forms, ...journal, ...communications, ...register };

@@ -9,9 +9,10 @@ import { review } from './ru/review.ts';
 import { forms } from './ru/forms.ts';
 import { journal } from './ru/journal.ts';
 import { communications } from './ru/communications.ts';
+import { register } from './ru/register.ts';
 
 /**
  * The Russian catalogue, the product's default language. Each area keeps its own file under
  * ru/ and en/, so that the people working on different areas do not edit the same file.
  */
-export const ru = { ...core, ...stages, ...admin, ...audit, ...commission, ...documents, ...programmeCreate, ...review, ...forms, ...journal, ...communications } as const;
+export const ru = { ...core, ...stages, ...admin, ...audit, ...commission, ...documents, ...programmeCreate, ...review, ...forms, ...journal, ...communications, ...register } as const;

@@ -32,6 +32,7 @@ export interface ListRow {
   awardedKopecks: number | null;
   updatedAt: string;
   firstSubmittedAt: string | null;
+  registrationNo: string | null;
   municipalityId: number;
   municipalityName: string;
   programmeId: number;
@@ -65,6 +66,7 @@ export function applicationQueries(db: Db) {
       awardedKopecks: applications.awardedKopecks,
       updatedAt: applications.updatedAt,
       firstSubmittedAt: applications.firstSubmittedAt,
+      registrationNo: applications.registrationNo,
       municipalityId: applications.municipalityId,
       municipalityName: municipalities.name,
       programmeId: applications.programmeId,

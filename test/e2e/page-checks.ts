@@ -27,6 +27,8 @@ export const notPages: Record<string, string> = {
   '/audit/applications/:id/history.csv': 'a download',
   '/programmes/:id/commission/ranking': 'the ranking fragment the commission page polls',
   '/programmes/:id/coverage.csv': 'a download',
+  '/programmes/:id/register.csv': 'a download',
+  '/programmes/:id/register.xlsx': 'a download',
   '/programmes/:id/journal/:entryId/documents/:sha256': 'a file download',
   '/notifications/count': 'the badge fragment the layout polls',
   '/applications/:id/conversation': 'the conversation fragment an open application page fetches',
@@ -98,6 +100,8 @@ export function urlsOf(route: string, role: Role | null, ids: Ids): string[] {
     '/programmes/:id/journal/new': [`${ids.currentProgramme}/journal/new?kind=training`, `${ids.currentProgramme}/journal/new?kind=consultation`],
     '/programmes/:id/journal/:entryId': [`${ids.currentProgramme}/journal/${ids.journalEntry}`],
     '/programmes/:id/coverage': [String(ids.currentProgramme)],
+    // The register, in its default order and sorted by a column with a state filter (issue 13).
+    '/programmes/:id/register': [`${ids.currentProgramme}/register`, `${ids.currentProgramme}/register?sort=awarded&dir=desc&state=awarded`],
     '/programmes/:id/deadlines': [String(ids.currentProgramme)],
   };
   if (!route.includes(':')) return [route];

@@ -93,6 +93,11 @@ describe('the auditor reads every application', () => {
     const municipality = t.db.$client.prepare<[number], { name: string }>('SELECT name FROM municipalities WHERE id = ?').get(app.municipalityId)!.name;
     const byMunicipality = await auditor.get(`/audit?q=${encodeURIComponent(municipality.slice(0, 6))}`);
     expect(byMunicipality.body).toContain(`href="/audit/applications/${app.id}"`);
+    // And by its registration number (issue 13), which the list shows in place of the id.
+    const registrationNo = t.db.$client.prepare<[number], { no: string | null }>('SELECT registration_no AS no FROM applications WHERE id = ?').get(app.id)!.no;
+    expect(registrationNo).toMatch(/^ИБ-\d{4}-\d{4}$/);
+    const byRegistration = await auditor.get(`/audit?q=${encodeURIComponent(registrationNo!)}`);
+    expect(byRegistration.body).toContain(`href="/audit/applications/${app.id}">${registrationNo}</a>`);
   });
 });
 

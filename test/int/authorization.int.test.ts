@@ -79,6 +79,12 @@ const expectedAccess: Record<string, Expected> = {
   'POST /api/programmes/:id/journal/:entryId/events': ['reviewer', 'coordinator'],
   'POST /api/programmes/:id/journal/:entryId/documents': ['reviewer', 'coordinator'],
   'GET /api/programmes/:id/coverage': staff,
+  // The register of applications and the programme code (issue 13).
+  'GET /programmes/:id/register': staff,
+  'GET /programmes/:id/register.csv': staff,
+  'GET /programmes/:id/register.xlsx': staff,
+  'GET /api/programmes/:id/register': staff,
+  'POST /programmes/:id/code': ['admin'],
   'POST /api/applications/:id/documents/from-journal': ['applicant'],
   'GET /applications/new': ['applicant'],
   'POST /applications': ['applicant'],

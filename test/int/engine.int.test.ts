@@ -162,6 +162,8 @@ describe('the write path writes', () => {
     expect(JSON.parse(rows[1]!.facts)).toEqual({
       activeStages: [...activeStages],
       rules: { capKopecks: 150_000_000, minLocalShareBp: 500, minResidentsShareBp: 300 },
+      // The first submission carries the programme's next registration number (issue 13).
+      registration: { no: expect.stringMatching(/^ИБ-\d{4}-0001$/), seq: 1 },
     });
     expect(JSON.parse(rows[2]!.facts)).toEqual({ activeStages: [...activeStages] });
     const stream = w.engine.loadStream(applicationStreamId(id))!;

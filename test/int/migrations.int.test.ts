@@ -34,3 +34,32 @@ describe('migration 0006: the scoring projection of applications made before it 
     expect(scores()).toEqual(before.scores);
   });
 });
+
+describe('migration 0012: the registration numbers of applications submitted before them', () => {
+  let db: Db;
+  beforeAll(async () => {
+    db = await demoDb({ now: '2027-06-15T09:00:00Z' });
+  });
+  afterAll(() => db.$client.close());
+
+  it('numbers them in the order of their first submission, as the write path numbered the demo, and the list finds them by it', () => {
+    const sqlite = db.$client;
+    const numbers = () =>
+      sqlite
+        .prepare<[], { id: number; no: string | null; seq: number | null; search: string }>(
+          'SELECT id, registration_no AS no, registration_seq AS seq, search FROM applications ORDER BY id',
+        )
+        .all();
+    const before = numbers();
+    expect(before.filter((r) => r.no !== null).length, 'the demo has numbered applications').toBeGreaterThan(10);
+    // A database from before numbers: none given, the search text without them.
+    const rows = sqlite.prepare<[], { id: number; title: string; settlement: string | null }>('SELECT id, title, settlement FROM applications').all();
+    const reset = sqlite.prepare('UPDATE applications SET registration_no = NULL, registration_seq = NULL, search = ? WHERE id = ?');
+    for (const row of rows) reset.run(`${row.title} ${row.settlement ?? ''}`.toLocaleLowerCase('ru'), row.id);
+    for (const statement of migration('0012_backfill_registration_numbers.sql')) sqlite.exec(statement);
+    expect(numbers()).toEqual(before);
+    // Run again, it changes nothing.
+    for (const statement of migration('0012_backfill_registration_numbers.sql')) sqlite.exec(statement);
+    expect(numbers()).toEqual(before);
+  });
+});

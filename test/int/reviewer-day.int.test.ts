@@ -22,7 +22,8 @@ const sqlite = () => t.db.$client;
 const one = <T>(sql: string, ...params: unknown[]) => sqlite().prepare<unknown[], T>(sql).get(...params)!;
 const all = <T>(sql: string, ...params: unknown[]) => sqlite().prepare<unknown[], T>(sql).all(...params);
 /** The application ids of the queue's table, in the order shown. */
-const idsShown = (html: string) => [...html.matchAll(/<td class="num">(\d+)<\/td>\s*<td class="col-title">/g)].map((m) => Number(m[1]));
+// The first cell names the application by its registration number (issue 13); its link carries the id.
+const idsShown = (html: string) => [...html.matchAll(/<td class="col-title"><a href="\/applications\/(\d+)[?"]/g)].map((m) => Number(m[1]));
 const decode = (html: string) => html.replace(/&#39;/g, "'").replace(/&quot;/g, '"').replace(/&amp;/g, '&');
 /** The error shown beside a form field, by the field's input id. */
 const errorOf = (html: string, id: string) => new RegExp(`id="${id}-error">([^<]*)<`).exec(html)?.[1];

@@ -54,7 +54,7 @@ export function neutralise(text: string): string {
   return /^[=+\-@\t\r|%]/.test(text) ? `'${text}` : text;
 }
 
-function csvCell(text: string, separator: string): string {
+export function csvCell(text: string, separator: string): string {
   return /["\r\n]/.test(text) || text.includes(separator) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 

@@ -90,6 +90,7 @@ export async function applicationApi(app: FastifyInstance) {
         remarks: context.remarks,
         reason: context.reason,
         firstSubmittedAt: context.firstSubmittedAt,
+        registrationNo: row.registrationNo,
         awardedKopecks: context.awardedKopecks,
         allowedEvents: allowedEventTypes(applicationOptions(app.engine, actor, stream)),
       });

@@ -1,3 +1,4 @@
+import { applicationLabel } from '../../workflows/application/registration.ts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { projectTypes } from '../../domain/application.ts';
 import type { FieldProblem } from '../../domain/problems.ts';
@@ -50,7 +51,7 @@ export async function applicationPages(app: FastifyInstance) {
 
   function editExtras(request: FastifyRequest, { row, context }: Pick<LoadedApplication, 'row' | 'context'>, version = row.version) {
     return {
-      title: request.t('form.editTitle', { id: row.id }),
+      title: request.t('form.editTitle', { id: applicationLabel(row) }),
       mode: 'edit',
       id: row.id,
       version,

@@ -1,3 +1,4 @@
+import { applicationLabel } from '../../workflows/application/registration.ts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Actor } from '../../domain/roles.ts';
@@ -45,7 +46,7 @@ export async function auditPages(app: FastifyInstance) {
     const t = request.t;
     const entry = app.engine.registry.get(stream.machineId, stream.machineVersion);
     return reply.page('pages/audit-application.eta', {
-      title: t('audit.appTitle', { id: row.id }),
+      title: t('audit.appTitle', { id: applicationLabel(row) }),
       row,
       programme,
       municipality,
@@ -87,7 +88,7 @@ export async function auditPages(app: FastifyInstance) {
     const seqs = result.steps.map((s) => s.seq);
     const at = seqs.indexOf(seq);
     return reply.page('pages/audit-replay.eta', {
-      title: request.t('audit.replayTitle', { id: row.id }),
+      title: request.t('audit.replayTitle', { id: applicationLabel(row) }),
       row,
       programme,
       step,

@@ -21,6 +21,7 @@ import { blockerText, doneText, refusalText, stageName } from '../refusals.ts';
 import { idParam } from './params.ts';
 import { stageJournalEvidence } from '../journal-view.ts';
 import { informingView } from './communications-admin.ts';
+import { DEFAULT_PROGRAMME_CODE, exampleRegistrationNo } from './register-routes.ts';
 
 /** What each stage holds now, in words: "Подана 9 · На проверке 5". */
 function holdsText(t: Translate, stage: StageView, counts: Record<string, number>): string {
@@ -63,7 +64,8 @@ export async function programmePages(app: FastifyInstance) {
     const counts = reads.applicationCounts(programme.id);
     const t = request.t;
     // After the new-programme form's redirect (programme-create-pages.ts).
-    const created = (request.query as Record<string, unknown> | undefined)?.done === 'created';
+    const done = (request.query as Record<string, unknown> | undefined)?.done;
+    const created = done === 'created';
     const rows = stages.map((stage) => ({
       ...stage,
       title: stageName(t, stage.key),
@@ -104,7 +106,15 @@ export async function programmePages(app: FastifyInstance) {
       timeline,
       counts,
       totalApplications: Object.values(counts).reduce((a, b) => a + b, 0),
-      notice: created ? ({ tone: 'success', text: t('programmes.new.created') } satisfies Notice) : null,
+      notice: created
+        ? ({ tone: 'success', text: t('programmes.new.created') } satisfies Notice)
+        : done === 'code-saved'
+          ? ({ tone: 'success', text: t('programme.codeSaved') } satisfies Notice)
+          : done === 'code-invalid'
+            ? ({ tone: 'error', text: t('programme.codeInvalid') } satisfies Notice)
+            : null,
+      exampleNo: exampleRegistrationNo(programme),
+      defaultCode: DEFAULT_PROGRAMME_CODE,
     });
   });
 

@@ -1,3 +1,4 @@
+import { applicationLabels } from '../../workflows/application/registration.ts';
 import { deadlinesFor } from '../../workflows/deadlines/clocks.ts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ConflictError, NotFoundError, ValidationError } from '../../engine/errors.ts';
@@ -34,6 +35,7 @@ export async function queuePages(app: FastifyInstance) {
     const tabs = tabsFor(actor);
     const tab: QueueTab = query.tab && tabs.includes(query.tab) ? query.tab : defaultTab(actor);
     const page = programme ? queue.page(programme.id, tab, actor.id, query) : { rows: [], nextAfter: null, prevBefore: null };
+    const labels = applicationLabels(app.db, page.rows.map((row) => row.id));
     const counts = programme ? queue.counts(programme.id, actor.id) : { mine: 0, unassigned: 0, applicant: 0, all: 0 };
     const now = app.engine.now();
     const base = { programmeId: programme?.id, tab, sort: query.sort, dir: query.dir };
@@ -57,7 +59,7 @@ export async function queuePages(app: FastifyInstance) {
           const shown = displayedDirection(key, query.dir);
           return { key, href: link({ sort: key, dir: nextDir }), ariaSort: current ? (shown === 'asc' ? 'ascending' : 'descending') : null, arrow: current ? (shown === 'asc' ? '↑' : '↓') : '' };
         }),
-        rows: page.rows.map((row) => ({ ...row, href: `/applications/${row.id}${queueSuffix(context)}`, waitingDays: daysSince(row.waitingSince, now) })),
+        rows: page.rows.map((row) => ({ ...row, label: labels.get(row.id) ?? String(row.id), href: `/applications/${row.id}${queueSuffix(context)}`, waitingDays: daysSince(row.waitingSince, now) })),
         nextHref: page.nextAfter ? link({ after: page.nextAfter }) : null,
         prevHref: page.prevBefore ? link({ before: page.prevBefore }) : null,
         firstHref: query.after || query.before ? link({}) : null,

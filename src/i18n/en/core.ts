@@ -157,7 +157,7 @@ export const core: Record<keyof typeof ruCore, string> = {
   'list.all': 'All',
   'list.filter': 'Apply',
   'list.reset': 'Reset',
-  'list.search': 'Search by title',
+  'list.search': 'Search by title, place or number',
   'list.anyMunicipality': 'All municipalities',
   'list.anyState': 'All statuses',
   'list.anyType': 'All types',

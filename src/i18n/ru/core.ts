@@ -155,7 +155,7 @@ export const core = {
   'list.all': 'Все',
   'list.filter': 'Показать',
   'list.reset': 'Сбросить',
-  'list.search': 'Поиск по названию',
+  'list.search': 'Поиск по названию, месту или номеру',
   'list.anyMunicipality': 'Все муниципальные образования',
   'list.anyState': 'Все статусы',
   'list.anyType': 'Все типы',

@@ -9,6 +9,7 @@ import { stageReads } from '../stage/reads.ts';
 import { applicationReads, maySeeMunicipality } from './reads.ts';
 import { assignmentFacts } from '../reviewer/reads.ts';
 import { reviewQueueProjection } from './review-queue.ts';
+import { registrationNumbers } from './registration.ts';
 
 /**
  * The application kind of stream (DESIGN §3): who may see one (its municipality's applicants and
@@ -29,6 +30,7 @@ export function applicationKind(db: Db): StreamKind {
        subsidy_kopecks = @subsidyKopecks, total_kopecks = @totalKopecks, awarded_kopecks = @awardedKopecks, first_submitted_at = @firstSubmittedAt,
        updated_at = @updatedAt WHERE stream_id = @streamId`,
   );
+  const registration = registrationNumbers(db);
   const projectScoring = scoringProjection(db);
   const projectQueue = reviewQueueProjection(db);
 
@@ -50,16 +52,19 @@ export function applicationKind(db: Db): StreamKind {
         required.length > 0 ? { requiredDocuments: required } : type === 'attach-document' ? { documentRules: documentRules.rulesForStream(stream.id) } : {};
       if (type !== 'submit') return { activeStages, ...documents, ...assignment };
       const rules = rulesOf.get(stream.id);
-      return rules ? { activeStages, rules, ...documents, ...assignment } : { activeStages, ...documents, ...assignment };
+      // The number a first submission gets, read in the event's own (immediate) transaction; asked without a payload, none.
+      const numbered = payload === undefined ? {} : registration.next(stream.id);
+      return rules ? { activeStages, rules, ...documents, ...assignment, ...numbered } : { activeStages, ...documents, ...assignment, ...numbered };
     },
     project(stream: StreamRow, snapshot: AnyMachineSnapshot, event: EventRow) {
       const context = snapshot.context as ApplicationContext;
+      const registrationNo = registration.record(stream.id, event);
       project.run({
         streamId: stream.id,
         title: context.form.title ?? '',
         projectType: context.form.projectType ?? null,
         settlement: context.form.settlement ?? null,
-        search: `${context.form.title ?? ''} ${context.form.settlement ?? ''}`.toLocaleLowerCase('ru'),
+        search: `${context.form.title ?? ''} ${context.form.settlement ?? ''} ${registrationNo ?? ''}`.trim().toLocaleLowerCase('ru'),
         state: stream.state,
         version: stream.version,
         subsidyKopecks: context.form.costs?.subsidy ?? 0,

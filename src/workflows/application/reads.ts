@@ -17,7 +17,7 @@ export function maySeeMunicipality(actor: Actor, municipalityId: number): boolea
 
 const APPLICATION_COLUMNS = `id, stream_id AS streamId, programme_id AS programmeId, municipality_id AS municipalityId, title, project_type AS projectType,
   settlement, search, state, version, subsidy_kopecks AS subsidyKopecks, total_kopecks AS totalKopecks, awarded_kopecks AS awardedKopecks,
-  first_submitted_at AS firstSubmittedAt, created_at AS createdAt, updated_at AS updatedAt`;
+  first_submitted_at AS firstSubmittedAt, registration_no AS registrationNo, registration_seq AS registrationSeq, created_at AS createdAt, updated_at AS updatedAt`;
 
 export const applicationReads = perDatabase((db: Db) => {
   const byId = db.$client.prepare<[number], ApplicationRow>(`SELECT ${APPLICATION_COLUMNS} FROM applications WHERE id = ?`);

@@ -1,0 +1,133 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { formatPoints } from '../../domain/criteria.ts';
+import { NotFoundError } from '../../engine/errors.ts';
+import { listMunicipalities } from '../../read/applications.ts';
+import { findProgramme, type ProgrammeRow } from '../../workflows/programme/reads.ts';
+import { programmeRegister, registerQuerySchema, registerStates, type RegisterQuery } from '../../workflows/application/register.ts';
+import { DEFAULT_PROGRAMME_CODE, formatRegistrationNo, saveProgrammeCode } from '../../workflows/application/registration.ts';
+import { access } from '../authorization.ts';
+import { errors, idParams, json, pathErrors, registerResponse } from '../api-schemas.ts';
+import { contentDisposition } from '../content-disposition.ts';
+import { registerCsv, registerXlsx } from '../exports/register.ts';
+import { bodyText } from '../forms.ts';
+import { formBody } from '../page-kit.ts';
+import { idParam } from './params.ts';
+
+/** The numeric columns, right-aligned on the page. */
+const numericSorts = new Set(['subsidy', 'localBudget', 'residents', 'business', 'total', 'score', 'awarded']);
+
+/** The query string of the register with one parameter changed (the sort links, the export links). */
+function registerHref(base: string, query: RegisterQuery, change: Partial<RegisterQuery> = {}): string {
+  const merged = { ...query, ...change };
+  const params = new URLSearchParams();
+  if (merged.municipalityId) params.set('municipalityId', String(merged.municipalityId));
+  if (merged.state) params.set('state', merged.state);
+  if (merged.sort !== 'number') params.set('sort', merged.sort);
+  if (merged.dir !== 'asc') params.set('dir', merged.dir);
+  const text = params.toString();
+  return text ? `${base}?${text}` : base;
+}
+
+/**
+ * The register of applications (issue 13): the staff's page with filters, sorting and a totals
+ * row, its CSV and XLSX, and `GET /api/programmes/:id/register`; and the admin's programme code,
+ * the prefix of registration numbers.
+ */
+export async function registerRoutes(app: FastifyInstance) {
+  const programmeOf = (request: FastifyRequest): ProgrammeRow => {
+    const programme = findProgramme(app.db, idParam(request.params));
+    if (!programme) throw new NotFoundError();
+    return programme;
+  };
+  const queryOf = (request: FastifyRequest): RegisterQuery => registerQuerySchema.parse(request.query ?? {});
+  const fileName = (programme: ProgrammeRow) => `register-${programme.id}-${app.engine.now().toISOString().slice(0, 10)}`;
+
+  app.get('/programmes/:id/register', { config: { access: access.staff } }, async (request, reply) => {
+    const programme = programmeOf(request);
+    const query = queryOf(request);
+    const register = programmeRegister(app.db, programme.id, query);
+    const base = `/programmes/${programme.id}/register`;
+    const t = request.t;
+    const columns = (['number', 'submitted', 'municipality', 'settlement', 'type', 'state', 'subsidy', 'localBudget', 'residents', 'business', 'total', 'score', 'awarded'] as const).map((key) => {
+      const sorted = query.sort === key;
+      return {
+        key,
+        label: t(`register.col.${key}`),
+        numeric: numericSorts.has(key),
+        sorted: sorted ? query.dir : null,
+        aria: sorted ? (query.dir === 'asc' ? 'ascending' : 'descending') : 'none',
+        href: registerHref(base, query, { sort: key, dir: sorted && query.dir === 'asc' ? 'desc' : 'asc' }),
+      };
+    });
+    return reply.page('pages/register.eta', {
+      title: t('register.title', { title: programme.title }),
+      programme,
+      query,
+      register,
+      columns,
+      municipalities: listMunicipalities(app.db),
+      states: registerStates,
+      csvHref: registerHref(`${base}.csv`, query),
+      xlsxHref: registerHref(`${base}.xlsx`, query),
+      base,
+      points: (centi: number) => formatPoints(centi, request.lang),
+    });
+  });
+
+  app.get('/programmes/:id/register.csv', { config: { access: access.staff } }, async (request, reply) => {
+    const programme = programmeOf(request);
+    const register = programmeRegister(app.db, programme.id, queryOf(request));
+    return reply
+      .header('Content-Disposition', contentDisposition('attachment', `${fileName(programme)}.csv`))
+      .header('Cache-Control', 'no-store')
+      .type('text/csv; charset=utf-8')
+      .send(registerCsv(request.t, request.lang, programme.timeZone, register));
+  });
+
+  app.get('/programmes/:id/register.xlsx', { config: { access: access.staff } }, async (request, reply) => {
+    const programme = programmeOf(request);
+    const register = programmeRegister(app.db, programme.id, queryOf(request));
+    const buffer = await registerXlsx(request.t, request.lang, programme.timeZone, register, app.engine.now());
+    return reply
+      .header('Content-Disposition', contentDisposition('attachment', `${fileName(programme)}.xlsx`))
+      .header('Cache-Control', 'no-store')
+      .type('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet')
+      .send(buffer);
+  });
+
+  /** The admin's programme code, from the form on the programme page. */
+  app.post('/programmes/:id/code', { config: { access: access.admin } }, async (request, reply) => {
+    const programme = programmeOf(request);
+    const code = (bodyText(formBody(request), 'code') ?? '').trim().toLocaleUpperCase('ru');
+    const saved = saveProgrammeCode(app.db, programme.id, code);
+    return reply.redirect(`/programmes/${programme.id}?done=${saved ? 'code-saved' : 'code-invalid'}#programme-code`, 303);
+  });
+
+  const api = app.withTypeProvider<ZodTypeProvider>();
+  api.get(
+    '/api/programmes/:id/register',
+    {
+      config: { access: access.staff },
+      schema: {
+        tags: ['programmes'],
+        summary: 'The register of applications: every submitted one with its number, cost by source, score and award, and the totals',
+        description: 'Staff only. Filters `municipalityId` and `state`; `sort` by a column, `dir` asc or desc. Filters that do not parse are ignored.',
+        params: idParams,
+        querystring: registerQuerySchema,
+        response: { 200: json('the register under the filters', registerResponse), ...errors(401, 403, ...pathErrors) },
+      },
+    },
+    async (request) => {
+      const programme = findProgramme(app.db, request.params.id);
+      if (!programme) throw new NotFoundError();
+      return { programmeId: programme.id, ...programmeRegister(app.db, programme.id, request.query) };
+    },
+  );
+}
+
+/** The example number the programme page shows beside the code field. */
+export function exampleRegistrationNo(programme: ProgrammeRow): string {
+  return formatRegistrationNo(programme.code ?? DEFAULT_PROGRAMME_CODE, programme.year, 1);
+}
+export { DEFAULT_PROGRAMME_CODE };
