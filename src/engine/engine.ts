@@ -91,7 +91,7 @@ export class Engine {
   private readonly nextPosition;
   private readonly insertStream;
   private readonly insertEvent;
-  private readonly swapSnapshot;
+  private readonly writeSnapshot;
 
   constructor(
     readonly db: Db,
@@ -111,7 +111,7 @@ export class Engine {
       `INSERT INTO events (position, stream_id, seq, type, payload, facts, actor, at, from_state, to_state, machine_id, machine_version, prev_hash, hash)
        VALUES (@position, @streamId, @seq, @type, @payload, @facts, @actor, @at, @fromState, @toState, @machineId, @machineVersion, @prevHash, @hash)`,
     );
-    this.swapSnapshot = sqlite.prepare<[{ id: string; state: string; snapshot: string; version: number; headHash: string; updatedAt: string; machineVersion: number }]>(
+    this.writeSnapshot = sqlite.prepare<[{ id: string; state: string; snapshot: string; version: number; headHash: string; updatedAt: string; machineVersion: number }]>(
       `UPDATE streams SET state = @state, snapshot = @snapshot, version = @version, head_hash = @headHash, updated_at = @updatedAt, machine_version = @machineVersion
        WHERE id = @id`,
     );
@@ -269,7 +269,7 @@ export class Engine {
       // transaction, which no other connection can enter before it commits (engine.int.test.ts,
       // "a second connection cannot get between the version check and the swap"), and the events'
       // unique (stream, seq) is the database's own last word.
-      this.swapSnapshot.run({ id: streamId, state, snapshot, version, headHash: stored.hash, updatedAt: at, machineVersion: entry.version });
+      this.writeSnapshot.run({ id: streamId, state, snapshot, version, headHash: stored.hash, updatedAt: at, machineVersion: entry.version });
       this.insertEvent.run(stored);
       const updated: StreamRow = { ...stream, state, snapshot, version, headHash: stored.hash, updatedAt: at, machineVersion: entry.version };
       kind?.project?.(updated, next, stored);

@@ -20,9 +20,17 @@ export interface LedgerReport {
  * and the head that folds every event's hash in order, to be compared with one published earlier.
  */
 export function verifyLedger(db: Db, registry: MachineRegistry, options: { expectedHead?: string; anchor?: LedgerAnchor } = {}): LedgerReport {
-  // One read transaction: the streams, the events and the sequence are read from one snapshot of
-  // the database, so that a writer on another connection between the reads is no false problem.
-  return db.$client.inTransaction ? verifySnapshot(db, registry, options) : db.$client.transaction(() => verifySnapshot(db, registry, options)).deferred();
+  // The streams, the events and the sequence from one snapshot: a writer on another connection
+  // between the reads is no false problem.
+  return inOneSnapshot(db, () => verifySnapshot(db, registry, options));
+}
+
+/**
+ * Runs reads in one deferred transaction, so that they all see one snapshot of the database while
+ * other connections write (WAL). Inside a transaction already, better-sqlite3 makes it a savepoint.
+ */
+function inOneSnapshot<T>(db: Db, reads: () => T): T {
+  return db.$client.transaction(reads).deferred();
 }
 
 function verifySnapshot(db: Db, registry: MachineRegistry, options: { expectedHead?: string; anchor?: LedgerAnchor }): LedgerReport {
@@ -84,7 +92,7 @@ export interface LedgerAnchor {
 
 export function ledgerAnchor(db: Db): LedgerAnchor {
   // The log and the streams from one snapshot, like verify: an anchor taken while others write is one moment's.
-  return db.$client.inTransaction ? anchorOf(db) : db.$client.transaction(() => anchorOf(db)).deferred();
+  return inOneSnapshot(db, () => anchorOf(db));
 }
 
 function anchorOf(db: Db): LedgerAnchor {
