@@ -23,6 +23,8 @@ import { applicationJournalCard } from './journal-view.ts';
 import { stateTone_ } from './view-helpers.ts';
 import { conversationView } from './conversation-view.ts';
 import { deadlinesFor } from '../workflows/deadlines/clocks.ts';
+import { roublesInputValue } from '../domain/money.ts';
+import { agreementPrefill, fieldOptions, implementationCard, showsImplementation } from './implementation-view.ts';
 
 /** Basis points as a percent in the language's digits: 450 → «4,5». */
 const formatPercent = (bp: number, lang: Lang) => (bp / 100).toLocaleString(lang === 'ru' ? 'ru-RU' : 'en-GB', { maximumFractionDigits: 2 });
@@ -107,6 +109,10 @@ export function applicationPageModel(app: FastifyInstance, request: FastifyReque
     dateOf: (iso) => formatDate(iso, programme.timeZone, request.lang),
   });
   const remarksOpen = remarksStandOpen(row.state);
+  // After the award (issue 11): the implementation card, from the same context the machine keeps.
+  const implementation = showsImplementation(row.state, context)
+    ? implementationCard({ t, lang: request.lang, timeZone: programme.timeZone, now: app.engine.now(), id: row.id, state: row.state, context, events, canAttach: actions.includes('attach-evidence') })
+    : null;
   return {
     title: `${t('app.number', { id: applicationLabel(row) })}: ${row.title || t('app.untitled')}`,
     label: applicationLabel(row),
@@ -125,7 +131,17 @@ export function applicationPageModel(app: FastifyInstance, request: FastifyReque
     journal: applicationJournalCard(app.engine, actor, row, options.documents, t, request.lang),
     canEdit: actions.includes('update'),
     canReturn: actions.includes('return-for-revision'),
-    actions: actions.filter((type) => type !== 'update').map((type) => ({ type, fields: eventFields[type] ?? [], danger: dangerousEvents.has(type), shortcut: actionShortcuts[type] ?? null })),
+    // Evidence is uploaded by its own form in the implementation card, not sent as an event.
+    actions: actions
+      .filter((type) => type !== 'update' && type !== 'attach-evidence')
+      .map((type) => ({
+        type,
+        fields: (eventFields[type] ?? []).map((field) => ({ ...field, choices: field.kind === 'select' ? fieldOptions(t, request.lang, field, implementation?.summary ?? null, actor.role) : [] })),
+        prefill: type === 'sign-agreement' ? agreementPrefill((k) => roublesInputValue(k, request.lang), context) : ({} as Record<string, string>),
+        danger: dangerousEvents.has(type),
+        shortcut: actionShortcuts[type] ?? null,
+      })),
+    implementation,
     // Awards are not buttons here: the commission decides every accepted application at once, by the ranking.
     decisionLink: options.all.some((option) => option.type === 'award') ? `/programmes/${row.programmeId}/commission` : null,
     remarksOpen,
@@ -141,6 +157,9 @@ export function applicationPageModel(app: FastifyInstance, request: FastifyReque
     notice: null as Notice | null,
     eventProblems: {} as Record<string, string>,
     failedEvent: null as string | null,
+    /** What the person typed into the refused event's form, shown back beside its errors. */
+    eventValues: {} as Record<string, string>,
+    evidenceProblems: {} as Record<string, string>,
     // The reviewer's working day (issue 16): assignment, next, shortcuts, accepting all documents, re-review.
     ...reviewPageModel(app, request, actor, loaded, options.assignment, options.documents, events),
     ...extras,

@@ -1,6 +1,7 @@
 import { fieldKinds, formFields, formPatchSchema, type ApplicationForm, type Remark } from '../domain/application.ts';
 import { parseRoubles } from '../domain/money.ts';
 import { zodProblems, type FieldProblem } from '../domain/problems.ts';
+import { contributionSources, daySchema, milestoneKinds } from '../domain/implementation.ts';
 
 export { fieldKinds };
 
@@ -95,10 +96,19 @@ export function readRemarks(body: Record<string, unknown>): Remark[] {
 }
 
 export interface EventField {
+  /** The payload's key; a dotted name (`amounts.subsidy`, `actual.business`) is a nested key. */
   name: string;
-  kind: 'text' | 'textarea' | 'money' | 'int' | 'decimal';
+  kind: 'text' | 'textarea' | 'money' | 'int' | 'decimal' | 'date' | 'select';
   required: boolean;
+  /** A select's values, their words under `labels` + value (`source.residents`). */
+  options?: readonly string[];
+  labels?: string;
+  /** A select of the application's own records, by their place in the stream (a number). */
+  records?: 'standing-contributions' | 'open-visits';
 }
+
+const money = (name: string): EventField => ({ name, kind: 'money', required: true });
+const amountFields = (group: string) => ['subsidy', 'localBudget', 'residents', 'business'].map((key) => money(`${group}.${key}`));
 
 /** What each event asks of the person who sends it from a page; events not listed ask nothing. */
 export const eventFields: Record<string, EventField[]> = {
@@ -110,16 +120,47 @@ export const eventFields: Record<string, EventField[]> = {
     { name: 'significance', kind: 'decimal', required: true },
     { name: 'comment', kind: 'textarea', required: false },
   ],
-  'sign-agreement': [{ name: 'agreementNo', kind: 'text', required: true }],
+  // After the award (issue 11): src/domain/implementation.ts checks what these fields carry.
+  'sign-agreement': [{ name: 'agreementNo', kind: 'text', required: true }, { name: 'signedOn', kind: 'date', required: true }, ...amountFields('amounts')],
+  'record-contribution': [
+    { name: 'source', kind: 'select', required: true, options: contributionSources, labels: 'source.' },
+    { name: 'amountKopecks', kind: 'money', required: true },
+    { name: 'receivedOn', kind: 'date', required: true },
+    { name: 'payer', kind: 'text', required: false },
+    { name: 'reference', kind: 'text', required: false },
+  ],
+  'cancel-contribution': [
+    { name: 'seq', kind: 'select', required: true, records: 'standing-contributions' },
+    { name: 'reason', kind: 'textarea', required: true },
+  ],
   'sign-contract': [
+    { name: 'contractNo', kind: 'text', required: true },
+    { name: 'signedOn', kind: 'date', required: true },
     { name: 'contractor', kind: 'text', required: true },
+    { name: 'contractorInn', kind: 'text', required: true },
     { name: 'priceKopecks', kind: 'money', required: true },
+    { name: 'noticeNo', kind: 'text', required: false },
+  ],
+  'record-milestone': [
+    { name: 'kind', kind: 'select', required: true, options: milestoneKinds, labels: 'milestone.' },
+    { name: 'on', kind: 'date', required: true },
+    { name: 'note', kind: 'textarea', required: false },
   ],
   'report-progress': [
     { name: 'percent', kind: 'int', required: true },
     { name: 'note', kind: 'textarea', required: false },
   ],
-  'record-monitoring': [{ name: 'finding', kind: 'textarea', required: true }],
+  'record-monitoring': [
+    { name: 'visitedOn', kind: 'date', required: true },
+    { name: 'inspector', kind: 'text', required: true },
+    { name: 'verdict', kind: 'select', required: true, options: ['ok', 'issues'], labels: 'verdict.' },
+    { name: 'finding', kind: 'textarea', required: true },
+  ],
+  'resolve-issue': [
+    { name: 'seq', kind: 'select', required: true, records: 'open-visits' },
+    { name: 'note', kind: 'textarea', required: true },
+  ],
+  'report-spending': amountFields('actual'),
   // The assignment card's own form sends it (views/partials/assignment.eta), not the decision buttons.
   assign: [{ name: 'reviewerId', kind: 'int', required: true }],
 };
@@ -144,21 +185,43 @@ export function readEventPayload(type: string, body: Record<string, unknown>, la
       if (field.required) problems.push({ field: field.name, code: 'required' });
       continue;
     }
+    const set = (value: unknown) => setPath(payload, field.name, value);
     if (field.kind === 'money') {
       const kopecks = parseRoubles(text, lang);
       if (kopecks === null) problems.push({ field: field.name, code: 'not-money' });
-      else payload[field.name] = kopecks;
+      else set(kopecks);
     } else if (field.kind === 'int') {
       const digits = text.replace(/^[\u2212\u2013]/, '-');
       if (!/^-?\d{1,9}$/.test(digits)) problems.push({ field: field.name, code: 'not-a-number' });
-      else payload[field.name] = Number(digits);
+      else set(Number(digits));
     } else if (field.kind === 'decimal') {
       const value = Number(text.replace(',', '.'));
       if (!/^\d{1,3}([.,]\d{1,2})?$/.test(text) || Number.isNaN(value)) problems.push({ field: field.name, code: 'invalid' });
-      else payload[field.name] = value;
+      else set(value);
+    } else if (field.kind === 'date') {
+      // The browser's date input sends YYYY-MM-DD; a day that does not exist is the schema's to name.
+      if (!daySchema.safeParse(text).success) problems.push({ field: field.name, code: 'not-a-date' });
+      else set(text);
+    } else if (field.kind === 'select' && field.records) {
+      if (!/^\d{1,9}$/.test(text)) problems.push({ field: field.name, code: 'invalid_value' });
+      else set(Number(text));
+    } else if (field.kind === 'select' && field.options) {
+      if (!field.options.includes(text)) problems.push({ field: field.name, code: 'invalid_value' });
+      else set(text);
     } else {
-      payload[field.name] = text;
+      set(text);
     }
   }
   return { payload, problems };
+}
+
+/** What was typed into an event's fields, as typed: the refused form shows it again beside its errors. */
+export function typedValues(type: string, body: Record<string, unknown>): Record<string, string> {
+  const fields = Object.hasOwn(eventFields, type) ? eventFields[type]! : [];
+  const values: Record<string, string> = {};
+  for (const field of fields) {
+    const text = bodyText(body, field.name);
+    if (text !== undefined) values[field.name] = text;
+  }
+  return values;
 }

@@ -12,7 +12,7 @@ import { programmesOpenForApplications } from '../../workflows/application/open-
 import { applicationStates, reviewQueueStates } from '../../../machines/application.ts';
 import { applicationPageModel, describeProblem, problemsByField } from '../application-view.ts';
 import { access, allows, landingPage } from '../authorization.ts';
-import { bodyText, fieldKinds, formChanges, readApplicationForm, readEventPayload, withEntered } from '../forms.ts';
+import { bodyText, fieldKinds, formChanges, readApplicationForm, readEventPayload, typedValues, withEntered } from '../forms.ts';
 import { actorOf, attempt, formBody, formVersion, remarksByField, type Notice, type ShowApplication } from '../page-kit.ts';
 import { isHtmx } from '../plugins/auth.ts';
 import { doneText, refusalText } from '../refusals.ts';
@@ -177,7 +177,8 @@ export async function applicationPages(app: FastifyInstance) {
     const type = bodyText(body, 'type') ?? '';
     loadApplication(app.engine, actor, id);
     const { payload, problems } = readEventPayload(type, body, request.lang);
-    const refuse = (status: number, notice: Notice, eventProblems: Record<string, string> = {}) => showApplication(request, reply, id, status, { notice, eventProblems, failedEvent: type });
+    const refuse = (status: number, notice: Notice, eventProblems: Record<string, string> = {}) =>
+      showApplication(request, reply, id, status, { notice, eventProblems, failedEvent: type, eventValues: typedValues(type, body) });
     const refusedWith = (list: FieldProblem[]) =>
       refuse(422, { tone: 'error', text: request.t('app.refused', { message: list.map((p) => describeProblem(request.t, request.lang, p)).join(' ') }) }, problemsByField(request.t, request.lang, list));
     if (problems.length > 0) return refusedWith(problems);
