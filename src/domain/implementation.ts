@@ -365,3 +365,29 @@ export function implementationSummary(state: string, implementation: Implementat
     missingProblems,
   };
 }
+
+/**
+ * The implementation records of any application's context. A stream still on version 1 or 2 (awarded
+ * before the upgrade, not moved yet) has none of them: it reads as nothing recorded, which is what
+ * the ledger holds for it; it moves over at its next event (machines/registry.ts).
+ */
+export function implementationOf(context: Partial<Implementation>): Implementation {
+  return {
+    ...emptyImplementation(),
+    awardedKopecks: context.awardedKopecks ?? null,
+    progressPercent: context.progressPercent ?? 0,
+    ...Object.fromEntries(Object.entries(context).filter(([key]) => key in implementationKeys)),
+  } as Implementation;
+}
+const implementationKeys: Record<keyof Implementation, true> = {
+  awardedKopecks: true,
+  agreement: true,
+  contributions: true,
+  contract: true,
+  milestones: true,
+  progress: true,
+  progressPercent: true,
+  evidence: true,
+  visits: true,
+  spending: true,
+};

@@ -36,6 +36,7 @@ import { accountPasswordRoutes } from './routes/account-password.ts';
 import { access, authorizationPlugin } from './authorization.ts';
 import { DOCS_PREFIX, openapiPlugin } from './openapi.ts';
 import { documentApi } from './routes/document-api.ts';
+import { implementationApi } from './routes/implementation-api.ts';
 import { documentRequirementsPages } from './routes/document-requirements-pages.ts';
 import { queuePages } from './routes/queue-pages.ts';
 import { reviewerApi } from './routes/reviewer-api.ts';
@@ -237,6 +238,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(adminMunicipalityRoutes);
   await app.register(accountPasswordRoutes);
   await app.register(documentApi);
+  await app.register(implementationApi);
   await app.register(documentRequirementsPages);
   await app.register(queuePages);
   await app.register(reviewerApi);

@@ -58,6 +58,8 @@ export const access = {
   applicationEvents: union(applicationEventRoles),
   /** Uploads and the reviewer's checklist (issue 7): the senders of `attach-document` and `review-document`. */
   attachDocument: applicationEventRoles['attach-document'],
+  /** The implementation's evidence (issue 11): the senders of `attach-evidence`. */
+  attachEvidence: applicationEventRoles['attach-evidence'],
   reviewDocument: applicationEventRoles['review-document'],
   createProgramme: stageCreateRoles,
   stageEvents: union(stageEventRoles),

@@ -110,7 +110,7 @@ describe('the application machine, version 1 and the current version', () => {
     expect(replayed.steps.map((step) => step.replayedState)).toEqual(['draft', 'submitted', 'submitted', 'submitted', 'under-review']);
     expect(verifyLedger(w.db, w.current.registry).problems).toEqual([]);
     // The migration itself: a version 1 context gains an empty assignee and keeps everything else.
-    const migrate = w.current.registry.get(applicationMachineId, applicationMachineVersion)!.migrate!;
+    const migrate = w.current.registry.get(applicationMachineId, 2)!.migrate!;
     const v1 = { value: 'submitted', status: 'active', context: stored.context };
     expect(migrate(v1)).toEqual({ ...v1, context: { ...stored.context, assigneeId: null } });
   });

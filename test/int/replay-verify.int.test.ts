@@ -110,14 +110,21 @@ const mainSteps: Step[] = [
   ['commission3', 'score', { significance: 4.5 }],
   ['commission1', 'award', { amountKopecks: 110_000_000 }],
   ['coordinator', 'start-implementation'],
-  ['coordinator', 'sign-agreement', { agreementNo: 'С-2027/031' }],
+  ['coordinator', 'sign-agreement', { agreementNo: 'С-2027/031', signedOn: '2027-03-02', amounts: { subsidy: 110_000_000, localBudget: 11_000_000, residents: 6_500_000, business: 2_000_000 } }],
+  ['coordinator', 'record-contribution', { source: 'local-budget', amountKopecks: 11_000_000, receivedOn: '2027-03-02', reference: 'п/п № 412' }],
+  ['applicant', 'record-contribution', { source: 'residents', amountKopecks: 6_500_000, receivedOn: '2027-03-02', payer: 'Инициативная группа' }],
+  ['applicant', 'record-contribution', { source: 'business', amountKopecks: 2_000_000, receivedOn: '2027-03-02', payer: 'ООО «Агрофирма»' }],
   ['coordinator', 'confirm-contributions'],
-  ['coordinator', 'sign-contract', { contractor: 'ООО «Водоканал-Сервис»', priceKopecks: 104_500_000 }],
+  ['applicant', 'sign-contract', { contractNo: '7/2027-МК', signedOn: '2027-03-02', contractor: 'ООО «Водоканал-Сервис»', contractorInn: '1852601814', priceKopecks: 104_500_000 }],
+  ['coordinator', 'record-contribution', { source: 'subsidy', amountKopecks: 110_000_000, receivedOn: '2027-03-02' }],
   ['applicant', 'report-progress', { percent: 40, note: 'Траншея прокопана.' }],
-  ['coordinator', 'record-monitoring', { finding: 'Работы идут по графику.' }],
+  ['coordinator', 'record-monitoring', { visitedOn: '2027-03-02', inspector: 'С. Иванов', verdict: 'ok', finding: 'Работы идут по графику.' }],
   ['applicant', 'report-progress', { percent: 90 }],
+  ['applicant', 'attach-evidence', { kind: 'acceptance-act', name: 'акт.pdf', size: 51_200, mediaType: 'application/pdf', sha256: 'd'.repeat(64) }],
+  ['applicant', 'record-milestone', { kind: 'acceptance-signed', on: '2027-03-02' }],
   ['coordinator', 'complete-works'],
-  ['coordinator', 'record-monitoring', { finding: 'Колонки работают, жители довольны.' }],
+  ['coordinator', 'record-monitoring', { visitedOn: '2027-03-02', inspector: 'С. Иванов', verdict: 'ok', finding: 'Колонки работают, жители довольны.' }],
+  ['applicant', 'report-spending', { actual: { subsidy: 104_500_000, localBudget: 0, residents: 0, business: 0 } }],
   ['coordinator', 'close'],
 ];
 
@@ -174,9 +181,10 @@ function build(afterEach?: (built: Built, seq: number, type: string) => void): B
 
   let version = main.version;
   for (const [who, type, payload] of mainSteps) {
-    // The award stands for the commission's decision, which sends it through the same write path.
-    version = type === 'award' || type === 'not-award'
-      ? w.engine.apply(applicationStreamId(main.id), { type, payload: payload ?? {} }, version, w.actors[who], { channel: 'decision' }).version
+    // The award stands for the commission's decision, the act for its upload: each through the same write path.
+    const channel = type === 'award' || type === 'not-award' ? 'decision' : type === 'attach-evidence' ? 'upload' : undefined;
+    version = channel
+      ? w.engine.apply(applicationStreamId(main.id), { type, payload: payload ?? {} }, version, w.actors[who], { channel }).version
       : sendApplicationEvent(w.engine, w.actors[who], main.id, type, payload ?? {}, version).version;
     if (type === 'update') form = patched(form, payload as ApplicationForm);
     record(version, type);
@@ -265,10 +273,12 @@ describe('replay', () => {
     ]);
     const end = result.steps.at(-1)!;
     expect(end.replayedState).toBe('closed');
-    const context = end.context as { scores: Record<string, unknown>; awardedKopecks: number; submissions: number; progressPercent: number; monitoring: unknown[] };
+    const context = end.context as { scores: Record<string, unknown>; awardedKopecks: number; submissions: number; progressPercent: number; visits: unknown[]; contributions: unknown[]; spending: unknown };
     expect(Object.keys(context.scores)).toHaveLength(3);
     expect(context).toMatchObject({ awardedKopecks: 110_000_000, submissions: 2, progressPercent: 100 });
-    expect(context.monitoring).toHaveLength(2);
+    expect(context.visits).toHaveLength(2);
+    expect(context.contributions).toHaveLength(4);
+    expect(context.spending).not.toBeNull();
   });
 
   it('reports, without throwing, events whose machine version is not registered', () => {

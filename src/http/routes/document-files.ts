@@ -7,6 +7,8 @@ import type { AppliedEvent } from '../../engine/engine.ts';
 import { findApplication } from '../../workflows/application/reads.ts';
 import { documentRequirementReads } from '../../workflows/documents/requirements.ts';
 import { attachUploadedDocument, findApplicationFile } from '../../workflows/documents/upload.ts';
+import { attachUploadedEvidence } from '../../workflows/documents/evidence.ts';
+import { evidenceRules } from '../../domain/implementation.ts';
 import { DomainError, NotFoundError, ValidationError } from '../../engine/errors.ts';
 import { storageFaultOf } from '../../db/storage-faults.ts';
 import { verifyMultipartCsrf } from '../plugins/auth.ts';
@@ -37,15 +39,25 @@ function versionOf(text: string | undefined, ifMatch: unknown): number | undefin
  * form without the CSRF header has its `_csrf` field checked here, before a byte of the file is
  * read; `null` means that check failed and the 403 is on its way.
  */
-export async function receiveUpload(app: FastifyInstance, request: FastifyRequest, reply: FastifyReply, actor: Actor, id: number): Promise<AppliedEvent | null> {
+export async function receiveUpload(
+  app: FastifyInstance,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  actor: Actor,
+  id: number,
+  options: { evidence?: boolean } = {},
+): Promise<AppliedEvent | null> {
   const row = findApplication(app.db, actor, id);
   if (!request.isMultipart()) {
     if (!verifyMultipartCsrf(request, reply, undefined)) return null;
     throw new ValidationError('send the file as multipart/form-data', [{ field: 'file', code: 'document-no-file' }]);
   }
   // The largest file any kind of this application takes, plus one byte so that an overflow shows.
-  const rules = documentRequirementReads(app.db).rulesFor(row.programmeId, row.projectType);
-  const ceiling = Math.min(MAX_DOCUMENT_BYTES, Math.max(1024, ...rules.map((rule) => rule.maxBytes))) + 1;
+  // Evidence of an implementation (issue 11: the agreement's scan, the act, photos) has rules of its own.
+  const limits = options.evidence
+    ? Object.values(evidenceRules).map((rule) => rule.maxBytes)
+    : documentRequirementReads(app.db).rulesFor(row.programmeId, row.projectType).map((rule) => rule.maxBytes);
+  const ceiling = Math.min(MAX_DOCUMENT_BYTES, Math.max(1024, ...limits)) + 1;
   // A form the parser cannot read (no boundary, cut short, broken part headers) is the client's fault: a 400, never a 500.
   const malformed = (error: unknown): never => {
     request.log.info({ user: actor.login, ip: request.ip, err: (error as Error).message }, 'malformed upload');
@@ -75,13 +87,13 @@ export async function receiveUpload(app: FastifyInstance, request: FastifyReques
   file.once('error', () => {
     streamFailed = true;
   });
+  const expectedVersion = versionOf(fieldText(part.fields, 'expectedVersion'), request.headers['if-match']);
   try {
-    return await attachUploadedDocument(app.engine, app.documentStore, actor, id, {
-      kind,
-      fileName: part.filename,
-      source: part.file,
-      expectedVersion: versionOf(fieldText(part.fields, 'expectedVersion'), request.headers['if-match']),
-    });
+    if (options.evidence) {
+      const caption = fieldText(part.fields, 'caption') ?? (typeof query.caption === 'string' ? query.caption : undefined);
+      return await attachUploadedEvidence(app.engine, app.documentStore, actor, id, { kind, caption, fileName: part.filename, source: part.file, expectedVersion });
+    }
+    return await attachUploadedDocument(app.engine, app.documentStore, actor, id, { kind, fileName: part.filename, source: part.file, expectedVersion });
   } catch (error) {
     if ((streamFailed || file.errored !== null) && isParserError(error)) malformed(error);
     throw error;
