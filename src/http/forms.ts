@@ -105,6 +105,8 @@ export interface EventField {
   labels?: string;
   /** A select of the application's own records, by their place in the stream (a number). */
   records?: 'standing-contributions' | 'open-visits';
+  /** The label's catalogue key when `field.<name>` means something else here. */
+  label?: string;
 }
 
 const money = (name: string): EventField => ({ name, kind: 'money', required: true });
@@ -124,7 +126,7 @@ export const eventFields: Record<string, EventField[]> = {
   'sign-agreement': [{ name: 'agreementNo', kind: 'text', required: true }, { name: 'signedOn', kind: 'date', required: true }, ...amountFields('amounts')],
   'record-contribution': [
     { name: 'source', kind: 'select', required: true, options: contributionSources, labels: 'source.' },
-    { name: 'amountKopecks', kind: 'money', required: true },
+    { name: 'amountKopecks', kind: 'money', required: true, label: 'impl.amount' },
     { name: 'receivedOn', kind: 'date', required: true },
     { name: 'payer', kind: 'text', required: false },
     { name: 'reference', kind: 'text', required: false },

@@ -93,6 +93,7 @@ const expectedAccess: Record<string, Expected> = {
   'POST /applications/:id/edit': ['applicant'],
   'POST /applications/:id/events': eventSenders,
   'POST /applications/:id/documents': ['applicant'],
+  'POST /applications/:id/evidence': ['applicant', 'coordinator'],
   'POST /applications/:id/documents/:kind/review': ['reviewer'],
   'GET /applications/:id/documents/:sha256': 'signed in',
   'GET /applications/:id/documents/:sha256/preview': 'signed in',

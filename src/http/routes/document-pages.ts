@@ -4,6 +4,7 @@ import { ConflictError, ValidationError, NotFoundError, type DomainError } from 
 import { sendApplicationEvent } from '../../workflows/application/commands.ts';
 import { access } from '../authorization.ts';
 import { describeDocumentProblem, kindLabel } from '../documents-view.ts';
+import { describeProblem } from '../application-view.ts';
 import { bodyText } from '../forms.ts';
 import { actorOf, attempt, formBody, formVersion, type Notice, type ShowApplication } from '../page-kit.ts';
 import { isHtmx } from '../plugins/auth.ts';
@@ -52,6 +53,33 @@ export function documentPages(app: FastifyInstance, showApplication: ShowApplica
     if (!uploaded.value) return reply;
     const payload = JSON.parse(uploaded.value.event.payload) as { kind: string; name: string };
     return done(request, reply, id, { tone: 'success', text: request.t('documents.uploaded', { kind: kindLabel(request.t, payload.kind), name: payload.name }) });
+  });
+
+  // The implementation's evidence (issue 11): a photo, the acceptance act, the agreement's scan, from the card's form.
+  app.post('/applications/:id/evidence', { config: { access: access.attachEvidence, csrf: 'multipart-field' } }, async (request, reply) => {
+    const actor = actorOf(request);
+    const id = idParam(request.params);
+    const uploaded = await attempt(() => receiveUpload(app, request, reply, actor, id, { evidence: true })).catch((error: unknown) => {
+      if (reply.sent) return null;
+      throw error;
+    });
+    if (uploaded === null || reply.sent) return reply;
+    if (!uploaded.ok) {
+      const error = uploaded.error;
+      if (error instanceof ValidationError) {
+        const t = request.t;
+        const words = error.problems.map((problem) => (problem.code.startsWith('document-') ? describeDocumentProblem(t, request.lang, problem) : describeProblem(t, request.lang, problem)));
+        const evidenceProblems: Record<string, string> = {};
+        error.problems.forEach((problem, i) => (evidenceProblems[problem.field === 'kind' ? 'kind' : 'file'] ??= words[i]!));
+        return showApplication(request, reply, id, 422, { notice: { tone: 'error', text: t('documents.refused', { message: words.join(' ') }) } satisfies Notice, evidenceProblems });
+      }
+      return refusal(request, reply, id, error);
+    }
+    if (!uploaded.value) return reply;
+    const payload = JSON.parse(uploaded.value.event.payload) as { name: string };
+    const notice: Notice = { tone: 'success', text: request.t('impl.attached', { name: payload.name }) };
+    if (isHtmx(request)) return showApplication(request, reply, id, 200, { notice });
+    return reply.redirect(`/applications/${id}#implementation`, 303);
   });
 
   app.post('/applications/:id/documents/:kind/review', { config: { access: access.reviewDocument } }, async (request, reply) => {
