@@ -60,6 +60,8 @@ export const access = {
   attachDocument: applicationEventRoles['attach-document'],
   /** The implementation's evidence (issue 11): the senders of `attach-evidence`. */
   attachEvidence: applicationEventRoles['attach-evidence'],
+  /** The payment form of the stage 8 list (issue 11): the senders of `record-contribution`. */
+  recordContribution: applicationEventRoles['record-contribution'],
   reviewDocument: applicationEventRoles['review-document'],
   createProgramme: stageCreateRoles,
   stageEvents: union(stageEventRoles),

@@ -94,6 +94,7 @@ const expectedAccess: Record<string, Expected> = {
   'POST /applications/:id/events': eventSenders,
   'POST /applications/:id/documents': ['applicant'],
   'POST /applications/:id/evidence': ['applicant', 'coordinator'],
+  'POST /programmes/:id/stages/:no/contributions': ['applicant', 'coordinator'],
   'POST /applications/:id/documents/:kind/review': ['reviewer'],
   'GET /applications/:id/documents/:sha256': 'signed in',
   'GET /applications/:id/documents/:sha256/preview': 'signed in',

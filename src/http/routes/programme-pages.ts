@@ -19,6 +19,13 @@ import { actorOf, attempt, formBody, formVersion, type Notice } from '../page-ki
 import { isHtmx } from '../plugins/auth.ts';
 import { blockerText, doneText, refusalText, stageName } from '../refusals.ts';
 import { idParam } from './params.ts';
+import { projectListStages, stageProjects, type RowProblems } from '../stage-projects-view.ts';
+import { describeProblem, problemsByField } from '../application-view.ts';
+import { readEventPayload, typedValues } from '../forms.ts';
+import { sendApplicationEvent } from '../../workflows/application/commands.ts';
+import { ValidationError } from '../../engine/errors.ts';
+import { applicationLabel } from '../../workflows/application/registration.ts';
+import { findApplication } from '../../workflows/application/reads.ts';
 import { stageJournalEvidence } from '../journal-view.ts';
 import { informingView } from './communications-admin.ts';
 import { DEFAULT_PROGRAMME_CODE, exampleRegistrationNo } from './register-routes.ts';
@@ -144,6 +151,8 @@ export async function programmePages(app: FastifyInstance) {
       evidence: stageJournalEvidence(app.engine, actor, programmeId, stage.key, t),
       // Stage 7 sends the participants their results and shows who got them (issue 12).
       informing: informingView(app.db, t, request.lang, actor, programmeId, stage.key),
+      // Stages 8–11 (issue 11): the projects the stage holds, with what each still misses.
+      projects: projectListStages.has(stage.key) ? stageProjects(app, request, actor, programmeId, no, stage.holdsStates, (extras.rowProblems as RowProblems | undefined) ?? null) : null,
       notice: null as Notice | null,
       ...extras,
     };
@@ -174,5 +183,34 @@ export async function programmePages(app: FastifyInstance) {
     }
     if (isHtmx(request)) return showStage(request, reply, programmeId, no, 200, { notice: { tone: 'success', text: request.t('stage.done', { event: doneText(request.t, type, 'stage.') }) } });
     return reply.redirect(`/programmes/${programmeId}/stages/${no}`, 303);
+  });
+
+  // The coordinator records a payment from the stage 8 list (issue 11) without opening each project: back to the list, or the error beside its row.
+  app.post('/programmes/:id/stages/:no/contributions', { config: { access: access.recordContribution } }, async (request, reply) => {
+    const actor = actorOf(request);
+    const programmeId = idParam(request.params);
+    const no = idParam(request.params, 'no');
+    findStage(app.db, programmeId, no);
+    const body = formBody(request);
+    const idText = bodyText(body, 'applicationId') ?? '';
+    if (!/^\d{1,9}$/.test(idText)) throw new NotFoundError();
+    const id = Number(idText);
+    const row = findApplication(app.db, actor, id);
+    if (row.programmeId !== programmeId) throw new NotFoundError();
+    const back = `/programmes/${programmeId}/stages/${no}`;
+    const refuse = (status: number, text: string, problems: Record<string, string>) =>
+      showStage(request, reply, programmeId, no, status, { notice: { tone: status === 409 ? 'warning' : 'error', text } satisfies Notice, rowProblems: { id, problems, values: typedValues('record-contribution', body) } });
+    const { payload, problems } = readEventPayload('record-contribution', body, request.lang);
+    const words = (list: { field: string; code: string }[]) => list.map((p) => describeProblem(request.t, request.lang, p)).join(' ');
+    if (problems.length > 0) return refuse(422, request.t('app.refused', { message: words(problems) }), problemsByField(request.t, request.lang, problems));
+    const sent = await attempt(() => sendApplicationEvent(app.engine, actor, id, 'record-contribution', payload, formVersion(body)));
+    if (!sent.ok) {
+      if (sent.error instanceof ConflictError) return refuse(409, request.t('app.stale'), {});
+      if (sent.error instanceof ValidationError) return refuse(422, request.t('app.refused', { message: words(sent.error.problems) }), problemsByField(request.t, request.lang, sent.error.problems));
+      return refuse(sent.status, request.t('app.refused', { message: refusalText(request.t, request.lang, sent.error) }), {});
+    }
+    const notice: Notice = { tone: 'success', text: request.t('impl.paymentRecorded', { no: applicationLabel(row) }) };
+    if (isHtmx(request)) return showStage(request, reply, programmeId, no, 200, { notice });
+    return reply.redirect(`${back}#stage-projects`, 303);
   });
 }
