@@ -4,7 +4,7 @@ import type { Engine, EventRow, StreamRow } from '../engine/engine.ts';
 import { loadStreamEvents, replayStream, type LedgerProblem, type ReplayResult } from '../engine/replay.ts';
 import { formFields } from '../domain/application.ts';
 import { formatRoubles } from '../domain/money.ts';
-import { formatDateTime } from '../domain/time.ts';
+import { formatDateTime, formatDay } from '../domain/time.ts';
 import type { Actor } from '../domain/roles.ts';
 import type { Lang, Translate } from '../i18n/index.ts';
 import { fieldKinds } from '../domain/application.ts';
@@ -19,7 +19,7 @@ import { renderStatechart } from './statechart.ts';
 
 /** `form.costs.subsidy` and the other context paths, in the order the form shows them. */
 const formOrder = formFields.map((f) => `form.${f}`);
-const contextOrder = [...formOrder, 'remarks', 'documents', 'assigneeId', 'reason', 'firstSubmittedAt', 'submissions', 'scores', 'awardedKopecks', 'agreementNo', 'contract', 'progressPercent', 'monitoring'];
+const contextOrder = [...formOrder, 'remarks', 'documents', 'assigneeId', 'reason', 'firstSubmittedAt', 'submissions', 'scores', 'awardedKopecks', 'agreementNo', 'agreement', 'contributions', 'contract', 'milestones', 'progress', 'progressPercent', 'evidence', 'visits', 'spending', 'worksCompletedAt', 'monitoring'];
 /** Context that never changes after creation, or is bookkeeping: not a "field" to an auditor. */
 const hiddenContext = new Set(['programmeId', 'municipalityId']);
 
@@ -50,9 +50,46 @@ export function displayValue(t: Translate, lang: Lang, timeZone: string, path: s
       ([id, s]) => `${t('audit.scoreBy', { id, score: s.significance ?? '—' })}${s.comment ? ` (${s.comment})` : ''}`,
     );
   }
+  // After the award (issue 11): the agreement, the ledger, the contract, the works, the evidence, the visits, the report, in words.
+  const day = (d: string | null | undefined) => (d ? formatDay(d, lang) : '—');
+  const amountsText = (a: Record<string, number> | null | undefined) =>
+    a ? Object.entries(a).map(([key, k]) => `${known(t, `source.${key}`) ?? key} ${money(k)}`).join(', ') : '';
+  if (path === 'agreement' && typeof value === 'object') {
+    const a = value as { agreementNo?: string; signedOn?: string | null; amounts?: Record<string, number> | null };
+    return [`№ ${a.agreementNo ?? ''}${a.signedOn ? ` ${t('audit.of')} ${day(a.signedOn)}` : ''}`, ...(a.amounts ? [amountsText(a.amounts)] : [])];
+  }
+  if (path === 'contributions' && Array.isArray(value)) {
+    return (value as { seq: number; source: string; amountKopecks: number; receivedOn: string; payer?: string | null; reference?: string | null; cancelled?: { reason: string } | null }[]).map(
+      (c) =>
+        `№ ${c.seq}: ${day(c.receivedOn)}, ${known(t, `source.${c.source}`) ?? c.source}, ${money(c.amountKopecks)}${c.payer ? `, ${c.payer}` : ''}${c.reference ? `, ${c.reference}` : ''}${c.cancelled ? ` — ${t('impl.cancelledBecause', { reason: c.cancelled.reason })}` : ''}`,
+    );
+  }
   if (path === 'contract' && typeof value === 'object') {
-    const c = value as { contractor?: string; priceKopecks?: number };
-    return [`${c.contractor ?? ''}${typeof c.priceKopecks === 'number' ? `, ${money(c.priceKopecks)}` : ''}`];
+    const c = value as { contractNo?: string | null; signedOn?: string | null; contractor?: string; contractorInn?: string | null; priceKopecks?: number; noticeNo?: string | null; savingsRule?: string | null };
+    const head = c.contractNo ? `№ ${c.contractNo}${c.signedOn ? ` ${t('audit.of')} ${day(c.signedOn)}` : ''}, ` : '';
+    const inn = c.contractorInn ? ` (${t('field.contractorInn')} ${c.contractorInn})` : '';
+    const notice = c.noticeNo ? `, ${t('field.noticeNo')} ${c.noticeNo}` : '';
+    const rule = c.savingsRule ? `; ${t('impl.savings')}: ${t(`savingsRule.${c.savingsRule}`)}` : '';
+    return [`${head}${c.contractor ?? ''}${inn}${typeof c.priceKopecks === 'number' ? `, ${money(c.priceKopecks)}` : ''}${notice}${rule}`];
+  }
+  if (path === 'milestones' && Array.isArray(value)) {
+    return (value as { kind: string; on: string; note?: string | null }[]).map((m) => `${day(m.on)}: ${known(t, `milestone.${m.kind}`) ?? m.kind}${m.note ? ` — ${m.note}` : ''}`);
+  }
+  if (path === 'progress' && Array.isArray(value)) {
+    return (value as { percent: number; note?: string | null; at: string }[]).map((p) => `${formatDateTime(p.at, timeZone, lang)}: ${p.percent} %${p.note ? ` — ${p.note}` : ''}`);
+  }
+  if (path === 'evidence' && Array.isArray(value)) {
+    return (value as { kind: string; caption?: string | null; name: string; size: number }[]).map(
+      (e) => `${known(t, `evidence.${e.kind}`) ?? e.kind}: ${e.name} (${formatBytes(e.size, t, lang)})${e.caption ? ` — ${e.caption}` : ''}`,
+    );
+  }
+  if (path === 'visits' && Array.isArray(value)) {
+    return (value as { visitedOn: string; inspector?: string | null; verdict: string; finding: string; resolution?: { note: string } | null }[]).map(
+      (v) => `${day(v.visitedOn)}${v.inspector ? `, ${v.inspector}` : ''}: ${known(t, `verdict.${v.verdict}`) ?? v.verdict} — ${v.finding}${v.resolution ? `; ${t('impl.issueResolved')}: ${v.resolution.note}` : ''}`,
+    );
+  }
+  if (path === 'spending' && typeof value === 'object') {
+    return [amountsText((value as { actual?: Record<string, number> }).actual)];
   }
   if (path === 'monitoring' && Array.isArray(value)) {
     return (value as { finding?: string; at?: string }[]).map((m) => `${m.at ? `${formatDateTime(m.at, timeZone, lang)}: ` : ''}${m.finding ?? ''}`);

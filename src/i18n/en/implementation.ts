@@ -124,4 +124,13 @@ export const implementation: Record<keyof typeof ru, string> = {
   "impl.nothingMissing": "nothing",
   "problem.not-a-date": "Give a date.",
   "impl.amount": "Amount, ₽",
+  "audit.of": "of",
+  "audit.context.agreement": "Agreement",
+  "audit.context.contributions": "Co-financing received",
+  "audit.context.milestones": "Milestones",
+  "audit.context.progress": "Progress reports",
+  "audit.context.evidence": "Implementation files",
+  "audit.context.visits": "Monitoring visits",
+  "audit.context.spending": "Spending report",
+  "audit.context.worksCompletedAt": "Works completed",
 };

@@ -122,4 +122,13 @@ export const implementation = {
   'impl.nothingMissing': 'всё есть',
   'problem.not-a-date': 'Укажите дату.',
   'impl.amount': 'Сумма, ₽',
+  "audit.of": "от",
+  "audit.context.agreement": "Соглашение",
+  "audit.context.contributions": "Поступления софинансирования",
+  "audit.context.milestones": "Этапы работ",
+  "audit.context.progress": "Отчёты о готовности",
+  "audit.context.evidence": "Файлы реализации",
+  "audit.context.visits": "Выезды мониторинга",
+  "audit.context.spending": "Отчёт о расходах",
+  "audit.context.worksCompletedAt": "Работы завершены",
 } as const;
