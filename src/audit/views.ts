@@ -142,10 +142,17 @@ export function payloadSummary(t: Translate, lang: Lang, timeZone: string, row: 
     lines.push(t(`commission.notAward.${why}`, { rank: Number(rank ?? 0), count: Number(count ?? 0) }));
     payload = rest;
   }
+  // After the award (issue 11): a contribution's amount is not the subsidy's; codes and days in words.
+  const implementationEvent = row.type === 'record-contribution' || row.type === 'report-spending' || row.type === 'sign-agreement';
+  const words: Record<string, string> = { source: 'source.', verdict: 'verdict.', kind: row.type === 'record-milestone' ? 'milestone.' : row.type === 'attach-evidence' ? 'evidence.' : '' };
   for (const [key, value] of Object.entries(payload)) {
-    const label = known(t, `field.${key}`) ?? key;
+    const label = (implementationEvent && key === 'amountKopecks' ? known(t, 'impl.amount') : null) ?? known(t, `field.${key}`) ?? key;
     const path = key === 'remarks' ? 'remarks' : key;
-    lines.push(`${label}: ${displayValue(t, lang, timeZone, path, value).join('; ')}`);
+    if (typeof value === 'string' && words[key]) lines.push(`${label}: ${known(t, `${words[key]}${value}`) ?? value}`);
+    else if (typeof value === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(value)) lines.push(`${label}: ${formatDay(value, lang)}`);
+    else if ((key === 'amounts' || key === 'actual') && value && typeof value === 'object')
+      lines.push(`${label}: ${Object.entries(value as Record<string, number>).map(([k, v]) => `${known(t, `source.${k}`) ?? k} ${formatRoubles(v, lang)} ₽`).join(', ')}`);
+    else lines.push(`${label}: ${displayValue(t, lang, timeZone, path, value).join('; ')}`);
   }
   return lines;
 }
