@@ -111,7 +111,7 @@ export function applicationPageModel(app: FastifyInstance, request: FastifyReque
   const remarksOpen = remarksStandOpen(row.state);
   // After the award (issue 11): the implementation card, from the same context the machine keeps.
   const implementation = showsImplementation(row.state, context)
-    ? implementationCard({ t, lang: request.lang, timeZone: programme.timeZone, now: app.engine.now(), id: row.id, state: row.state, context, events, canAttach: actions.includes('attach-evidence') })
+    ? implementationCard({ t, lang: request.lang, timeZone: programme.timeZone, now: app.engine.now(), id: row.id, state: row.state, context, events, canAttach: options.all.some((option) => option.type === 'attach-evidence' && option.open) })
     : null;
   return {
     title: `${t('app.number', { id: applicationLabel(row) })}: ${row.title || t('app.untitled')}`,

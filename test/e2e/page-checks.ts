@@ -65,6 +65,9 @@ export function idsOf(server: Pick<DemoServer, 'url' | 'db'>): Ids {
       first(`SELECT id FROM applications WHERE state = 'under-review' ORDER BY id LIMIT 1`),
       first(`SELECT id FROM applications WHERE state = 'returned' ORDER BY id LIMIT 1`),
       first(`SELECT id FROM applications WHERE state LIKE 'implementation.%' ORDER BY id LIMIT 1`),
+      // The implementation card (issue 11): under works (photos, visits, the upload form) and closed (the spending report).
+      first(`SELECT id FROM applications WHERE state = 'implementation.works' ORDER BY id LIMIT 1`),
+      first(`SELECT id FROM applications WHERE state = 'closed' ORDER BY id LIMIT 1`),
     ],
     applicantApplications: [
       first(`SELECT id FROM applications WHERE ${own} AND state = 'returned' ORDER BY id LIMIT 1`),
@@ -85,7 +88,12 @@ export function urlsOf(route: string, role: Role | null, ids: Ids): string[] {
     '/applications/:id/edit': [String(ids.applicantDraft)],
     '/programmes/:id': [String(ids.currentProgramme), String(ids.pastProgramme)],
     // A running stage, a finished one and a planned one.
-    '/programmes/:id/stages/:no': [6, 1, 9].map((no) => `${ids.currentProgramme}/stages/${no}`),
+    // A running stage, a finished one and a planned one; last year's stages 8–11 list their projects (issue 11), one sorted.
+    '/programmes/:id/stages/:no': [
+      ...[6, 1, 9].map((no) => `${ids.currentProgramme}/stages/${no}`),
+      ...[8, 9, 10, 11].map((no) => `${ids.pastProgramme}/stages/${no}`),
+      `${ids.pastProgramme}/stages/8?sort=received&dir=desc`,
+    ],
     '/programmes/:id/commission': [String(ids.pastProgramme), String(ids.currentProgramme)],
     '/programmes/:id/protocol': [String(ids.pastProgramme), String(ids.currentProgramme)],
     '/programmes/:id/criteria': [String(ids.currentProgramme)],

@@ -180,6 +180,7 @@ describe('the implementation card and the stage lists of the demo, in Russian an
       expect(worksPage).toContain('class="milestone-chart"');
       expect(worksPage).toContain('<ul class="gallery">');
       expect(worksPage).toContain('id="visits-table"');
+      expect(worksPage).toContain('id="evidence-form"');
       for (const no of [8, 9, 10, 11]) {
         const stage = await coordinator.get(`/programmes/${PAST_PROGRAMME}/stages/${no}?sort=received&dir=desc`);
         expect(stage.statusCode).toBe(200);
