@@ -87,7 +87,6 @@ export function urlsOf(route: string, role: Role | null, ids: Ids): string[] {
     '/applications/:id': applications.map(String),
     '/applications/:id/edit': [String(ids.applicantDraft)],
     '/programmes/:id': [String(ids.currentProgramme), String(ids.pastProgramme)],
-    // A running stage, a finished one and a planned one.
     // A running stage, a finished one and a planned one; last year's stages 8–11 list their projects (issue 11), one sorted.
     '/programmes/:id/stages/:no': [
       ...[6, 1, 9].map((no) => `${ids.currentProgramme}/stages/${no}`),
