@@ -15,7 +15,7 @@ export const programmes = sqliteTable('programmes', {
   /** The prefix of its applications' registration numbers (issue 13), set by the admin; none: the default code. */
   code: text('code'),
   /** What the co-financiers' share of a contract's savings becomes (issue 11): `keep` (re-used in the project) or `refund`. */
-  savingsRule: text('savings_rule').notNull().default('keep'),
+  savingsRule: text('savings_rule', { enum: ['keep', 'refund'] }).notNull().default('keep'),
   createdAt: text('created_at').notNull(),
 });
 

@@ -333,7 +333,7 @@ export const verifyResponse = z
   .meta({ id: 'LedgerReport' });
 
 export const programmeResponse = programmeSchema
-  .safeExtend({ id: positive, code: z.string().nullable().meta({ description: 'the prefix of its registration numbers (issue 13); none: the default code' }), createdAt: timestamp })
+  .safeExtend({ id: positive, code: z.string().nullable().meta({ description: 'the prefix of its registration numbers (issue 13); none: the default code' }), savingsRule: z.enum(['keep', 'refund']).meta({ description: 'what the co-financiers’ share of a contract’s savings becomes (issue 11): kept in the project or refunded' }), createdAt: timestamp })
   .meta({ id: 'Programme' });
 
 const localised = z.object({ ru: z.string(), en: z.string() });

@@ -112,7 +112,11 @@ export async function programmePages(app: FastifyInstance) {
           ? ({ tone: 'success', text: t('programme.codeSaved') } satisfies Notice)
           : done === 'code-invalid'
             ? ({ tone: 'error', text: t('programme.codeInvalid') } satisfies Notice)
-            : null,
+            : done === 'savings-saved'
+              ? ({ tone: 'success', text: t('programme.savingsSaved') } satisfies Notice)
+              : done === 'savings-invalid'
+                ? ({ tone: 'error', text: t('programme.savingsInvalid') } satisfies Notice)
+                : null,
       exampleNo: exampleRegistrationNo(programme),
       defaultCode: DEFAULT_PROGRAMME_CODE,
     });
