@@ -85,6 +85,7 @@ const expectedAccess: Record<string, Expected> = {
   'GET /programmes/:id/register.xlsx': staff,
   'GET /api/programmes/:id/register': staff,
   'POST /programmes/:id/code': ['admin'],
+  'POST /programmes/:id/savings-rule': ['admin'],
   'POST /api/applications/:id/documents/from-journal': ['applicant'],
   'GET /applications/new': ['applicant'],
   'POST /applications': ['applicant'],
@@ -107,6 +108,8 @@ const expectedAccess: Record<string, Expected> = {
   'GET /api/applications/:id/replay': 'signed in',
   'POST /api/applications/:id/documents': ['applicant'],
   'GET /api/applications/:id/documents': 'signed in',
+  'POST /api/applications/:id/evidence': ['applicant', 'coordinator'],
+  'GET /api/applications/:id/implementation': 'signed in',
   'GET /api/applications/:id/documents/:sha256': 'signed in',
   'POST /api/applications/:id/documents/:kind/review': ['reviewer'],
 
