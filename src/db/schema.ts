@@ -134,6 +134,38 @@ export const applications = sqliteTable(
     index('applications_municipality').on(t.municipalityId, t.state),
     index('applications_title').on(t.title),
     index('applications_type').on(t.projectType),
+    // The coordinator's dashboard (issue 13): the municipality × state matrix and the fund's sums in one pass over this index alone.
+    index('applications_programme_municipality_state').on(t.programmeId, t.municipalityId, t.state, t.subsidyKopecks, t.awardedKopecks),
+  ],
+);
+
+/**
+ * The time each application spent in each state (issue 13): one row per stay, opened by the event
+ * whose `to_state` entered the state and closed by the next one that left it, both read from the
+ * log (`at`, `from_state`, `to_state`) in that event's transaction. The dashboard's waiting times
+ * read the closed stays ordered by duration from one index, the running ones by their start.
+ */
+export const applicationStateSpells = sqliteTable(
+  'application_state_spells',
+  {
+    applicationId: integer('application_id')
+      .notNull()
+      .references(() => applications.id),
+    /** The seq of the event that entered the state. */
+    seq: integer('seq').notNull(),
+    programmeId: integer('programme_id')
+      .notNull()
+      .references(() => programmes.id),
+    state: text('state').notNull(),
+    enteredAt: text('entered_at').notNull(),
+    /** The time of the event that left the state; none while the application is still in it. */
+    leftAt: text('left_at'),
+    durationMs: integer('duration_ms'),
+  },
+  (t) => [
+    primaryKey({ columns: [t.applicationId, t.seq] }),
+    index('application_state_spells_closed').on(t.programmeId, t.state, t.durationMs).where(sql`left_at IS NOT NULL`),
+    index('application_state_spells_open').on(t.programmeId, t.state, t.enteredAt).where(sql`left_at IS NULL`),
   ],
 );
 

@@ -11,6 +11,7 @@ import { forms } from './en/forms.ts';
 import { journal } from './en/journal.ts';
 import { communications } from './en/communications.ts';
 import { register } from './en/register.ts';
+import { dashboard } from './en/dashboard.ts';
 
 /** The English catalogue: every key of the Russian one (the type checks it), same placeholders. */
-export const en: Record<keyof typeof ru, string> = { ...core, ...stages, ...admin, ...audit, ...commission, ...documents, ...programmeCreate, ...review, ...forms, ...journal, ...communications, ...register };
+export const en: Record<keyof typeof ru, string> = { ...core, ...stages, ...admin, ...audit, ...commission, ...documents, ...programmeCreate, ...review, ...forms, ...journal, ...communications, ...register, ...dashboard };
