@@ -134,8 +134,6 @@ export const applications = sqliteTable(
     index('applications_municipality').on(t.municipalityId, t.state),
     index('applications_title').on(t.title),
     index('applications_type').on(t.projectType),
-    // The coordinator's dashboard (issue 13): the municipality × state matrix and the fund's sums in one pass over this index alone.
-    index('applications_programme_municipality_state').on(t.programmeId, t.municipalityId, t.state, t.subsidyKopecks, t.awardedKopecks),
   ],
 );
 
@@ -167,6 +165,53 @@ export const applicationStateSpells = sqliteTable(
     index('application_state_spells_closed').on(t.programmeId, t.state, t.durationMs).where(sql`left_at IS NOT NULL`),
     index('application_state_spells_open').on(t.programmeId, t.state, t.enteredAt).where(sql`left_at IS NULL`),
   ],
+);
+
+/**
+ * The dashboard's counts (issue 13), kept by triggers on `applications` in the same transaction as
+ * every write to it (migrations/0014): applications, subsidy requested and awarded per programme,
+ * municipality and state, so that the matrix and the fund read a few hundred rows, not every application.
+ */
+export const applicationCounts = sqliteTable(
+  'application_counts',
+  {
+    programmeId: integer('programme_id').notNull(),
+    municipalityId: integer('municipality_id').notNull(),
+    state: text('state').notNull(),
+    count: integer('count').notNull(),
+    subsidyKopecks: integer('subsidy_kopecks').notNull(),
+    awardedKopecks: integer('awarded_kopecks').notNull(),
+    awardedCount: integer('awarded_count').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.programmeId, t.municipalityId, t.state] })],
+);
+
+/** How many stays each state of each programme has had, finished and running: kept by triggers on application_state_spells. */
+export const stateSpellCounts = sqliteTable(
+  'state_spell_counts',
+  {
+    programmeId: integer('programme_id').notNull(),
+    state: text('state').notNull(),
+    finished: integer('finished').notNull(),
+    running: integer('running').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.programmeId, t.state] })],
+);
+
+/**
+ * The finished stays of each state counted by whole hours of their duration (−1: a negative one, a
+ * clock set back), kept by the same triggers: a percentile's rank is found by walking these counts,
+ * and its exact value by a short step along the durations' index inside that hour.
+ */
+export const stateSpellHours = sqliteTable(
+  'state_spell_hours',
+  {
+    programmeId: integer('programme_id').notNull(),
+    state: text('state').notNull(),
+    hour: integer('hour').notNull(),
+    count: integer('count').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.programmeId, t.state, t.hour] })],
 );
 
 /** The projection of stage streams: the timeline and the gating of application events read it. */

@@ -158,17 +158,31 @@ describe('the dashboard’s figures', () => {
     expect(body.stages.filter((s: { running: boolean }) => s.running).map((s: { key: string }) => s.key)).toEqual(['documentation', 'intake']);
   });
 
-  it('keeps the stays with every event, as the migration’s backfill reads them from the log', () => {
-    const read = () =>
-      t.db.$client
-        .prepare('SELECT application_id, seq, programme_id, state, entered_at, left_at, duration_ms FROM application_state_spells ORDER BY application_id, seq')
-        .all();
-    const kept = read();
-    expect(kept.length).toBeGreaterThan(100);
-    t.db.$client.exec('DELETE FROM application_state_spells');
-    const backfill = readFileSync(new URL('../../migrations/0014_backfill_state_spells.sql', import.meta.url), 'utf8');
-    for (const statement of backfill.split('--> statement-breakpoint')) t.db.$client.exec(statement);
-    expect(read()).toEqual(kept);
+  it('keeps the stays and the counts with every event, as the migrations’ backfills read them from the log and the list', () => {
+    const sqlite = t.db.$client;
+    const read = (table: string, order: string) => sqlite.prepare(`SELECT * FROM ${table} ORDER BY ${order}`).all();
+    const kept = {
+      stays: read('application_state_spells', 'application_id, seq'),
+      counts: read('state_spell_counts WHERE finished > 0 OR running > 0', 'programme_id, state'),
+      hours: read('state_spell_hours WHERE count > 0', 'programme_id, state, hour'),
+      applications: read('application_counts WHERE count > 0', 'programme_id, municipality_id, state'),
+    };
+    expect(kept.stays.length).toBeGreaterThan(100);
+    // The counts the triggers kept through the demo's every event are the list's own.
+    expect(kept.applications).toEqual(
+      sqlite
+        .prepare(
+          `SELECT programme_id, municipality_id, state, count(*) AS count, sum(subsidy_kopecks) AS subsidy_kopecks, COALESCE(sum(awarded_kopecks), 0) AS awarded_kopecks,
+             count(awarded_kopecks) AS awarded_count FROM applications GROUP BY programme_id, municipality_id, state ORDER BY programme_id, municipality_id, state`,
+        )
+        .all(),
+    );
+    sqlite.exec('DELETE FROM application_state_spells; DELETE FROM state_spell_counts; DELETE FROM state_spell_hours');
+    const backfill = readFileSync(new URL('../../migrations/0015_backfill_state_spells.sql', import.meta.url), 'utf8');
+    for (const statement of backfill.split('--> statement-breakpoint')) sqlite.exec(statement);
+    expect(read('application_state_spells', 'application_id, seq')).toEqual(kept.stays);
+    expect(read('state_spell_counts WHERE finished > 0 OR running > 0', 'programme_id, state')).toEqual(kept.counts);
+    expect(read('state_spell_hours WHERE count > 0', 'programme_id, state, hour')).toEqual(kept.hours);
   });
 });
 

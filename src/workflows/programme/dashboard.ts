@@ -83,21 +83,21 @@ export interface Dashboard {
 const dashboardStatements = perDatabase((db: Db) => {
   const sqlite = db.$client;
   return {
-    // One pass over applications_programme_municipality_state, which holds every column read.
-    cells: sqlite.prepare<[number], { municipalityId: number; state: string; count: number; subsidyKopecks: number; awardedKopecks: number | null; awardedCount: number }>(
-      `SELECT municipality_id AS municipalityId, state, count(*) AS count, sum(subsidy_kopecks) AS subsidyKopecks,
-         sum(awarded_kopecks) AS awardedKopecks, count(awarded_kopecks) AS awardedCount
-       FROM applications WHERE programme_id = ? GROUP BY municipality_id, state`,
+    // The counts the triggers of migrations/0014 keep: a row per municipality and state, not per application.
+    cells: sqlite.prepare<[number], { municipalityId: number; state: string; count: number; subsidyKopecks: number; awardedKopecks: number; awardedCount: number }>(
+      `SELECT municipality_id AS municipalityId, state, count, subsidy_kopecks AS subsidyKopecks, awarded_kopecks AS awardedKopecks, awarded_count AS awardedCount
+       FROM application_counts WHERE programme_id = ? AND count > 0`,
     ),
-    finishedCounts: sqlite.prepare<[number], { state: string; count: number }>(
-      'SELECT state, count(*) AS count FROM application_state_spells WHERE programme_id = ? AND left_at IS NOT NULL GROUP BY state',
+    stayCounts: sqlite.prepare<[number], { state: string; finished: number; running: number }>(
+      'SELECT state, finished, running FROM state_spell_counts WHERE programme_id = ? AND (finished > 0 OR running > 0)',
     ),
-    /** The duration of rank `offset` (0-based, shortest first) among the finished stays in a state. */
-    nthDuration: sqlite.prepare<[number, string, number], { durationMs: number }>(
-      'SELECT duration_ms AS durationMs FROM application_state_spells WHERE programme_id = ? AND state = ? AND left_at IS NOT NULL ORDER BY duration_ms LIMIT 1 OFFSET ?',
+    hours: sqlite.prepare<[number, string], { hour: number; count: number }>('SELECT hour, count FROM state_spell_hours WHERE programme_id = ? AND state = ? AND count > 0 ORDER BY hour'),
+    /** The duration `offset` places on (0-based, shortest first) from the first finished stay in a state of at least `fromMs`. */
+    durationFrom: sqlite.prepare<[number, string, number, number], { durationMs: number }>(
+      'SELECT duration_ms AS durationMs FROM application_state_spells WHERE programme_id = ? AND state = ? AND left_at IS NOT NULL AND duration_ms >= ? ORDER BY duration_ms LIMIT 1 OFFSET ?',
     ),
-    running: sqlite.prepare<[number], { state: string; count: number; since: string }>(
-      'SELECT state, count(*) AS count, min(entered_at) AS since FROM application_state_spells WHERE programme_id = ? AND left_at IS NULL GROUP BY state',
+    longestRunning: sqlite.prepare<[number, string], { since: string | null }>(
+      'SELECT min(entered_at) AS since FROM application_state_spells WHERE programme_id = ? AND state = ? AND left_at IS NULL',
     ),
     laneCount: sqlite.prepare<[number, string], { count: number }>('SELECT count FROM review_queue_counts WHERE programme_id = ? AND lane = ?'),
     underReview: sqlite.prepare<[number, string], { count: number }>(
@@ -182,22 +182,46 @@ function matrixAndFund(db: Db, programme: ProgrammeRow): Pick<Dashboard, 'matrix
   };
 }
 
+const HOUR_MS = 60 * 60 * 1000;
+
+/**
+ * The finished stays of a state at the given 0-based ranks (shortest first), exactly: the hours'
+ * counts say in which hour of duration each rank falls, and the index of durations steps from the
+ * start of that hour to it — a short walk, never one over every stay.
+ */
+function durationsAtRanks(db: Db, programmeId: number, state: string, ranks: readonly number[]): (number | null)[] {
+  const statements = dashboardStatements(db);
+  const wanted = ranks.map((rank, i) => ({ rank, i })).sort((a, b) => a.rank - b.rank);
+  const found: (number | null)[] = ranks.map(() => null);
+  let before = 0;
+  let next = 0;
+  for (const { hour, count } of statements.hours.all(programmeId, state)) {
+    while (next < wanted.length && wanted[next]!.rank < before + count) {
+      const fromMs = hour < 0 ? Number.MIN_SAFE_INTEGER : hour * HOUR_MS;
+      found[wanted[next]!.i] = statements.durationFrom.get(programmeId, state, fromMs, wanted[next]!.rank - before)?.durationMs ?? null;
+      next += 1;
+    }
+    if (next === wanted.length) break;
+    before += count;
+  }
+  return found;
+}
+
 /**
  * Median and 90th percentile (nearest rank) of the finished stays in each state that is not
- * final, read by rank from the index of durations; beside them, the stays still running.
+ * final; beside them, the stays still running and since when the longest of them runs.
  */
 function waitingTimes(db: Db, programmeId: number): WaitingTime[] {
   const statements = dashboardStatements(db);
-  const finished = new Map(statements.finishedCounts.all(programmeId).map((row) => [row.state, row.count]));
-  const running = new Map(statements.running.all(programmeId).map((row) => [row.state, row]));
-  const at = (state: string, p: number, n: number) => (n === 0 ? null : (statements.nthDuration.get(programmeId, state, nearestRankIndex(p, n))?.durationMs ?? null));
-  const states = [...new Set([...applicationStates, ...finished.keys(), ...running.keys()])];
+  const counts = new Map(statements.stayCounts.all(programmeId).map((row) => [row.state, row]));
+  const states = [...new Set([...applicationStates, ...counts.keys()])];
   return states
-    .filter((state) => !finalApplicationStates.has(state) && ((finished.get(state) ?? 0) > 0 || running.has(state)))
+    .filter((state) => !finalApplicationStates.has(state) && counts.has(state))
     .map((state) => {
-      const n = finished.get(state) ?? 0;
-      const now = running.get(state);
-      return { state, finished: n, medianMs: at(state, 50, n), p90Ms: at(state, 90, n), now: now?.count ?? 0, longestSince: now?.since ?? null };
+      const { finished, running } = counts.get(state)!;
+      const [medianMs, p90Ms] = finished === 0 ? [null, null] : durationsAtRanks(db, programmeId, state, [nearestRankIndex(50, finished), nearestRankIndex(90, finished)]);
+      const longestSince = running === 0 ? null : (statements.longestRunning.get(programmeId, state)?.since ?? null);
+      return { state, finished, medianMs: medianMs ?? null, p90Ms: p90Ms ?? null, now: running, longestSince };
     });
 }
 

@@ -1,3 +1,14 @@
+CREATE TABLE `application_counts` (
+	`programme_id` integer NOT NULL,
+	`municipality_id` integer NOT NULL,
+	`state` text NOT NULL,
+	`count` integer NOT NULL,
+	`subsidy_kopecks` integer NOT NULL,
+	`awarded_kopecks` integer NOT NULL,
+	`awarded_count` integer NOT NULL,
+	PRIMARY KEY(`programme_id`, `municipality_id`, `state`)
+);
+--> statement-breakpoint
 CREATE TABLE `application_state_spells` (
 	`application_id` integer NOT NULL,
 	`seq` integer NOT NULL,
@@ -13,4 +24,18 @@ CREATE TABLE `application_state_spells` (
 --> statement-breakpoint
 CREATE INDEX `application_state_spells_closed` ON `application_state_spells` (`programme_id`,`state`,`duration_ms`) WHERE left_at IS NOT NULL;--> statement-breakpoint
 CREATE INDEX `application_state_spells_open` ON `application_state_spells` (`programme_id`,`state`,`entered_at`) WHERE left_at IS NULL;--> statement-breakpoint
-CREATE INDEX `applications_programme_municipality_state` ON `applications` (`programme_id`,`municipality_id`,`state`,`subsidy_kopecks`,`awarded_kopecks`);
+CREATE TABLE `state_spell_counts` (
+	`programme_id` integer NOT NULL,
+	`state` text NOT NULL,
+	`finished` integer NOT NULL,
+	`running` integer NOT NULL,
+	PRIMARY KEY(`programme_id`, `state`)
+);
+--> statement-breakpoint
+CREATE TABLE `state_spell_hours` (
+	`programme_id` integer NOT NULL,
+	`state` text NOT NULL,
+	`hour` integer NOT NULL,
+	`count` integer NOT NULL,
+	PRIMARY KEY(`programme_id`, `state`, `hour`)
+);
