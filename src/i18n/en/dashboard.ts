@@ -7,6 +7,7 @@ export const dashboard = {
   'dashboard.intro': 'Where the programme stands today, {today}: stages, applications, the fund, waiting times and the reviewers’ workload.',
   'dashboard.computed': 'Computed {at} ({zone}) from the event log; the API gives the same figures: {api}.',
   'dashboard.noProgramme': 'There are no programmes yet.',
+  'dashboard.applicationsList': 'Applications list ({count})',
   'dashboard.notes': 'How it is computed',
   'dashboard.otherProgrammes': 'Other programmes',
   'dashboard.stages.heading': 'Stages',

@@ -7,6 +7,7 @@ export const dashboard = {
   'dashboard.intro': 'Где программа стоит сегодня, {today}: этапы, заявки, фонд, сроки ожидания и нагрузка проверяющих.',
   'dashboard.computed': 'Рассчитано {at} ({zone}) по журналу событий; те же цифры отдаёт API: {api}.',
   'dashboard.noProgramme': 'Программ пока нет.',
+  'dashboard.applicationsList': 'Список заявок ({count})',
   'dashboard.notes': 'Как посчитано',
   'dashboard.otherProgrammes': 'Другие программы',
   'dashboard.stages.heading': 'Этапы',
