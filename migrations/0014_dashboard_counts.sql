@@ -48,6 +48,14 @@ BEGIN
     ON CONFLICT (programme_id, state, hour) DO UPDATE SET count = count + 1;
 END;
 --> statement-breakpoint
+CREATE TRIGGER state_spell_counts_delete AFTER DELETE ON application_state_spells
+BEGIN
+  UPDATE state_spell_counts SET finished = finished - (OLD.left_at IS NOT NULL), running = running - (OLD.left_at IS NULL)
+  WHERE programme_id = OLD.programme_id AND state = OLD.state;
+  UPDATE state_spell_hours SET count = count - 1
+  WHERE OLD.left_at IS NOT NULL AND programme_id = OLD.programme_id AND state = OLD.state AND hour = CASE WHEN OLD.duration_ms < 0 THEN -1 ELSE OLD.duration_ms / 3600000 END;
+END;
+--> statement-breakpoint
 -- The applications there are already.
 INSERT INTO application_counts (programme_id, municipality_id, state, count, subsidy_kopecks, awarded_kopecks, awarded_count)
 SELECT programme_id, municipality_id, state, count(*), sum(subsidy_kopecks), COALESCE(sum(awarded_kopecks), 0), count(awarded_kopecks)

@@ -158,6 +158,28 @@ describe('the dashboard’s figures', () => {
     expect(body.stages.filter((s: { running: boolean }) => s.running).map((s: { key: string }) => s.key)).toEqual(['documentation', 'intake']);
   });
 
+  it('finds the exact percentiles among many stays of one hour, negative ones too (a clock set back)', async () => {
+    const sqlite = t.db.$client;
+    const application = sqlite.prepare<[number], { id: number }>("SELECT id FROM applications WHERE programme_id = ? ORDER BY id LIMIT 1").get(CURRENT_PROGRAMME)!.id;
+    const insert = sqlite.prepare(
+      "INSERT INTO application_state_spells (application_id, seq, programme_id, state, entered_at, left_at, duration_ms) VALUES (?, ?, ?, 'returned', '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z', ?)",
+    );
+    // 700 stays: 400 within the same hour, some below zero, the rest spread over days.
+    sqlite.transaction(() => {
+      for (let i = 0; i < 700; i++) insert.run(application, 100_000 + i, CURRENT_PROGRAMME, i < 400 ? 7_200_000 + ((i * 7919) % 3_600_000) : i < 450 ? -((i * 104729) % 5_000_000) : (i * 15_485_863) % 900_000_000);
+    })();
+    const { body } = await api(t.app, tokens.coordinator1!, 'GET', `/api/programmes/${CURRENT_PROGRAMME}/dashboard`);
+    const all = sqlite
+      .prepare<[number], { ms: number }>("SELECT duration_ms AS ms FROM application_state_spells WHERE programme_id = ? AND state = 'returned' AND left_at IS NOT NULL ORDER BY duration_ms")
+      .all(CURRENT_PROGRAMME)
+      .map((row) => row.ms);
+    const returned = body.waiting.find((w: { state: string }) => w.state === 'returned');
+    expect(returned.finished).toBe(all.length);
+    expect(returned.medianMs).toBe(nearestRank(all, 50));
+    expect(returned.p90Ms).toBe(nearestRank(all, 90));
+    sqlite.prepare('DELETE FROM application_state_spells WHERE application_id = ? AND seq >= 100000').run(application);
+  });
+
   it('keeps the stays and the counts with every event, as the migrations’ backfills read them from the log and the list', () => {
     const sqlite = t.db.$client;
     const read = (table: string, order: string) => sqlite.prepare(`SELECT * FROM ${table} ORDER BY ${order}`).all();
