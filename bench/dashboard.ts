@@ -111,7 +111,7 @@ export function addApplications(path: string, count = 100_000): { applications: 
     INSERT INTO application_state_spells (application_id, seq, programme_id, state, entered_at)
     SELECT id, 5, 2, state, '2025-06-01T00:00:00.000Z' FROM applications WHERE id > ${base} AND state <> 'draft'`);
   for (const object of saved) if (object.type === 'index') big.exec(object.sql);
-  // The counts, filled as the triggers would have (migrations/0014).
+  // The counts, filled as the triggers would have (migrations/0015).
   big.exec(`
     DELETE FROM application_counts;
     INSERT INTO application_counts (programme_id, municipality_id, state, count, subsidy_kopecks, awarded_kopecks, awarded_count)

@@ -23,6 +23,26 @@ import {
   type DocumentRule,
   type DocumentSet,
 } from '../src/domain/documents.ts';
+import {
+  agreementProblems,
+  closeProblems,
+  completeWorksProblems,
+  contributionsShort,
+  emptyImplementation,
+  implementationEventSchemas,
+  sourceKey,
+  spendingProblems,
+  sumAmounts,
+  type Agreement,
+  type Contract,
+  type Contribution,
+  type Evidence,
+  type Milestone,
+  type ProgressReport,
+  type SavingsRule,
+  type Spending,
+  type Visit,
+} from '../src/domain/implementation.ts';
 import { stagesOwning } from './stages.ts';
 
 /**
@@ -30,8 +50,13 @@ import { stagesOwning } from './stages.ts';
  * when, the programme's rules — arrives in the event and is stored with it, so replay is exact.
  */
 export const applicationMachineId = 'application';
-/** Version 2: the current one. Version 1 (machines/application-v1.ts) stays registered for the streams written with it. */
-export const applicationMachineVersion = 2;
+/**
+ * Version 3 (issue 11): what happens after the award is recorded — the agreement's amounts, the
+ * co-financing ledger, the contract and its savings, milestones, evidence, monitoring visits and
+ * the spending report. Versions 1 and 2 (machines/application-v1.ts, -v2.ts) stay registered for
+ * the streams written with them; a stream moves over at its next event (machines/registry.ts).
+ */
+export const applicationMachineVersion = 3;
 
 /** The payload each event takes from its sender; the engine validates it before the machine sees it. */
 export const applicationEventSchemas = {
@@ -56,15 +81,18 @@ export const applicationEventSchemas = {
     count: z.number().int().min(1).max(100_000).optional(),
   }),
   'start-implementation': z.strictObject({}),
-  'sign-agreement': z.strictObject({ agreementNo: text({ max: 100 }) }),
+  'sign-agreement': implementationEventSchemas['sign-agreement'],
+  'record-contribution': implementationEventSchemas['record-contribution'],
+  'cancel-contribution': implementationEventSchemas['cancel-contribution'],
   'confirm-contributions': z.strictObject({}),
-  'sign-contract': z.strictObject({
-    contractor: text({ max: 300 }),
-    priceKopecks: z.number().int().min(1).max(10_000_000_000_000),
-  }),
-  'report-progress': z.strictObject({ percent: z.number().int().min(0).max(100), note: text({ min: 0, max: 2000, multiline: true }).optional() }),
+  'sign-contract': implementationEventSchemas['sign-contract'],
+  'record-milestone': implementationEventSchemas['record-milestone'],
+  'report-progress': implementationEventSchemas['report-progress'],
+  'attach-evidence': implementationEventSchemas['attach-evidence'],
   'complete-works': z.strictObject({}),
-  'record-monitoring': z.strictObject({ finding: text({ max: 2000, multiline: true }) }),
+  'record-monitoring': implementationEventSchemas['record-monitoring'],
+  'resolve-issue': implementationEventSchemas['resolve-issue'],
+  'report-spending': implementationEventSchemas['report-spending'],
   close: z.strictObject({}),
   terminate: z.strictObject({ reason: reasonSchema }),
   /** Written only by the upload, after the file is stored under its SHA-256 (src/engine/documents.ts). */
@@ -93,11 +121,19 @@ export const applicationEventRoles: Record<ApplicationEventType, readonly Role[]
   'not-award': ['commission'],
   'start-implementation': ['coordinator'],
   'sign-agreement': ['coordinator'],
+  // The municipality records the money it and its residents and businesses paid; the coordinator also the subsidy.
+  'record-contribution': ['applicant', 'coordinator'],
+  'cancel-contribution': ['applicant', 'coordinator'],
   'confirm-contributions': ['coordinator'],
-  'sign-contract': ['coordinator'],
+  // The municipality is the customer of the works: it signs the contract and reports how they go.
+  'sign-contract': ['applicant', 'coordinator'],
+  'record-milestone': ['applicant', 'coordinator'],
   'report-progress': ['applicant', 'coordinator'],
+  'attach-evidence': ['applicant', 'coordinator'],
   'complete-works': ['coordinator'],
   'record-monitoring': ['coordinator'],
+  'resolve-issue': ['coordinator'],
+  'report-spending': ['applicant', 'coordinator'],
   close: ['coordinator'],
   terminate: ['coordinator'],
   'attach-document': ['applicant'],
@@ -124,6 +160,10 @@ export interface EventFacts {
   conflictedReviewers?: number[];
   /** A first `submit`: the registration number it gives the application (issue 13); the machine does not read it. */
   registration?: { no: string; seq: number };
+  /** The events after the award that later events name (a contribution, a visit, a milestone): the event's own place in the stream. */
+  seq?: number;
+  /** `sign-contract`: what the programme does with the co-financiers' share of the savings (issue 11). */
+  savingsRule?: SavingsRule;
 }
 
 type Payloads = { [K in ApplicationEventType]: z.output<(typeof applicationEventSchemas)[K]> };
@@ -157,10 +197,18 @@ export interface ApplicationContext {
   submissions: number;
   scores: Record<string, MemberScore>;
   awardedKopecks: number | null;
-  agreementNo: string | null;
-  contract: { contractor: string; priceKopecks: number } | null;
+  /** After the award (issue 11): src/domain/implementation.ts. */
+  agreement: Agreement | null;
+  contributions: Contribution[];
+  contract: Contract | null;
+  milestones: Milestone[];
+  progress: ProgressReport[];
   progressPercent: number;
-  monitoring: { finding: string; at: string }[];
+  evidence: Evidence[];
+  /** When the works were completed: photos after it are the monitoring's. */
+  worksCompletedAt: string | null;
+  visits: Visit[];
+  spending: Spending | null;
   /** The documents by kind; absent until the first document or verdict (so older snapshots stay as they were). */
   documents?: DocumentSet;
   /** The reviewer the application is assigned to (issue 16); version 1 snapshots migrate with none. */
@@ -217,6 +265,13 @@ function assignmentProblems(context: ApplicationContext, event: RuleEvent): Prob
   return problems;
 }
 
+/** A date of the event's payload may not lie ahead of the event (a day's grace for the time zones of Russia). */
+function notAhead(field: string, day: string | undefined, at: string): Problem[] {
+  if (day === undefined) return [];
+  const tomorrow = new Date(Date.parse(at) + 24 * 60 * 60 * 1000).toISOString().slice(0, 10);
+  return day > tomorrow ? [{ field, code: 'date-ahead' }] : [];
+}
+
 /** What each event asks of the application itself: the form, the documents, the remarks, the amount. */
 const contentRules: { [K in ApplicationEventType]?: (context: ApplicationContext, event: Extract<RuleEvent, { type: K }>) => Problem[] } = {
   submit: (context, event) => [
@@ -237,6 +292,49 @@ const contentRules: { [K in ApplicationEventType]?: (context: ApplicationContext
     const requested = context.form.costs?.subsidy ?? 0;
     return event.payload !== undefined && event.payload.amountKopecks <= requested ? [] : [{ field: 'amountKopecks', code: 'award-above-request', params: { max: requested } }];
   },
+  // After the award (issue 11): src/domain/implementation.ts holds the rules the pages and the API share.
+  'sign-agreement': (context, event) => {
+    if (event.payload === undefined) return [];
+    return [...agreementProblems(context.awardedKopecks, event.payload.amounts, event.facts.rules), ...notAhead('signedOn', event.payload.signedOn, event.at)];
+  },
+  'record-contribution': (_context, event) => {
+    if (event.payload === undefined) return [];
+    const problems = notAhead('receivedOn', event.payload.receivedOn, event.at);
+    // The subsidy is the programme's money: only its coordinator records its transfer.
+    if (event.payload.source === 'subsidy' && event.actor.role !== 'coordinator') problems.push({ field: 'source', code: 'subsidy-by-coordinator' });
+    return problems;
+  },
+  'cancel-contribution': (context, event) => {
+    if (event.payload === undefined) return context.contributions.some((c) => !c.cancelled) ? [] : [{ code: 'contribution-none' }];
+    const entry = context.contributions.find((c) => c.seq === event.payload!.seq);
+    if (!entry || entry.cancelled) return [{ field: 'seq', code: 'contribution-unknown', params: { seq: event.payload.seq } }];
+    return entry.source === 'subsidy' && event.actor.role !== 'coordinator' ? [{ field: 'seq', code: 'subsidy-by-coordinator' }] : [];
+  },
+  'confirm-contributions': (context) => contributionsShort(context),
+  'sign-contract': (context, event) => {
+    const amounts = context.agreement?.amounts;
+    if (!amounts) return [{ code: 'agreement-amounts-unknown' }];
+    if (event.payload === undefined) return [];
+    const agreed = sumAmounts(amounts);
+    return [
+      ...(event.payload.priceKopecks > agreed ? [{ field: 'priceKopecks', code: 'price-above-agreement', params: { max: agreed } }] : []),
+      ...notAhead('signedOn', event.payload.signedOn, event.at),
+    ];
+  },
+  'record-milestone': (_context, event) => notAhead('on', event.payload?.on, event.at),
+  'report-progress': (context, event) =>
+    event.payload !== undefined && event.payload.percent < context.progressPercent ? [{ field: 'percent', code: 'progress-backwards', params: { current: context.progressPercent } }] : [],
+  // The act and the photos are of works under contract; the agreement's scan may come at any time after the award.
+  'attach-evidence': (context, event) => (event.payload !== undefined && event.payload.kind !== 'agreement-scan' && !context.contract ? [{ field: 'kind', code: 'evidence-before-contract' }] : []),
+  'complete-works': (context) => completeWorksProblems(context),
+  'record-monitoring': (_context, event) => notAhead('visitedOn', event.payload?.visitedOn, event.at),
+  'resolve-issue': (context, event) => {
+    const open = context.visits.filter((v) => v.verdict === 'issues' && !v.resolution);
+    if (event.payload === undefined) return open.length > 0 ? [] : [{ code: 'monitoring-issue-none' }];
+    return open.some((v) => v.seq === event.payload!.seq) ? [] : [{ field: 'seq', code: 'monitoring-issue-unknown', params: { seq: event.payload.seq } }];
+  },
+  'report-spending': (context, event) => (event.payload === undefined ? [] : spendingProblems(context, event.payload.actual)),
+  close: (context) => closeProblems(context),
 };
 
 /**
@@ -261,6 +359,7 @@ export function whyNotCreateApplication(_input: unknown, facts: { activeStages?:
  */
 export const applicationEventChannels = {
   'attach-document': { channel: 'upload', reason: 'documents.refused.uploadOnly' },
+  'attach-evidence': { channel: 'upload', reason: 'documents.refused.uploadOnly' },
   award: { channel: 'decision', reason: 'commission.refused.decisionOnly' },
   'not-award': { channel: 'decision', reason: 'commission.refused.decisionOnly' },
 } as const satisfies Partial<Record<ApplicationEventType, { channel: string; reason: string }>>;
@@ -350,20 +449,74 @@ export const applicationMachine = setup({
       awardedKopecks: ({ context, event }) => (event.type === 'award' ? event.payload.amountKopecks : context.awardedKopecks),
     }),
     recordAgreement: assign({
-      agreementNo: ({ context, event }) => (event.type === 'sign-agreement' ? event.payload.agreementNo : context.agreementNo),
+      agreement: ({ context, event }) =>
+        event.type === 'sign-agreement' ? { agreementNo: event.payload.agreementNo, signedOn: event.payload.signedOn, amounts: event.payload.amounts, at: event.at } : context.agreement,
+    }),
+    recordContribution: assign({
+      contributions: ({ context, event }) => {
+        if (event.type === 'record-contribution') {
+          const { source, amountKopecks, receivedOn, payer, reference } = event.payload;
+          const entry: Contribution = {
+            seq: event.facts.seq ?? context.contributions.length + 1,
+            source: sourceKey(source),
+            amountKopecks,
+            receivedOn,
+            payer: payer || null,
+            reference: reference || null,
+            at: event.at,
+            by: event.actor.role,
+            cancelled: null,
+          };
+          return [...context.contributions, entry];
+        }
+        if (event.type === 'cancel-contribution') {
+          const cancelled = { seq: event.facts.seq ?? 0, reason: event.payload.reason, at: event.at };
+          return context.contributions.map((c) => (c.seq === event.payload.seq ? { ...c, cancelled } : c));
+        }
+        return context.contributions;
+      },
     }),
     recordContract: assign({
-      contract: ({ context, event }) =>
-        event.type === 'sign-contract'
-          ? { contractor: event.payload.contractor, priceKopecks: event.payload.priceKopecks }
-          : context.contract,
+      contract: ({ context, event }) => {
+        if (event.type !== 'sign-contract') return context.contract;
+        const { contractNo, signedOn, contractor, contractorInn, priceKopecks, noticeNo } = event.payload;
+        return { contractNo, signedOn, contractor, contractorInn, priceKopecks, noticeNo: noticeNo || null, savingsRule: event.facts.savingsRule ?? null, at: event.at };
+      },
+    }),
+    recordMilestone: assign({
+      milestones: ({ context, event }) =>
+        event.type === 'record-milestone'
+          ? [...context.milestones, { seq: event.facts.seq ?? 0, kind: event.payload.kind, on: event.payload.on, note: event.payload.note || null, at: event.at }]
+          : context.milestones,
     }),
     recordProgress: assign({
       progressPercent: ({ context, event }) => (event.type === 'report-progress' ? event.payload.percent : context.progressPercent),
+      progress: ({ context, event }) =>
+        event.type === 'report-progress' ? [...context.progress, { seq: event.facts.seq ?? 0, percent: event.payload.percent, note: event.payload.note || null, at: event.at }] : context.progress,
     }),
-    recordMonitoring: assign({
-      monitoring: ({ context, event }) =>
-        event.type === 'record-monitoring' ? [...context.monitoring, { finding: event.payload.finding, at: event.at }] : context.monitoring,
+    recordEvidence: assign({
+      evidence: ({ context, event }) => {
+        if (event.type !== 'attach-evidence') return context.evidence;
+        const { kind, caption, name, size, mediaType, sha256 } = event.payload;
+        return [...context.evidence, { seq: event.facts.seq ?? 0, kind, caption: caption || null, name, size, mediaType, sha256, at: event.at, state: context.worksCompletedAt ? 'monitoring' : 'works' }];
+      },
+    }),
+    recordCompletion: assign({ progressPercent: 100, worksCompletedAt: ({ event }) => event.at }),
+    recordVisit: assign({
+      visits: ({ context, event }) => {
+        if (event.type === 'record-monitoring') {
+          const { visitedOn, inspector, verdict, finding } = event.payload;
+          return [...context.visits, { seq: event.facts.seq ?? 0, visitedOn, inspector, verdict, finding, at: event.at, resolution: null }];
+        }
+        if (event.type === 'resolve-issue') {
+          const resolution = { seq: event.facts.seq ?? 0, note: event.payload.note, at: event.at };
+          return context.visits.map((v) => (v.seq === event.payload.seq ? { ...v, resolution } : v));
+        }
+        return context.visits;
+      },
+    }),
+    recordSpending: assign({
+      spending: ({ context, event }) => (event.type === 'report-spending' ? { seq: event.facts.seq ?? 0, actual: event.payload.actual, at: event.at } : context.spending),
     }),
   },
 }).createMachine({
@@ -379,10 +532,9 @@ export const applicationMachine = setup({
     submissions: 0,
     scores: {},
     awardedKopecks: null,
-    agreementNo: null,
-    contract: null,
+    ...emptyImplementation(),
     progressPercent: 0,
-    monitoring: [],
+    worksCompletedAt: null,
     assigneeId: null,
   }),
   states: {
@@ -445,27 +597,46 @@ export const applicationMachine = setup({
       initial: 'agreement',
       on: {
         terminate: { guard: 'allowed', target: 'terminated', actions: 'recordReason' },
+        // The agreement's scan may be attached at any point after the award; the act and the photos once there is a contract.
+        'attach-evidence': { guard: 'allowed', actions: 'recordEvidence' },
       },
       states: {
         agreement: {
           on: { 'sign-agreement': { guard: 'allowed', target: 'co-financing', actions: 'recordAgreement' } },
         },
         'co-financing': {
-          on: { 'confirm-contributions': { guard: 'allowed', target: 'procurement' } },
+          on: {
+            'record-contribution': { guard: 'allowed', actions: 'recordContribution' },
+            'cancel-contribution': { guard: 'allowed', actions: 'recordContribution' },
+            'confirm-contributions': { guard: 'allowed', target: 'procurement' },
+          },
         },
         procurement: {
-          on: { 'sign-contract': { guard: 'allowed', target: 'works', actions: 'recordContract' } },
+          on: {
+            'record-contribution': { guard: 'allowed', actions: 'recordContribution' },
+            'cancel-contribution': { guard: 'allowed', actions: 'recordContribution' },
+            'sign-contract': { guard: 'allowed', target: 'works', actions: 'recordContract' },
+          },
         },
         works: {
           on: {
+            'record-contribution': { guard: 'allowed', actions: 'recordContribution' },
+            'cancel-contribution': { guard: 'allowed', actions: 'recordContribution' },
+            'record-milestone': { guard: 'allowed', actions: 'recordMilestone' },
             'report-progress': { guard: 'allowed', actions: 'recordProgress' },
-            'record-monitoring': { guard: 'allowed', actions: 'recordMonitoring' },
-            'complete-works': { guard: 'allowed', target: 'completed', actions: assign({ progressPercent: 100 }) },
+            'record-monitoring': { guard: 'allowed', actions: 'recordVisit' },
+            'resolve-issue': { guard: 'allowed', actions: 'recordVisit' },
+            'complete-works': { guard: 'allowed', target: 'completed', actions: 'recordCompletion' },
           },
         },
         completed: {
           on: {
-            'record-monitoring': { guard: 'allowed', actions: 'recordMonitoring' },
+            'record-contribution': { guard: 'allowed', actions: 'recordContribution' },
+            'cancel-contribution': { guard: 'allowed', actions: 'recordContribution' },
+            'record-milestone': { guard: 'allowed', actions: 'recordMilestone' },
+            'record-monitoring': { guard: 'allowed', actions: 'recordVisit' },
+            'resolve-issue': { guard: 'allowed', actions: 'recordVisit' },
+            'report-spending': { guard: 'allowed', actions: 'recordSpending' },
             close: { guard: 'allowed', target: '#application.closed' },
           },
         },

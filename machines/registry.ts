@@ -23,6 +23,17 @@ import {
   whyNotApplicationV1,
   whyNotCreateApplicationV1,
 } from './application-v1.ts';
+import {
+  applicationCreateRolesV2,
+  applicationEventChannelsV2,
+  applicationEventRolesV2,
+  applicationEventSchemasV2,
+  applicationMachineV2,
+  applicationMachineV2Version,
+  whyNotApplicationV2,
+  whyNotCreateApplicationV2,
+} from './application-v2.ts';
+import { emptyImplementation } from '../src/domain/implementation.ts';
 import { stageCreateRolesV1, stageEventRolesV1, stageEventSchemasV1, stageMachineV1, stageMachineV1Version, whyNotStageV1 } from './stage-v1.ts';
 import {
   conversationCreateRoles,
@@ -139,8 +150,56 @@ export const stageV1: RegisteredMachine = {
   whyNot: whyNotStageV1,
 };
 
+/** Version 2 of the application, frozen: version 1's with the reviewer's assignment (issue 16). */
+export const applicationV2: RegisteredMachine = {
+  id: applicationMachineId,
+  version: applicationMachineV2Version,
+  machine: applicationMachineV2,
+  eventSchemas: applicationEventSchemasV2,
+  eventRoles: applicationEventRolesV2,
+  createRoles: applicationCreateRolesV2,
+  whyNot: whyNotApplicationV2,
+  whyNotCreate: whyNotCreateApplicationV2,
+  channels: applicationEventChannelsV2,
+  // Version 2's context is version 1's with more in it: a stream moves over unassigned (issue 16).
+  migrate: (snapshot) => ({ ...snapshot, context: { assigneeId: null, ...snapshot.context } }),
+};
+
+/**
+ * Version 2's context to version 3's (issue 11). The states are the same; what changes is what an
+ * implementation records. Version 2 recorded an agreement's number only: its amounts are taken to
+ * be the application's costs by source with the award as the subsidy (what the agreement was
+ * signed over), and its date stays unknown (null). A contract keeps its contractor and price, a
+ * monitoring finding becomes a visit without an inspector, judged as it read (no issue). Nothing
+ * version 2 did not record is invented: no contributions, milestones or files.
+ */
+export function migrateApplicationV2toV3(snapshot: PersistedMachineSnapshot): PersistedMachineSnapshot {
+  const { agreementNo, contract, monitoring, ...rest } = snapshot.context as {
+    agreementNo?: string | null;
+    contract?: { contractor: string; priceKopecks: number } | null;
+    monitoring?: { finding: string; at: string }[];
+    awardedKopecks?: number | null;
+    form?: { costs?: { localBudget?: number; residents?: number; business?: number } };
+  } & Record<string, unknown>;
+  const costs = (rest.form as { costs?: { localBudget?: number; residents?: number; business?: number } } | undefined)?.costs ?? {};
+  const amounts = { subsidy: (rest.awardedKopecks as number | null) ?? 0, localBudget: costs.localBudget ?? 0, residents: costs.residents ?? 0, business: costs.business ?? 0 };
+  return {
+    ...snapshot,
+    context: {
+      ...rest,
+      ...emptyImplementation(),
+      agreement: agreementNo ? { agreementNo, signedOn: null, amounts, at: null } : null,
+      contract: contract
+        ? { contractNo: null, signedOn: null, contractor: contract.contractor, contractorInn: null, priceKopecks: contract.priceKopecks, noticeNo: null, savingsRule: null, at: null }
+        : null,
+      visits: (monitoring ?? []).map((m) => ({ seq: 0, visitedOn: m.at.slice(0, 10), inspector: null, verdict: 'ok', finding: m.finding, at: m.at, resolution: null })),
+      worksCompletedAt: null,
+    },
+  };
+}
+
 export function defaultRegistry(): MachineRegistry {
-  return new MachineRegistry().register(applicationV1).register(stageV1).register({
+  return new MachineRegistry().register(applicationV1).register(stageV1).register(applicationV2).register({
     id: applicationMachineId,
     version: applicationMachineVersion,
     machine: applicationMachine,
@@ -150,8 +209,7 @@ export function defaultRegistry(): MachineRegistry {
     whyNot: whyNotApplication,
     whyNotCreate: whyNotCreateApplication,
     channels: applicationEventChannels,
-    // Version 2's context is version 1's with more in it: a stream moves over unassigned (issue 16).
-    migrate: (snapshot) => ({ ...snapshot, context: { assigneeId: null, ...snapshot.context } }),
+    migrate: migrateApplicationV2toV3,
   }).register({
     id: stageMachineId,
     version: stageMachineVersion,

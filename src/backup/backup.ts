@@ -96,7 +96,7 @@ function openReadOnly(path: string): Db {
 function attachedFiles(db: Db): { sha256: string; stream: string; seq: number }[] {
   const rows = db.$client
     .prepare<[], { stream: string; seq: number; sha256: unknown }>(
-      "SELECT stream_id AS stream, seq, json_extract(payload, '$.sha256') AS sha256 FROM events WHERE type = 'attach-document' ORDER BY position",
+      "SELECT stream_id AS stream, seq, json_extract(payload, '$.sha256') AS sha256 FROM events WHERE type IN ('attach-document', 'attach-evidence') ORDER BY position",
     )
     .all();
   const seen = new Map<string, { sha256: string; stream: string; seq: number }>();

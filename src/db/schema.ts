@@ -14,6 +14,8 @@ export const programmes = sqliteTable('programmes', {
   minResidentsShareBp: integer('min_residents_share_bp').notNull(),
   /** The prefix of its applications' registration numbers (issue 13), set by the admin; none: the default code. */
   code: text('code'),
+  /** What the co-financiers' share of a contract's savings becomes (issue 11): `keep` (re-used in the project) or `refund`. */
+  savingsRule: text('savings_rule').notNull().default('keep'),
   createdAt: text('created_at').notNull(),
 });
 
@@ -119,6 +121,11 @@ export const applications = sqliteTable(
     subsidyKopecks: integer('subsidy_kopecks').notNull().default(0),
     totalKopecks: integer('total_kopecks').notNull().default(0),
     awardedKopecks: integer('awarded_kopecks'),
+    /** After the award (issue 11), from the application's stream: the agreed total, what was received and spent, the progress. */
+    agreedKopecks: integer('agreed_kopecks'),
+    receivedKopecks: integer('received_kopecks').notNull().default(0),
+    spentKopecks: integer('spent_kopecks'),
+    progressPercent: integer('progress_percent').notNull().default(0),
     firstSubmittedAt: text('first_submitted_at'),
     /** The registration number given at the first submission (issue 13), `<code>-<year>-<NNNN>`; older ones have none. */
     registrationNo: text('registration_no'),
@@ -169,7 +176,7 @@ export const applicationStateSpells = sqliteTable(
 
 /**
  * The dashboard's counts (issue 13), kept by triggers on `applications` in the same transaction as
- * every write to it (migrations/0014): applications, subsidy requested and awarded per programme,
+ * every write to it (migrations/0015): applications, subsidy requested and awarded per programme,
  * municipality and state, so that the matrix and the fund read a few hundred rows, not every application.
  */
 export const applicationCounts = sqliteTable(

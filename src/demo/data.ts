@@ -768,3 +768,12 @@ export const demoReasons: { reject: string[]; withdraw: string[]; terminate: str
     'Не обеспечено поступление вклада населения в установленный срок',
   ],
 };
+
+/** The demo's contractors (issue 11): names of the kind a district's tenders see, with INNs whose check digits hold (region 18). */
+export const demoContractors: readonly { name: string; inn: string }[] = [
+  { name: 'ООО «Стройсервис»', inn: '1852601814' },
+  { name: 'ООО «УдмуртДорСтрой»', inn: '1859083015' },
+  { name: 'ООО «Водоканал-Сервис»', inn: '1866131862' },
+  { name: 'ООО «Монолит»', inn: '1809139093' },
+  { name: 'ООО «Светотехника»', inn: '1896030822' },
+];

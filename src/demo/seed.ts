@@ -5,16 +5,19 @@ import type { ApplicationForm, Remark } from '../domain/application.ts';
 import type { Actor, Role } from '../domain/roles.ts';
 import { hashPassword } from '../accounts/passwords.ts';
 import { workflowEngine } from '../workflows/index.ts';
+import { applicationV2, defaultRegistry } from '../../machines/registry.ts';
 import { createApplication, sendApplicationEvent } from '../workflows/application/commands.ts';
 import { sendStageEvent } from '../workflows/stage/commands.ts';
 import { createProgramme } from '../workflows/programme/create.ts';
 import { recordDecision } from '../workflows/commission/decision.ts';
 import { stageDefinitions } from '../../machines/stages.ts';
-import { demoMunicipalities, demoProjects, demoReasons, demoRemarks } from './data.ts';
-import { demoPhotoPng, minimalPdf } from './documents.ts';
+import { demoContractors, demoMunicipalities, demoProjects, demoReasons, demoRemarks } from './data.ts';
+import { demoPhotoPng, minimalPdf, transliterate } from './documents.ts';
 import { defaultDocumentRules, type DocumentKind } from '../domain/documents.ts';
 import { formatRoubles } from '../domain/money.ts';
 import { attachDocumentBytes } from '../workflows/documents/upload.ts';
+import { attachEvidenceBytes } from '../workflows/documents/evidence.ts';
+import type { EvidenceKind } from '../domain/implementation.ts';
 import { DocumentStore, documentsDirFor } from '../workflows/documents/store.ts';
 import { seedReviewDay } from './review.ts';
 import { demoJournal } from './journal.ts';
@@ -192,6 +195,10 @@ export async function seedDemo(db: Db, options: { now?: Date; documentsDir?: str
   const year = now.getUTCFullYear();
   let clock = now;
   const engine = workflowEngine(db, { now: () => clock });
+  // Last year's competition ran on the application machine's version 2: its streams move to the
+  // current version at their first event after the award (DESIGN §4.5), as an upgraded installation's do.
+  const previousVersion = workflowEngine(db, { now: () => clock, registry: defaultRegistry().register(applicationV2, { current: true }) });
+  let applicationEngine = engine;
   // The demo's documents go where the app will look for them: `documents/` beside the database.
   const store = new DocumentStore(options.documentsDir ?? documentsDirFor(db));
   let applicationCount = 0;
@@ -272,6 +279,7 @@ export async function seedDemo(db: Db, options: { now?: Date; documentsDir?: str
     phase: Phase;
     actor: Actor;
     type: string;
+    /** Or the payload made at the moment of the event: dates a few days before it. */
     payload?: unknown;
   }
 
@@ -343,25 +351,95 @@ export async function seedDemo(db: Db, options: { now?: Date; documentsDir?: str
     if (journey === 'awarded') return steps;
     step('agreement', coordinator, 'start-implementation');
     if (journey === 'agreement') return steps;
-    step('agreement', coordinator, 'sign-agreement', { agreementNo: `С-${year - 1}/${String(index).padStart(3, '0')}` });
+    // After the award (issue 11): the agreement over the application's costs, the money as it came in, the contract and its savings,
+    // the works with their milestones and photos, the monitoring visits, the spending report.
+    const costs = form.costs!;
+    const amounts = { subsidy: costs.subsidy!, localBudget: costs.localBudget!, residents: costs.residents!, business: costs.business! };
+    const agreed = amounts.subsidy + amounts.localBudget + amounts.residents + amounts.business;
+    const settlement = form.settlement ?? '';
+    const back = (at: Date, days: number) => day(new Date(at.getTime() - days * DAY));
+    step('agreement', coordinator, 'sign-agreement', (at: Date) => ({ agreementNo: `С-${year - 1}/${String(index).padStart(3, '0')}`, signedOn: back(at, rng.int(0, 2)), amounts }));
+    step('agreement', applicant, 'attach-evidence', { kind: 'agreement-scan', name: `Соглашение С-${year - 1}-${index}.pdf`, bytes: minimalPdf('Soglashenie o predostavlenii subsidii', [`N S-${year - 1}/${index}`, transliterate(form.title ?? '')]) });
+    // The municipality's money comes in one payment order, the residents' in several collections, the businesses' from each sponsor.
+    const payments: { source: string; amountKopecks: number; payer: string; reference?: string }[] = [
+      { source: 'local-budget', amountKopecks: amounts.localBudget, payer: 'Администрация муниципального образования', reference: `п/п № ${rng.int(100, 999)}` },
+    ];
+    const collections = amounts.residents >= 3_000_000 ? 3 : amounts.residents >= 1_000_000 ? 2 : 1;
+    let residentsLeft = amounts.residents;
+    for (let i = 0; i < collections; i++) {
+      const part = i === collections - 1 ? residentsLeft : Math.round(amounts.residents / collections / 100) * 100;
+      residentsLeft -= part;
+      if (part > 0) payments.push({ source: 'residents', amountKopecks: part, payer: i === 0 ? `Инициативная группа, ${settlement}` : `Сбор жителей, ${settlement}, ${['ул. Центральная', 'ул. Школьная', 'ул. Советская'][i] ?? ''}`, reference: `ведомость № ${i + 1}` });
+    }
+    if (amounts.business > 0) {
+      const sponsors = rng.pick([['ООО «Агрофирма Родина»'], ['ИП Лекомцев А. В.', 'ООО «Лесторг»'], ['СПК «Колхоз Удмуртия»']]);
+      let left = amounts.business;
+      sponsors.forEach((payer, i) => {
+        const part = i === sponsors.length - 1 ? left : Math.round(amounts.business / sponsors.length / 100) * 100;
+        left -= part;
+        payments.push({ source: 'business', amountKopecks: part, payer, reference: `п/п № ${rng.int(10, 99)}` });
+      });
+    }
+    // A project still collecting: the residents' last collection has not come in.
+    const collected = journey === 'co-financing' ? payments.filter((p, i) => p.source !== 'residents' || i === 1) : payments;
+    for (const payment of collected) step('contributions', payment.source === 'local-budget' ? coordinator : applicant, 'record-contribution', (at: Date) => ({ ...payment, receivedOn: back(at, rng.int(0, 3)) }));
+    // One typing mistake, corrected as the ledger corrects: cancelled with its reason and recorded again.
+    if (index % 5 === 0 && journey !== 'co-financing') {
+      step('contributions', applicant, 'record-contribution', (at: Date) => ({ source: 'residents', amountKopecks: 1_000_000, receivedOn: back(at, 1), payer: 'Сбор жителей (повторно)' }));
+      step('contributions', applicant, 'cancel-contribution', () => ({ seq: -1, reason: 'Ошибочно внесено повторно: эти деньги уже учтены в ведомости № 1.' }));
+    }
     if (journey === 'co-financing') return steps;
     step('contributions', coordinator, 'confirm-contributions');
     if (journey === 'procurement') return steps;
-    step('contract', coordinator, 'sign-contract', {
-      contractor: `ООО «${rng.pick(['Стройсервис', 'УдмуртДорСтрой', 'Водоканал-Сервис', 'Монолит', 'Светотехника'])}»`,
-      priceKopecks: Math.round((form.costs!.subsidy! * 95) / 100),
-    });
+    const price = Math.round((agreed * rng.int(88, 99)) / 100 / 100) * 100;
+    const contractor = rng.pick(demoContractors);
+    step('contract', applicant, 'sign-contract', (at: Date) => ({
+      contractNo: `${rng.int(1, 40)}/${year - 1}-МК`,
+      signedOn: back(at, rng.int(0, 2)),
+      contractor: contractor.name,
+      contractorInn: contractor.inn,
+      priceKopecks: price,
+      noticeNo: `0813300${String(rng.int(1000, 9999))}${year - 1}${String(rng.int(10000, 99999))}`.slice(0, 19),
+    }));
+    step('contract', coordinator, 'record-contribution', (at: Date) => ({ source: 'subsidy', amountKopecks: amounts.subsidy, receivedOn: back(at, 0), payer: 'Министерство финансов Удмуртской Республики', reference: `п/п № ${rng.int(1000, 9999)}` }));
     if (journey === 'terminated') {
       step('works', coordinator, 'terminate', { reason: rng.pick(demoReasons.terminate) });
       return steps;
     }
-    step('works', applicant, 'report-progress', { percent: 40 });
-    step('monitor', coordinator, 'record-monitoring', { finding: 'Работы ведутся по графику, замечаний нет.' });
-    step('works-late', applicant, 'report-progress', { percent: 85 });
+    const photo = (phase: Phase, seed: number, caption: string) =>
+      step(phase, applicant, 'attach-evidence', { kind: 'photo', caption, name: `Фото ${index}-${seed}.png`, bytes: demoPhotoPng(index * 10 + seed, 320, 214) });
+    step('works', applicant, 'record-milestone', (at: Date) => ({ kind: 'site-handed-over', on: back(at, 6) }));
+    step('works', applicant, 'record-milestone', (at: Date) => ({ kind: 'works-started', on: back(at, 3), note: `Подрядчик ${contractor.name} вышел на объект.` }));
+    step('works', applicant, 'report-progress', { percent: rng.int(30, 45), note: 'Подготовительные работы выполнены.' });
+    photo('works', 1, 'Начало работ');
+    const issues = index % 7 === 3;
+    step('monitor', coordinator, 'record-monitoring', (at: Date) => ({
+      visitedOn: back(at, 1),
+      inspector: 'С. Иванов, координатор программы',
+      verdict: issues ? 'issues' : 'ok',
+      finding: issues ? 'Складирование материалов на проезжей части; нет информационного щита проекта.' : 'Работы ведутся по графику, замечаний нет.',
+    }));
+    step('works-late', applicant, 'report-progress', { percent: rng.int(80, 90), note: 'Основные работы выполнены, идёт благоустройство.' });
+    photo('works-late', 2, 'Ход работ');
     if (journey === 'works') return steps;
+    step('complete', applicant, 'record-milestone', (at: Date) => ({ kind: 'works-finished', on: back(at, 4) }));
+    step('complete', applicant, 'attach-evidence', { kind: 'acceptance-act', name: `Акт приёмки ${index}.pdf`, bytes: minimalPdf('Akt o priemke vypolnennykh rabot', [transliterate(form.title ?? ''), transliterate(contractor.name)]) });
+    step('complete', applicant, 'record-milestone', (at: Date) => ({ kind: 'acceptance-signed', on: back(at, 1) }));
+    photo('complete', 3, 'Объект после завершения работ');
     step('complete', coordinator, 'complete-works');
+    // The visit with an issue left open: one completed project waits for its follow-up.
     if (journey === 'completed') return steps;
-    step('close', coordinator, 'record-monitoring', { finding: 'Объект введён в эксплуатацию, используется жителями.' });
+    if (issues) step('close', coordinator, 'resolve-issue', () => ({ seq: -2, note: 'Материалы убраны, информационный щит установлен (фото приложено).' }));
+    step('close', applicant, 'record-milestone', (at: Date) => ({ kind: 'opening-ceremony', on: back(at, 2), note: 'Торжественное открытие с участием жителей.' }));
+    step('close', coordinator, 'record-monitoring', (at: Date) => ({ visitedOn: back(at, 1), inspector: 'С. Иванов, координатор программы', verdict: 'ok', finding: 'Объект введён в эксплуатацию, используется жителями.' }));
+    photo('close', 4, 'Объект при мониторинге');
+    const spent = { subsidy: Math.min(amounts.subsidy, price), localBudget: 0, residents: 0, business: 0 };
+    let rest = price - spent.subsidy;
+    for (const key of ['localBudget', 'residents', 'business'] as const) {
+      spent[key] = Math.min(amounts[key], rest);
+      rest -= spent[key];
+    }
+    step('close', applicant, 'report-spending', { actual: spent });
     step('close', coordinator, 'close');
     return steps;
   };
@@ -389,17 +467,27 @@ export async function seedDemo(db: Db, options: { now?: Date; documentsDir?: str
     };
   };
 
+  const latestSeqOf = (id: number, type: string) =>
+    db.$client.prepare<[number, string], { seq: number }>('SELECT max(e.seq) AS seq FROM events e JOIN applications a ON a.stream_id = e.stream_id WHERE a.id = ? AND e.type = ?').get(id, type)!.seq;
   const runPhase = (running: Running[], phase: Phase, from: Date, to: Date) => {
     const due = running.flatMap((app) => app.steps.filter((s) => s.phase === phase).map((s) => ({ app, step: s })));
     const advance = windowClock(from, to, due.length);
     for (const { app, step } of due) {
       advance();
-      if (step.type === 'attach-document') {
-        const { kind, name, bytes } = step.payload as { kind: DocumentKind; name: string; bytes: Buffer };
-        app.version = attachDocumentBytes(engine, store, step.actor, app.id, kind, name, bytes, app.version).version;
+      if (step.type === 'attach-evidence') {
+        const { kind, caption, name, bytes } = step.payload as { kind: EvidenceKind; caption?: string; name: string; bytes: Buffer };
+        app.version = attachEvidenceBytes(applicationEngine, store, step.actor, app.id, kind, caption, name, bytes, app.version).version;
         continue;
       }
-      app.version = sendApplicationEvent(engine, step.actor, app.id, step.type, step.payload, app.version).version;
+      if (step.type === 'attach-document') {
+        const { kind, name, bytes } = step.payload as { kind: DocumentKind; name: string; bytes: Buffer };
+        app.version = attachDocumentBytes(applicationEngine, store, step.actor, app.id, kind, name, bytes, app.version).version;
+        continue;
+      }
+      let payload = typeof step.payload === 'function' ? (step.payload as (at: Date) => Record<string, unknown>)(clock) : step.payload;
+      // `seq: -1` names the latest contribution, `seq: -2` the latest visit with an issue: their place in the stream is known only now.
+      if (payload && typeof payload === 'object' && ((payload as { seq?: number }).seq ?? 0) < 0) payload = { ...payload, seq: latestSeqOf(app.id, (payload as { seq: number }).seq === -1 ? 'record-contribution' : 'record-monitoring') };
+      app.version = sendApplicationEvent(applicationEngine, step.actor, app.id, step.type, payload, app.version).version;
     }
   };
 
@@ -414,7 +502,7 @@ export async function seedDemo(db: Db, options: { now?: Date; documentsDir?: str
       // Drafts start with the essentials and grow by update events, so that the log holds every version.
       const { description: _d, durationMonths: _m, ...firstDraft } = form;
       advance();
-      const created = createApplication(engine, applicant, { programmeId, form: firstDraft });
+      const created = createApplication(applicationEngine, applicant, { programmeId, form: firstDraft });
       applicationCount += 1;
       return { id: created.id, version: created.version, steps: plan(journey, index, applicant, form), replan: (next: Journey) => plan(next, index, applicant, form) };
     });
@@ -466,6 +554,7 @@ export async function seedDemo(db: Db, options: { now?: Date; documentsDir?: str
   completeStage(pastProgramme, 1, d(2, 27));
   startStage(pastProgramme, 3, d(3, 3));
   journal.preliminaryMeetings(pastProgramme, d(3, 4), d(3, 9), 8);
+  applicationEngine = previousVersion;
   const past = createApplications(pastProgramme, pastJourneys, 100, d(3, 10), d(3, 28));
   completeStage(pastProgramme, 2, d(3, 30));
   startStage(pastProgramme, 4, d(4, 2));
@@ -487,7 +576,7 @@ export async function seedDemo(db: Db, options: { now?: Date; documentsDir?: str
   runPhase(past, 'score', d(7, 15), d(7, 27));
   // The commission meets: its decision awards or not every accepted application by the ranking, in one transaction.
   clock = d(7, 29);
-  const decision = recordDecision(engine, commission[0]!, pastProgramme, {
+  const decision = recordDecision(applicationEngine, commission[0]!, pastProgramme, {
     membersPresent: commission.map((member) => member.id),
     meeting: { heldOn: day(d(7, 29)), place: 'г. Ижевск, ул. Пастухова, 13, зал заседаний № 2', chairId: commission[0]!.id, secretaryId: commission[2]!.id },
   });
@@ -503,6 +592,7 @@ export async function seedDemo(db: Db, options: { now?: Date; documentsDir?: str
   stageVersions.set(`${pastProgramme}-7`, informDemoParticipants(engine, coordinator, pastProgramme));
   completeStage(pastProgramme, 7, d(8, 2), ['informing']);
   startStage(pastProgramme, 8, d(8, 3));
+  applicationEngine = engine;
   runPhase(past, 'agreement', d(8, 5), d(8, 31));
   startStage(pastProgramme, 9, d(9, 2));
   runPhase(past, 'contributions', d(9, 3), d(9, 20));

@@ -200,7 +200,7 @@ describe('the dashboard’s figures', () => {
         .all(),
     );
     sqlite.exec('DELETE FROM application_state_spells; DELETE FROM state_spell_counts; DELETE FROM state_spell_hours');
-    const backfill = readFileSync(new URL('../../migrations/0015_backfill_state_spells.sql', import.meta.url), 'utf8');
+    const backfill = readFileSync(new URL('../../migrations/0016_backfill_state_spells.sql', import.meta.url), 'utf8');
     for (const statement of backfill.split('--> statement-breakpoint')) sqlite.exec(statement);
     expect(read('application_state_spells', 'application_id, seq')).toEqual(kept.stays);
     expect(read('state_spell_counts WHERE finished > 0 OR running > 0', 'programme_id, state')).toEqual(kept.counts);

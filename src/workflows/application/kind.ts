@@ -1,6 +1,7 @@
 import type { AnyMachineSnapshot } from 'xstate';
 import type { Db } from '../../db/client.ts';
 import { totalCostKopecks } from '../../domain/application.ts';
+import { receivedBySource, sumAmounts } from '../../domain/implementation.ts';
 import type { StreamKind, EventRow, StreamRow } from '../../engine/engine.ts';
 import { applicationMachineId, type ApplicationContext } from '../../../machines/application.ts';
 import { scoringProjection } from '../commission/projection.ts';
@@ -10,6 +11,31 @@ import { applicationReads, maySeeMunicipality } from './reads.ts';
 import { assignmentFacts } from '../reviewer/reads.ts';
 import { reviewQueueProjection } from './review-queue.ts';
 import { registrationNumbers } from './registration.ts';
+
+/** The events after the award whose facts carry their own place in the stream (issue 11). */
+const implementationEvents: ReadonlySet<string> = new Set([
+  'sign-agreement',
+  'record-contribution',
+  'cancel-contribution',
+  'sign-contract',
+  'record-milestone',
+  'report-progress',
+  'attach-evidence',
+  'record-monitoring',
+  'resolve-issue',
+  'report-spending',
+]);
+
+/** The list row's figures after the award: agreed, received, spent (kopecks), the progress. Version 1 and 2 contexts have none of them. */
+function implementationFigures(context: Partial<ApplicationContext>) {
+  const amounts = context.agreement?.amounts ?? null;
+  return {
+    agreedKopecks: amounts ? sumAmounts(amounts) : null,
+    receivedKopecks: sumAmounts(receivedBySource(context.contributions ?? [])),
+    spentKopecks: context.spending ? sumAmounts(context.spending.actual) : null,
+    progressPercent: context.progressPercent ?? 0,
+  };
+}
 
 /**
  * The application kind of stream (DESIGN §3): who may see one (its municipality's applicants and
@@ -25,9 +51,13 @@ export function applicationKind(db: Db): StreamKind {
     `SELECT p.cap_kopecks AS capKopecks, p.min_local_share_bp AS minLocalShareBp, p.min_residents_share_bp AS minResidentsShareBp
      FROM programmes p JOIN applications a ON a.programme_id = p.id WHERE a.stream_id = ?`,
   );
+  const savingsRuleOf = db.$client.prepare<[string], { savingsRule: string }>(
+    'SELECT p.savings_rule AS savingsRule FROM programmes p JOIN applications a ON a.programme_id = p.id WHERE a.stream_id = ?',
+  );
   const project = db.$client.prepare(
     `UPDATE applications SET title = @title, project_type = @projectType, settlement = @settlement, search = @search, state = @state, version = @version,
        subsidy_kopecks = @subsidyKopecks, total_kopecks = @totalKopecks, awarded_kopecks = @awardedKopecks, first_submitted_at = @firstSubmittedAt,
+       agreed_kopecks = @agreedKopecks, received_kopecks = @receivedKopecks, spent_kopecks = @spentKopecks, progress_percent = @progressPercent,
        updated_at = @updatedAt WHERE stream_id = @streamId`,
   );
   const registration = registrationNumbers(db);
@@ -50,6 +80,21 @@ export function applicationKind(db: Db): StreamKind {
       const required = type === 'submit' || type === 'accept' ? documentRules.rulesForStream(stream.id).filter((rule) => rule.required).map((rule) => rule.kind) : [];
       const documents =
         required.length > 0 ? { requiredDocuments: required } : type === 'attach-document' ? { documentRules: documentRules.rulesForStream(stream.id) } : {};
+      // After the award (issue 11): the event's own place in the stream, which later events name (a
+      // contribution cancelled, an issue resolved); the programme's minimum shares for the agreement;
+      // what the programme does with savings, for the contract.
+      if (implementationEvents.has(type)) {
+        const seq = { seq: stream.version + 1 };
+        if (type === 'sign-agreement') {
+          const rules = rulesOf.get(stream.id);
+          return rules ? { activeStages, rules, ...seq } : { activeStages, ...seq };
+        }
+        if (type === 'sign-contract') {
+          const rule = savingsRuleOf.get(stream.id)?.savingsRule;
+          return rule === 'keep' || rule === 'refund' ? { activeStages, savingsRule: rule, ...seq } : { activeStages, ...seq };
+        }
+        return { activeStages, ...seq };
+      }
       if (type !== 'submit') return { activeStages, ...documents, ...assignment };
       const rules = rulesOf.get(stream.id);
       // The number a first submission gets, read in the event's own (immediate) transaction; asked without a payload, none.
@@ -71,6 +116,7 @@ export function applicationKind(db: Db): StreamKind {
         totalKopecks: totalCostKopecks(context.form.costs),
         awardedKopecks: context.awardedKopecks,
         firstSubmittedAt: context.firstSubmittedAt,
+        ...implementationFigures(context),
         updatedAt: stream.updatedAt,
       });
       projectScoring(stream, snapshot, event);

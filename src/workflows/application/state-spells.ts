@@ -3,7 +3,7 @@ import { perDatabase } from '../../db/statements.ts';
 import type { EventListener } from '../../engine/engine.ts';
 import { applicationMachineId, type ApplicationContext } from '../../../machines/application.ts';
 
-/** Milliseconds between two stored ISO times, in SQL: the same expression as the backfill (migrations/0015). */
+/** Milliseconds between two stored ISO times, in SQL: the same expression as the backfill (migrations/0016). */
 const ELAPSED_MS = 'CAST(round((julianday(@at) - julianday(entered_at)) * 86400000) AS INTEGER)';
 
 const spellStatements = perDatabase((db: Db) => {

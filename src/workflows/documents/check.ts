@@ -50,14 +50,15 @@ export async function checkDocumentFiles(db: Db, store: DocumentStore, options: 
   const attached = db
     .select({ streamId: events.streamId, seq: events.seq, type: events.type, payload: events.payload })
     .from(events)
-    .where(and(inArray(events.type, ['attach-document', 'post-message']), options.streamId === undefined ? undefined : eq(events.streamId, options.streamId)))
+    .where(and(inArray(events.type, ['attach-document', 'attach-evidence', 'post-message']), options.streamId === undefined ? undefined : eq(events.streamId, options.streamId)))
     .orderBy(asc(events.position))
     .all();
   const findings = new Map<string, Promise<FileFinding>>();
   const problems: LedgerProblem[] = [];
   // A message names its attachments (issue 12): each is held to its hash like a document.
   const named = attached.flatMap((row) => {
-    if (row.type === 'attach-document') return [{ ...row, file: row.payload }];
+    // An implementation's evidence (issue 11) names its file as a document does.
+    if (row.type === 'attach-document' || row.type === 'attach-evidence') return [{ ...row, file: row.payload }];
     try {
       const files = (JSON.parse(row.payload) as { attachments?: unknown }).attachments;
       return Array.isArray(files) ? files.map((file) => ({ ...row, file: JSON.stringify(file) })) : [];

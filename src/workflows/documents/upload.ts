@@ -97,7 +97,7 @@ export function attachDocumentBytes(engine: Engine, store: DocumentStore, actor:
   return attachReceived(engine, store, actor, application, rule, cleanFileName(fileName), store.receiveBytes(bytes), expectedVersion);
 }
 
-function attachReceived(
+export function attachReceived(
   engine: Engine,
   store: DocumentStore,
   actor: Actor,
@@ -126,15 +126,16 @@ function attachReceived(
   }
 }
 
-/** Whether any event names this file: an `attach-document`, or a message's attachment (issue 12). */
+/** Whether any event names this file: an `attach-document` or `attach-evidence`, or a message's attachment (issue 12). */
 export function isReferenced(engine: Engine, sha256: string): boolean {
-  const document = statement<[string], { n: number }>(engine.db, "SELECT count(*) AS n FROM events WHERE type = 'attach-document' AND json_extract(payload, '$.sha256') = ?").get(sha256)!.n > 0;
+  const document = statement<[string], { n: number }>(engine.db, "SELECT count(*) AS n FROM events WHERE type IN ('attach-document', 'attach-evidence') AND json_extract(payload, '$.sha256') = ?").get(sha256)!.n > 0;
   return document || statement<[string], { n: number }>(engine.db, "SELECT count(*) AS n FROM events, json_each(events.payload, '$.attachments') AS file WHERE events.type = 'post-message' AND json_extract(file.value, '$.sha256') = ?").get(sha256)!.n > 0;
 }
 
 /** A stored file of an application: one an `attach-document` event of that application names, with the name it was given. */
 export interface StoredDocument {
-  kind: DocumentKind;
+  /** A document's kind, or an implementation's evidence kind (issue 11). */
+  kind: string;
   name: string;
   size: number;
   mediaType: string;
@@ -152,9 +153,9 @@ export function findApplicationFile(engine: Engine, actor: Actor, id: number, sh
   if (!/^[0-9a-f]{64}$/.test(sha256)) throw new NotFoundError();
   const found = statement<[string, string], { payload: string; seq: number; at: string }>(
     engine.db,
-    "SELECT payload, seq, at FROM events WHERE stream_id = ? AND type = 'attach-document' AND json_extract(payload, '$.sha256') = ? ORDER BY seq DESC LIMIT 1",
+    "SELECT payload, seq, at FROM events WHERE stream_id = ? AND type IN ('attach-document', 'attach-evidence') AND json_extract(payload, '$.sha256') = ? ORDER BY seq DESC LIMIT 1",
   ).get(row.streamId, sha256);
   if (!found) throw new NotFoundError();
-  const payload = JSON.parse(found.payload) as { kind: DocumentKind; name: string; size: number; mediaType: string; sha256: string };
+  const payload = JSON.parse(found.payload) as { kind: string; name: string; size: number; mediaType: string; sha256: string };
   return { ...payload, seq: found.seq, at: found.at };
 }

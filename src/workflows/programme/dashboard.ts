@@ -83,7 +83,7 @@ export interface Dashboard {
 const dashboardStatements = perDatabase((db: Db) => {
   const sqlite = db.$client;
   return {
-    // The counts the triggers of migrations/0014 keep: a row per municipality and state, not per application.
+    // The counts the triggers of migrations/0015 keep: a row per municipality and state, not per application.
     cells: sqlite.prepare<[number], { municipalityId: number; state: string; count: number; subsidyKopecks: number; awardedKopecks: number; awardedCount: number }>(
       `SELECT municipality_id AS municipalityId, state, count, subsidy_kopecks AS subsidyKopecks, awarded_kopecks AS awardedKopecks, awarded_count AS awardedCount
        FROM application_counts WHERE programme_id = ? AND count > 0`,

@@ -1,7 +1,7 @@
 -- Every application's stays in its states (issue 13), read from the event log as the write path
 -- keeps them from now on: a stay begins at each event whose to_state differs from its from_state
 -- (the creation, whose from_state is none, included) and ends at the next such event of the same
--- application; the last one is still running. The triggers of 0014 count them as they come in.
+-- application; the last one is still running. The triggers of 0015 count them as they come in.
 INSERT INTO application_state_spells (application_id, seq, programme_id, state, entered_at, left_at, duration_ms)
 WITH changes AS (
   SELECT e.stream_id, e.seq, e.to_state, e.at FROM events e
