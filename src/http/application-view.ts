@@ -101,7 +101,8 @@ export function applicationPageModel(app: FastifyInstance, request: FastifyReque
   return {
     title: `${t('app.number', { id: applicationLabel(row) })}: ${row.title || t('app.untitled')}`,
     label: applicationLabel(row),
-    backLink: { href: landingPage[actor.role], label: landingPage[actor.role] === '/queue' ? 'nav.queue' : 'nav.applications' },
+    // Back to the list the application was found in: the queue for a reviewer, the applications list for the rest (the coordinator lands on the dashboard).
+    backLink: landingPage[actor.role] === '/queue' ? { href: '/queue', label: 'nav.queue' } : { href: '/applications', label: 'nav.applications' },
     durations,
     statechart: currentStatechart(t, app.engine, stream),
     row,

@@ -84,6 +84,10 @@ const expectedAccess: Record<string, Expected> = {
   'GET /programmes/:id/register.csv': staff,
   'GET /programmes/:id/register.xlsx': staff,
   'GET /api/programmes/:id/register': staff,
+  // The coordinator's dashboard (issue 13): the coordinator, the admin, and the auditor reading.
+  'GET /dashboard': ['coordinator', 'auditor', 'admin'],
+  'GET /programmes/:id/dashboard': ['coordinator', 'auditor', 'admin'],
+  'GET /api/programmes/:id/dashboard': ['coordinator', 'auditor', 'admin'],
   'POST /programmes/:id/code': ['admin'],
   'POST /programmes/:id/savings-rule': ['admin'],
   'POST /api/applications/:id/documents/from-journal': ['applicant'],
