@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: the hot paths of DESIGN §4.8 on this machine — the write path (apply) on a
  * durable file database, the queue page through the whole HTTP stack (on the demo and at a million
- * applications), and verify over the demo.
+ * applications), the coordinator's dashboard (on the demo and at 100 000 applications, in the
+ * queue's million-row database), and verify over the demo.
  * It reports numbers; no test depends on them.
  */
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
@@ -19,6 +20,7 @@ import { sql } from 'drizzle-orm';
 import type { Actor, Role } from '../src/domain/roles.ts';
 import { verifyLedger } from '../src/engine/verify.ts';
 import { createApplication, sendApplicationEvent } from '../src/workflows/application/commands.ts';
+import { dashboardAtScale } from './dashboard.ts';
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
@@ -203,6 +205,9 @@ try {
 
   db.$client.pragma('wal_checkpoint(TRUNCATE)');
   await queueAtAMillion(join(dir, 'bench.sqlite'), join(dir, 'million.sqlite'));
+  // The dashboard (issue 13): the same million-row database, with 100 000 applications added to programme 2.
+  await dashboardAtScale(join(dir, 'bench.sqlite'), join(dir, 'million.sqlite'));
+  memory('the dashboard at 100 000');
 
   started = performance.now();
   const verified = verifyLedger(db, defaultRegistry());

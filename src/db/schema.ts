@@ -15,7 +15,7 @@ export const programmes = sqliteTable('programmes', {
   /** The prefix of its applications' registration numbers (issue 13), set by the admin; none: the default code. */
   code: text('code'),
   /** What the co-financiers' share of a contract's savings becomes (issue 11): `keep` (re-used in the project) or `refund`. */
-  savingsRule: text('savings_rule').notNull().default('keep'),
+  savingsRule: text('savings_rule', { enum: ['keep', 'refund'] }).notNull().default('keep'),
   createdAt: text('created_at').notNull(),
 });
 
@@ -142,6 +142,83 @@ export const applications = sqliteTable(
     index('applications_title').on(t.title),
     index('applications_type').on(t.projectType),
   ],
+);
+
+/**
+ * The time each application spent in each state (issue 13): one row per stay, opened by the event
+ * whose `to_state` entered the state and closed by the next one that left it, both read from the
+ * log (`at`, `from_state`, `to_state`) in that event's transaction. The dashboard's waiting times
+ * read the closed stays ordered by duration from one index, the running ones by their start.
+ */
+export const applicationStateSpells = sqliteTable(
+  'application_state_spells',
+  {
+    applicationId: integer('application_id')
+      .notNull()
+      .references(() => applications.id),
+    /** The seq of the event that entered the state. */
+    seq: integer('seq').notNull(),
+    programmeId: integer('programme_id')
+      .notNull()
+      .references(() => programmes.id),
+    state: text('state').notNull(),
+    enteredAt: text('entered_at').notNull(),
+    /** The time of the event that left the state; none while the application is still in it. */
+    leftAt: text('left_at'),
+    durationMs: integer('duration_ms'),
+  },
+  (t) => [
+    primaryKey({ columns: [t.applicationId, t.seq] }),
+    index('application_state_spells_closed').on(t.programmeId, t.state, t.durationMs).where(sql`left_at IS NOT NULL`),
+    index('application_state_spells_open').on(t.programmeId, t.state, t.enteredAt).where(sql`left_at IS NULL`),
+  ],
+);
+
+/**
+ * The dashboard's counts (issue 13), kept by triggers on `applications` in the same transaction as
+ * every write to it (migrations/0015): applications, subsidy requested and awarded per programme,
+ * municipality and state, so that the matrix and the fund read a few hundred rows, not every application.
+ */
+export const applicationCounts = sqliteTable(
+  'application_counts',
+  {
+    programmeId: integer('programme_id').notNull(),
+    municipalityId: integer('municipality_id').notNull(),
+    state: text('state').notNull(),
+    count: integer('count').notNull(),
+    subsidyKopecks: integer('subsidy_kopecks').notNull(),
+    awardedKopecks: integer('awarded_kopecks').notNull(),
+    awardedCount: integer('awarded_count').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.programmeId, t.municipalityId, t.state] })],
+);
+
+/** How many stays each state of each programme has had, finished and running: kept by triggers on application_state_spells. */
+export const stateSpellCounts = sqliteTable(
+  'state_spell_counts',
+  {
+    programmeId: integer('programme_id').notNull(),
+    state: text('state').notNull(),
+    finished: integer('finished').notNull(),
+    running: integer('running').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.programmeId, t.state] })],
+);
+
+/**
+ * The finished stays of each state counted by whole hours of their duration (−1: a negative one, a
+ * clock set back), kept by the same triggers: a percentile's rank is found by walking these counts,
+ * and its exact value by a short step along the durations' index inside that hour.
+ */
+export const stateSpellHours = sqliteTable(
+  'state_spell_hours',
+  {
+    programmeId: integer('programme_id').notNull(),
+    state: text('state').notNull(),
+    hour: integer('hour').notNull(),
+    count: integer('count').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.programmeId, t.state, t.hour] })],
 );
 
 /** The projection of stage streams: the timeline and the gating of application events read it. */

@@ -70,7 +70,7 @@ function actorRecord(actor: Actor): string {
  */
 export function refusal(type: string, problems: Problem[]): DomainError {
   const blocking = problems.find(isBlocking);
-  if (blocking) return new NotAllowedError(`${type} is refused: ${blocking.code}`, blocking.params ?? {}, blocking.code);
+  if (blocking) return new NotAllowedError(`${type} is refused: ${blocking.code}`, blocking.params ?? {}, blocking.code, problems.filter(isBlocking));
   return new ValidationError(`${type} is refused`, problems as FieldProblem[]);
 }
 

@@ -1,4 +1,4 @@
-import type { FieldProblem } from '../domain/problems.ts';
+import type { FieldProblem, Problem } from '../domain/problems.ts';
 
 /**
  * Every refusal the engine and the workflows give is one of these. They carry a code and what a
@@ -33,6 +33,8 @@ export class NotAllowedError extends DomainError {
     message: string,
     readonly params: Record<string, string | number> = {},
     readonly reason?: string,
+    /** Every blocking problem the rules found, when there are several (issue 11: each short source named). */
+    readonly blockers: Problem[] = [],
   ) {
     super('not-allowed', message);
   }

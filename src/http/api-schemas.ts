@@ -333,7 +333,7 @@ export const verifyResponse = z
   .meta({ id: 'LedgerReport' });
 
 export const programmeResponse = programmeSchema
-  .safeExtend({ id: positive, code: z.string().nullable().meta({ description: 'the prefix of its registration numbers (issue 13); none: the default code' }), createdAt: timestamp })
+  .safeExtend({ id: positive, code: z.string().nullable().meta({ description: 'the prefix of its registration numbers (issue 13); none: the default code' }), savingsRule: z.enum(['keep', 'refund']).meta({ description: 'what the co-financiers’ share of a contract’s savings becomes (issue 11): kept in the project or refunded' }), createdAt: timestamp })
   .meta({ id: 'Programme' });
 
 const localised = z.object({ ru: z.string(), en: z.string() });
@@ -506,3 +506,69 @@ export const registerResponse = z
       .meta({ id: 'RegisterTotals', description: 'the sums over the rows under the filters' }),
   })
   .meta({ id: 'Register' });
+
+const waitingItem = z
+  .object({ applicationId: positive, label: z.string().meta({ description: 'the registration number, or the id before numbers existed' }), title: z.string(), state: applicationState, waitingSince: timestamp })
+  .meta({ id: 'DashboardWaitingItem' });
+
+export const dashboardResponse = z
+  .object({
+    programmeId: positive,
+    today: z.string().meta({ description: 'the programme’s date today (YYYY-MM-DD, its time zone): what lateness is measured against' }),
+    stages: z.array(
+      z.object({
+        no: positive,
+        key: z.string(),
+        state: z.string(),
+        plannedStart: z.string().nullable(),
+        plannedEnd: z.string().nullable(),
+        startedAt: timestamp.nullable(),
+        completedAt: timestamp.nullable(),
+        running: z.boolean(),
+        overdue: z.boolean().meta({ description: 'not completed, and its planned end is behind the programme’s today' }),
+      }),
+    ),
+    matrix: z
+      .object({
+        states: z.array(applicationState).meta({ description: 'the states at least one application is in, in the statechart’s order' }),
+        rows: z.array(z.object({ municipalityId: positive, municipality: z.string(), counts: z.record(z.string(), count), total: count })),
+        totals: z.record(z.string(), count),
+        total: count,
+      })
+      .meta({ id: 'DashboardMatrix', description: 'every application of the programme (drafts too) by municipality and state' }),
+    fund: z
+      .object({
+        fundKopecks: kopecks,
+        requestedKopecks: kopecks.meta({ description: 'the subsidy asked for by the submitted applications, except those withdrawn or rejected' }),
+        awardedKopecks: kopecks.meta({ description: 'the subsidies awarded by the commission' }),
+        leftKopecks: kopecks.meta({ description: 'the fund less what was awarded' }),
+        requestingCount: count,
+        awardedCount: count,
+      })
+      .meta({ id: 'DashboardFund' }),
+    waiting: z.array(
+      z
+        .object({
+          state: applicationState,
+          finished: count.meta({ description: 'the stays in the state that have ended: what the median and the 90th percentile are of' }),
+          medianMs: count.nullable(),
+          p90Ms: count.nullable().meta({ description: 'nearest rank: the ⌈0.9·n⌉-th shortest finished stay' }),
+          now: count.meta({ description: 'applications in the state now (their running time is not in the percentiles)' }),
+          longestSince: timestamp.nullable(),
+        })
+        .meta({ id: 'DashboardWaitingTime' }),
+    ),
+    reviewers: z.array(
+      z
+        .object({
+          reviewerId: positive.nullable().meta({ description: 'none: the applications assigned to nobody yet' }),
+          name: z.string(),
+          assigned: count,
+          underReview: count,
+          oldest: waitingItem.nullable(),
+        })
+        .meta({ id: 'DashboardReviewerLoad' }),
+    ),
+    idleMunicipalities: z.array(z.object({ id: positive, name: z.string() })).meta({ description: 'municipalities without a single application of the programme, not even a draft' }),
+  })
+  .meta({ id: 'Dashboard' });

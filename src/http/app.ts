@@ -50,6 +50,7 @@ import { SignInLockout } from '../accounts/sign-in-lockout.ts';
 import { communicationSettings, communicationsPlugin, type CommunicationsOptions } from './plugins/communications.ts';
 import { conversationApi } from './routes/conversation-api.ts';
 import { registerRoutes } from './routes/register-routes.ts';
+import { dashboardRoutes } from './routes/dashboard-routes.ts';
 import { notificationRoutes } from './routes/notification-routes.ts';
 import { communicationsAdminRoutes } from './routes/communications-admin.ts';
 
@@ -246,6 +247,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(journalApi);
   await app.register(conversationApi);
   await app.register(registerRoutes);
+  await app.register(dashboardRoutes);
   await app.register(notificationRoutes);
   await app.register(communicationsAdminRoutes);
   return app;

@@ -4,7 +4,7 @@ import { formFields, totalCostKopecks } from '../domain/application.ts';
 import { formatRoubles } from '../domain/money.ts';
 import type { FieldProblem } from '../domain/problems.ts';
 import type { Actor } from '../domain/roles.ts';
-import { formatDate, formatDay } from '../domain/time.ts';
+import { formatDate } from '../domain/time.ts';
 import type { EventRow } from '../engine/engine.ts';
 import type { Lang, Translate } from '../i18n/index.ts';
 import { applicationQueries, municipalityName } from '../read/applications.ts';
@@ -18,16 +18,13 @@ import { documentHistoryDetails, documentsCard } from './documents-view.ts';
 import { dangerousEvents, eventFields, fieldKinds } from './forms.ts';
 import { remarksByField, type Notice } from './page-kit.ts';
 import { actionShortcuts, reviewPageModel } from './review-view.ts';
-import { problemText, zodProblemText } from './problem-text.ts';
+import { implementationParams, problemText, zodProblemText } from './problem-text.ts';
 import { applicationJournalCard } from './journal-view.ts';
 import { stateTone_ } from './view-helpers.ts';
 import { conversationView } from './conversation-view.ts';
 import { deadlinesFor } from '../workflows/deadlines/clocks.ts';
 import { roublesInputValue } from '../domain/money.ts';
 import { agreementPrefill, fieldOptions, implementationCard, showsImplementation } from './implementation-view.ts';
-
-/** Basis points as a percent in the language's digits: 450 → «4,5». */
-const formatPercent = (bp: number, lang: Lang) => (bp / 100).toLocaleString(lang === 'ru' ? 'ru-RU' : 'en-GB', { maximumFractionDigits: 2 });
 
 /** A problem in words: what is wrong with the field, with amounts in roubles and shares in percent. */
 export function describeProblem(t: Translate, lang: Lang, problem: FieldProblem): string {
@@ -38,13 +35,7 @@ export function describeProblem(t: Translate, lang: Lang, problem: FieldProblem)
   if (typeof params.max === 'number' && problem.code === 'award-above-request') params.max = formatRoubles(params.max, lang);
   if (typeof params.min === 'number') params.min = (params.min / 100).toString();
   if (typeof params.kind === 'string') params.document = t(`field.document.${params.kind}`);
-  // After the award (issue 11): the source by name, the amounts in roubles, shares in percent, a visit's day as a date.
-  if (typeof params.source === 'string') params.sourceName = t(`source.${params.source}`);
-  for (const key of ['agreed', 'received', 'spent', 'subsidy', 'award'] as const) if (typeof params[key] === 'number') params[key] = formatRoubles(params[key], lang);
-  if (typeof params.max === 'number' && problem.code === 'price-above-agreement') params.max = formatRoubles(params.max, lang);
-  if (typeof params.shareBp === 'number') params.share = formatPercent(params.shareBp, lang);
-  if (typeof params.minBp === 'number') params.min = formatPercent(params.minBp, lang);
-  if (typeof params.visitedOn === 'string') params.visitedOn = formatDay(params.visitedOn, lang);
+  Object.assign(params, implementationParams(t, lang, problem));
   return problemText(t, lang, { ...problem, params: {} }, params);
 }
 
@@ -116,7 +107,8 @@ export function applicationPageModel(app: FastifyInstance, request: FastifyReque
   return {
     title: `${t('app.number', { id: applicationLabel(row) })}: ${row.title || t('app.untitled')}`,
     label: applicationLabel(row),
-    backLink: { href: landingPage[actor.role], label: landingPage[actor.role] === '/queue' ? 'nav.queue' : 'nav.applications' },
+    // Back to the list the application was found in: the queue for a reviewer, the applications list for the rest (the coordinator lands on the dashboard).
+    backLink: landingPage[actor.role] === '/queue' ? { href: '/queue', label: 'nav.queue' } : { href: '/applications', label: 'nav.applications' },
     durations,
     statechart: currentStatechart(t, app.engine, stream),
     row,

@@ -82,6 +82,8 @@ export const access = {
   overseeConflicts: reviewerOverseerRoles,
   /** Who writes in an application's conversation (issue 12); the machine decides the rest. */
   postMessage: conversationEventRoles['post-message'],
+  /** The coordinator's dashboard (issue 13): who runs the programme, and the auditor, who reads every figure it is made of. */
+  dashboard: ['coordinator', 'admin', 'auditor'],
   /** Who sends the participants their results (stage 7): whoever ticks the stage's tasks. */
   inform: stageEventRoles['complete-task'],
 } as const satisfies Record<string, Access>;
@@ -90,16 +92,18 @@ export const access = {
 export const landingPage: Record<Role, string> = {
   applicant: '/applications',
   reviewer: '/queue',
-  coordinator: '/applications',
+  coordinator: '/dashboard',
   commission: '/applications',
   auditor: '/applications',
   admin: '/applications',
 };
 
 /** The main navigation: every link whose route the role may use, in order, the current one marked. */
+const isDashboard = (url: string) => url.startsWith('/dashboard') || /^\/programmes\/\d+\/dashboard/.test(url);
 const navigationLinks: { href: string; label: string; access: Access; current: (url: string) => boolean }[] = [
+  { href: '/dashboard', label: 'nav.dashboard', access: access.dashboard, current: isDashboard },
   { href: '/applications', label: 'nav.applications', access: access.signedIn, current: (url) => url.startsWith('/applications') && !url.startsWith('/applications/new') },
-  { href: '/programmes', label: 'nav.programmes', access: access.signedIn, current: (url) => url.startsWith('/programmes') },
+  { href: '/programmes', label: 'nav.programmes', access: access.signedIn, current: (url) => url.startsWith('/programmes') && !isDashboard(url) },
   { href: '/queue', label: 'nav.queue', access: access.staff, current: (url) => url.startsWith('/queue') },
   { href: '/audit', label: 'nav.audit', access: access.staff, current: (url) => url.startsWith('/audit') },
   { href: '/admin/users', label: 'admin.nav.users', access: access.admin, current: (url) => url.startsWith('/admin/users') },

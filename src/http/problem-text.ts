@@ -1,6 +1,7 @@
 import { fieldKinds } from '../domain/application.ts';
 import { localeOf, numberFormat } from '../domain/intl.ts';
 import { formatRoubles } from '../domain/money.ts';
+import { formatDay } from '../domain/time.ts';
 import type { Problem } from '../domain/problems.ts';
 import type { Lang, Translate } from '../i18n/index.ts';
 
@@ -33,6 +34,25 @@ export function zodProblemText(t: Translate, lang: Lang, problem: Problem): stri
     return text === key ? t('problem.invalid_type') : text;
   }
   return t(`problem.${problem.code}`);
+}
+
+/** Basis points as a percent in the language's digits: 450 → «4,5». */
+const formatPercent = (bp: number, lang: Lang) => (bp / 100).toLocaleString(lang === 'ru' ? 'ru-RU' : 'en-GB', { maximumFractionDigits: 2 });
+
+/**
+ * The parameters of a problem after the award (issue 11) in words: the source by name, amounts in
+ * roubles, shares in percent, a visit's day as a date.
+ */
+export function implementationParams(t: Translate, lang: Lang, problem: Problem): Record<string, string | number> {
+  const params: Record<string, string | number> = {};
+  const given = problem.params ?? {};
+  if (typeof given.source === 'string') params.sourceName = t(`source.${given.source}`);
+  for (const key of ['agreed', 'received', 'spent', 'subsidy', 'award'] as const) if (typeof given[key] === 'number') params[key] = formatRoubles(given[key], lang);
+  if (typeof given.max === 'number' && problem.code === 'price-above-agreement') params.max = formatRoubles(given.max, lang);
+  if (typeof given.shareBp === 'number') params.share = formatPercent(given.shareBp, lang);
+  if (typeof given.minBp === 'number') params.min = formatPercent(given.minBp, lang);
+  if (typeof given.visitedOn === 'string') params.visitedOn = formatDay(given.visitedOn, lang);
+  return params;
 }
 
 /** A problem's text from the catalogue `prefix` + code, or zod's in words, or the generic one: never a developer's message. */

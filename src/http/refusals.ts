@@ -1,7 +1,7 @@
 import type { Problem } from '../domain/problems.ts';
 import { NotAllowedError, ValidationError, type DomainError } from '../engine/errors.ts';
 import type { Translate } from '../i18n/index.ts';
-import { problemText } from './problem-text.ts';
+import { implementationParams, problemText } from './problem-text.ts';
 
 /** A stage's name from the catalogue (machines/stages.ts holds only its key). */
 export const stageName = (t: Translate, key: string): string => t(`stage.name.${key}`);
@@ -21,12 +21,15 @@ export function refusalParams(t: Translate, params: Record<string, string | numb
 }
 
 /** A blocking problem of a machine's rules in words: its code is its catalogue key. */
-export function blockerText(t: Translate, problem: Problem): string {
-  return t(problem.code, refusalParams(t, problem.params ?? {}));
+export function blockerText(t: Translate, problem: Problem, lang: 'ru' | 'en' = 'ru'): string {
+  const text = t(problem.code, refusalParams(t, problem.params ?? {}));
+  // The rules after the award (issue 11) keep their words under `problem.` with amounts to format.
+  return text === problem.code ? problemText(t, lang, { ...problem, params: {} }, { ...(problem.params ?? {}), ...implementationParams(t, lang, problem) }) : text;
 }
 
 /** A refusal in the person's words: the catalogue's reason when the engine named one. */
 export function refusalText(t: Translate, _lang: 'ru' | 'en', error: DomainError): string {
+  if (error instanceof NotAllowedError && error.blockers.length > 0) return error.blockers.map((problem) => blockerText(t, problem, _lang)).join(' ');
   if (error instanceof NotAllowedError && error.reason) return t(error.reason, refusalParams(t, error.params));
   if (error instanceof ValidationError) return error.problems.map((p) => `${t(`field.${p.field}`)}: ${problemText(t, _lang, p)}`).join('; ');
   return error.message;

@@ -8,6 +8,7 @@ import { notificationListener, type OutboxOptions } from './notifications/outbox
 import { stageKind } from './stage/kind.ts';
 import { reviewerKind } from './reviewer/kind.ts';
 import { journalKind } from './journal/kind.ts';
+import { stateSpellListener } from './application/state-spells.ts';
 
 export interface WorkflowOptions {
   /** What the notifications' outbox writes (issue 12); by default inbox only. */
@@ -19,7 +20,8 @@ export const inboxOnly: OutboxOptions = { mail: false, messageIdDomain: 'localho
 
 /**
  * Registers every workflow kind of stream with an engine — what each adds to the one write path —
- * and the listeners that write in every event's transaction: its notifications and the clocks.
+ * and the listeners that write in every event's transaction: its notifications, the clocks and
+ * the applications' stays in their states (the dashboard's waiting times).
  */
 export function installWorkflows(engine: Engine, options: WorkflowOptions = {}): Engine {
   return engine
@@ -29,6 +31,7 @@ export function installWorkflows(engine: Engine, options: WorkflowOptions = {}):
     .register(journalKind(engine.db))
     .register(conversationKind(engine.db))
     .onEvent(clockListener(engine.db))
+    .onEvent(stateSpellListener(engine.db))
     .onEvent(notificationListener(engine.db, options.outbox ?? inboxOnly));
 }
 

@@ -18,6 +18,7 @@ export const notPages: Record<string, string> = {
   '/readyz': 'JSON for the supervisor',
   '/lang/:lang': 'a redirect back',
   '/': 'a redirect to the landing page',
+  '/dashboard': 'a redirect to the current programme’s dashboard',
   '/queue/next': 'a redirect to the next application',
   '/applications/:id/documents/:sha256': 'a file download',
   '/applications/:id/documents/:sha256/preview': 'the file itself, shown inline',
@@ -110,6 +111,8 @@ export function urlsOf(route: string, role: Role | null, ids: Ids): string[] {
     // The register, in its default order and sorted by a column with a state filter (issue 13).
     '/programmes/:id/register': [`${ids.currentProgramme}/register`, `${ids.currentProgramme}/register?sort=awarded&dir=desc&state=awarded`],
     '/programmes/:id/deadlines': [String(ids.currentProgramme)],
+    // The coordinator's dashboard (issue 13): this year's programme, in its intake, and last year's, closed.
+    '/programmes/:id/dashboard': [String(ids.currentProgramme), String(ids.pastProgramme)],
   };
   if (!route.includes(':')) return [route];
   const values = fills[route];

@@ -6,7 +6,7 @@ import { verifyLedger } from '../../src/engine/verify.ts';
 import { createApplication, sendApplicationEvent } from '../../src/workflows/application/commands.ts';
 import { applicationStreamId } from '../../src/workflows/application/reads.ts';
 import { workflowEngine } from '../../src/workflows/index.ts';
-import { MachineRegistry, applicationV1, defaultRegistry, stageV1 } from '../../machines/registry.ts';
+import { MachineRegistry, applicationV1, applicationV2, defaultRegistry, stageV1 } from '../../machines/registry.ts';
 import { stageMachineId, stageMachineVersion } from '../../machines/stage.ts';
 import { sendStageEvent } from '../../src/workflows/stage/commands.ts';
 import { stageStreamId } from '../../src/workflows/stage/reads.ts';
@@ -36,7 +36,7 @@ function world() {
   const before = defaultRegistry().register(applicationV1, { current: true }).register(stageV1, { current: true });
   const old = workflowEngine(db, { registry: before, now });
   const current = workflowEngine(db, { now });
-  return { db, actors, old, current };
+  return { db, actors, old, current, now, actor };
 }
 
 describe('the application machine, version 1 and the current version', () => {
@@ -127,5 +127,57 @@ describe('the application machine, version 1 and the current version', () => {
     expect(replayStream(w.current.registry, w.current.loadStream(streamId)!, rows).problems).toEqual([]);
     expect(verifyLedger(w.db, w.current.registry).problems).toEqual([]);
     expect(w.current.registry.get(stageMachineId, 1)).toBe(stageV1);
+  });
+
+  it('moves a version 2 stream in the middle of its works to version 3 (issue 11): what version 2 recorded is kept, and the works go on to closed', () => {
+    const w = world();
+    const registry = defaultRegistry().register(applicationV2, { current: true });
+    const old = workflowEngine(w.db, { registry, now: w.now });
+    const stages = ['documentation', 'intake', 'commission', 'legal', 'procurement', 'works', 'monitoring', 'closing'] as const;
+    const programme = programmeWithActiveStages(old, w.actors, stages);
+    const created = createApplication(old, w.actors.applicant, { programmeId: programme.programmeId, form: completeForm });
+    const streamId = applicationStreamId(created.id);
+    const commission = w.actor('commission1', 'commission');
+    const subsidy = completeForm.costs!.subsidy!;
+    let version = created.version;
+    const onOld = (who: Actor, type: string, payload: Record<string, unknown> = {}) =>
+      (version = (type === 'award' ? old.apply(streamId, { type, payload }, version, who, { channel: 'decision' }) : sendApplicationEvent(old, who, created.id, type, payload, version)).version);
+    onOld(w.actors.applicant, 'submit');
+    onOld(w.actors.reviewer, 'start-review');
+    onOld(w.actors.reviewer, 'accept');
+    onOld(commission, 'award', { amountKopecks: subsidy });
+    onOld(w.actors.coordinator, 'start-implementation');
+    onOld(w.actors.coordinator, 'sign-agreement', { agreementNo: 'С-2026/007' });
+    onOld(w.actors.coordinator, 'confirm-contributions');
+    onOld(w.actors.coordinator, 'sign-contract', { contractor: 'ООО «Монолит»', priceKopecks: subsidy - 5_000_000 });
+    onOld(w.actors.coordinator, 'record-monitoring', { finding: 'Работы идут.' });
+    expect(w.current.loadStream(streamId)!).toMatchObject({ machineVersion: 2, state: 'implementation.works' });
+
+    // The upgrade: the next event runs on version 3, through the declared migration.
+    const onNew = (who: Actor, type: string, payload: Record<string, unknown> = {}) =>
+      (version = (type === 'attach-evidence' ? w.current.apply(streamId, { type, payload }, version, who, { channel: 'upload' }) : sendApplicationEvent(w.current, who, created.id, type, payload, version)).version);
+    const day = w.now().toISOString().slice(0, 10);
+    onNew(w.actors.applicant, 'report-progress', { percent: 60 });
+    const migrated = JSON.parse(w.current.loadStream(streamId)!.snapshot) as { context: Record<string, any> };
+    expect(migrated.context.agreement).toEqual({ agreementNo: 'С-2026/007', signedOn: null, at: null, amounts: { ...completeForm.costs, subsidy } });
+    expect(migrated.context.contract).toMatchObject({ contractor: 'ООО «Монолит»', priceKopecks: subsidy - 5_000_000, contractNo: null, contractorInn: null });
+    expect(migrated.context.visits).toEqual([expect.objectContaining({ finding: 'Работы идут.', verdict: 'ok', inspector: null, seq: 0 })]);
+    expect(migrated.context).not.toHaveProperty('monitoring');
+    expect(migrated.context).not.toHaveProperty('agreementNo');
+    onNew(w.actors.applicant, 'attach-evidence', { kind: 'acceptance-act', name: 'акт.pdf', size: 1000, mediaType: 'application/pdf', sha256: 'e'.repeat(64) });
+    onNew(w.actors.applicant, 'record-milestone', { kind: 'acceptance-signed', on: day });
+    onNew(w.actors.coordinator, 'complete-works');
+    onNew(w.actors.coordinator, 'record-contribution', { source: 'subsidy', amountKopecks: subsidy, receivedOn: day });
+    onNew(w.actors.applicant, 'report-spending', { actual: { subsidy: subsidy - 5_000_000, localBudget: 0, residents: 0, business: 0 } });
+    // Version 2's finding counts as the visit closing asks for.
+    onNew(w.actors.coordinator, 'close');
+
+    const rows = loadStreamEvents(w.db, streamId);
+    expect(rows.filter((row) => row.machineVersion === 2).map((row) => row.type)).toContain('sign-contract');
+    expect(rows.filter((row) => row.machineVersion === 3).map((row) => row.type)).toEqual(['report-progress', 'attach-evidence', 'record-milestone', 'complete-works', 'record-contribution', 'report-spending', 'close']);
+    const replayed = replayStream(w.current.registry, w.current.loadStream(streamId)!, rows);
+    expect(replayed.problems).toEqual([]);
+    expect(replayed.steps.at(-1)!.replayedState).toBe('closed');
+    expect(verifyLedger(w.db, w.current.registry).problems).toEqual([]);
   });
 });

@@ -40,9 +40,9 @@ let shared: { sha256: string; events: { stream: string; seq: number }[] };
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'isu-ib-document-files-'));
   const db = openDb({ path: await demoFiles(join(dir, 'clean'), { now: '2027-05-20T09:00:00.000Z' }), synchronous: 'OFF' });
-  // Every file an event names: the attached documents and the files attached to messages (issue 12).
+  // Every file an event names: the attached documents, an implementation's evidence (issue 11) and the files attached to messages (issue 12).
   attachEvents =
-    db.$client.prepare<[], { n: number }>("SELECT count(*) AS n FROM events WHERE type = 'attach-document'").get()!.n +
+    db.$client.prepare<[], { n: number }>("SELECT count(*) AS n FROM events WHERE type IN ('attach-document', 'attach-evidence')").get()!.n +
     db.$client.prepare<[], { n: number }>("SELECT count(*) AS n FROM events, json_each(events.payload, '$.attachments') WHERE events.type = 'post-message'").get()!.n;
   const attached = db.$client
     // The applications' documents (the journal's have their own test): the audit's verdict is per application.

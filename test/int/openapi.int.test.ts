@@ -119,8 +119,8 @@ describe('the OpenAPI document', () => {
       return union.oneOf.flatMap((member) => (member.oneOf ?? [member]).map((option) => option.properties));
     };
     const application = membersOf('ApplicationEventInput');
-    // The document, the upload and the decision send these three; the route refuses them.
-    const sentElsewhere = ['attach-document', 'award', 'not-award'];
+    // The uploads (a document, an implementation's evidence) and the decision send these; the route refuses them.
+    const sentElsewhere = ['attach-document', 'attach-evidence', 'award', 'not-award'];
     expect([...new Set(application.map((properties) => properties.type!.const))].sort()).toEqual(applicationEventTypes.filter((type) => !sentElsewhere.includes(type)).sort());
     const stage = membersOf('StageEventInput');
     expect(stage.map((properties) => properties.type!.const).sort()).toEqual([...stageEventTypes].sort());

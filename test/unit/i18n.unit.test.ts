@@ -1,3 +1,4 @@
+import { savingsRules } from '../../src/domain/implementation.ts';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -174,6 +175,7 @@ const dynamicPrefixes: Record<string, readonly string[]> = {
   'deadlines.field.': ['reviewDays', 'answerDays', 'remindDays'],
   'deadlines.hint.': ['reviewDays', 'answerDays', 'remindDays'],
   'deadline.': ['review', 'answer'],
+  'programme.savingsRule.': savingsRules,
 };
 
 describe('templates', () => {

@@ -35,6 +35,8 @@ export function errorBody(error: DomainError): Record<string, unknown> {
   if ('problems' in error) body.problems = error.problems;
   if ('current' in error) body.current = error.current;
   if ('reason' in error && error.reason) body.reason = error.reason;
+  // Every blocking problem, for a client to name them all (each short source with both figures): the refusal as a whole is `general`.
+  if (error instanceof NotAllowedError && error.blockers.length > 0) body.problems = error.blockers.map((problem) => ({ field: 'general', code: problem.code, ...(problem.params ? { params: problem.params } : {}) }));
   return body;
 }
 

@@ -6,14 +6,14 @@ import type { Actor as EventActor } from '../../domain/roles.ts';
 import type { Translate } from '../../i18n/index.ts';
 import { applicationQueries } from '../../read/applications.ts';
 import { findProgramme, listProgrammes } from '../../workflows/programme/reads.ts';
-import { completionBlockers, localToday, programmeStages, type StageView } from '../../workflows/stage/overview.ts';
+import { completionBlockers, programmeStages } from '../../workflows/stage/overview.ts';
 import { findStage, stageReads } from '../../workflows/stage/reads.ts';
 import { sendStageEvent } from '../../workflows/stage/commands.ts';
 import { stageRunning } from '../../../machines/stage.ts';
 import { zoneLabel } from '../../domain/time.ts';
 import { currentStatechart } from '../../audit/views.ts';
 import { access, allows } from '../authorization.ts';
-import { renderTimeline } from '../charts/timeline.ts';
+import { holdsText, programmeTimeline } from '../programme-timeline.ts';
 import { bodyText } from '../forms.ts';
 import { actorOf, attempt, formBody, formVersion, type Notice } from '../page-kit.ts';
 import { isHtmx } from '../plugins/auth.ts';
@@ -29,15 +29,6 @@ import { findApplication } from '../../workflows/application/reads.ts';
 import { stageJournalEvidence } from '../journal-view.ts';
 import { informingView } from './communications-admin.ts';
 import { DEFAULT_PROGRAMME_CODE, exampleRegistrationNo } from './register-routes.ts';
-
-/** What each stage holds now, in words: "Подана 9 · На проверке 5". */
-function holdsText(t: Translate, stage: StageView, counts: Record<string, number>): string {
-  return stage.holdsStates
-    .map((state) => ({ state, count: counts[state] ?? 0 }))
-    .filter((h) => h.count > 0)
-    .map((h) => `${t(`state.${h.state}`)} ${h.count}`)
-    .join(' · ');
-}
 
 function stageHistoryRow(t: Translate, event: EventRow, stageKey: string) {
   const actor = JSON.parse(event.actor) as EventActor;
@@ -77,16 +68,17 @@ export async function programmePages(app: FastifyInstance) {
       ...stage,
       title: stageName(t, stage.key),
       running: stageRunning(stage.state),
-      holds: holdsText(t, stage, counts),
+      holds: holdsText(t, stage.holdsStates, counts),
       href: `/programmes/${programme.id}/stages/${stage.no}`,
     }));
-    const timeline = renderTimeline(
+    const timeline = programmeTimeline(
+      t,
+      programme,
       rows.map((stage) => ({
         no: stage.no,
         title: stage.title,
         state: stage.state,
         running: stage.running,
-        stateLabel: t(`state.${stage.state}`),
         plannedStart: stage.plannedStart,
         plannedEnd: stage.plannedEnd,
         startedAt: stage.startedAt,
@@ -96,15 +88,6 @@ export async function programmePages(app: FastifyInstance) {
         holds: stage.holds,
       })),
       now,
-      {
-        title: t('programme.timelineTitle', { title: programme.title }),
-        description: t('programme.timelineDesc'),
-        today: `${t('programme.today')} ${localToday(programme.timeZone, now)}`,
-        overdue: t('programme.overdue'),
-        planned: t('programme.planned'),
-        actual: t('programme.actual'),
-        monthNames: t('programme.months').split(','),
-      },
     );
     return reply.page('pages/programme.eta', {
       title: programme.title,
@@ -119,7 +102,11 @@ export async function programmePages(app: FastifyInstance) {
           ? ({ tone: 'success', text: t('programme.codeSaved') } satisfies Notice)
           : done === 'code-invalid'
             ? ({ tone: 'error', text: t('programme.codeInvalid') } satisfies Notice)
-            : null,
+            : done === 'savings-saved'
+              ? ({ tone: 'success', text: t('programme.savingsSaved') } satisfies Notice)
+              : done === 'savings-invalid'
+                ? ({ tone: 'error', text: t('programme.savingsInvalid') } satisfies Notice)
+                : null,
       exampleNo: exampleRegistrationNo(programme),
       defaultCode: DEFAULT_PROGRAMME_CODE,
     });

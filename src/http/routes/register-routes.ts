@@ -104,6 +104,15 @@ export async function registerRoutes(app: FastifyInstance) {
     return reply.redirect(`/programmes/${programme.id}?done=${saved ? 'code-saved' : 'code-invalid'}#programme-code`, 303);
   });
 
+  /** The admin's rule for a contract's savings (issue 11): read into each later `sign-contract`'s facts. */
+  app.post('/programmes/:id/savings-rule', { config: { access: access.admin } }, async (request, reply) => {
+    const programme = programmeOf(request);
+    const rule = bodyText(formBody(request), 'savingsRule');
+    const valid = rule === 'keep' || rule === 'refund';
+    if (valid) app.db.$client.prepare('UPDATE programmes SET savings_rule = ? WHERE id = ?').run(rule, programme.id);
+    return reply.redirect(`/programmes/${programme.id}?done=${valid ? 'savings-saved' : 'savings-invalid'}#programme-savings`, 303);
+  });
+
   const api = app.withTypeProvider<ZodTypeProvider>();
   api.get(
     '/api/programmes/:id/register',

@@ -48,6 +48,12 @@ export const implementation: Record<keyof typeof ru, string> = {
   'evidence.photo': 'Photo',
   'verdict.ok': 'No issues',
   'verdict.issues': 'Issues found',
+  'programme.savingsRule': 'Contract savings',
+  'programme.savingsHint': 'What becomes of the local budget’s, residents’ and businesses’ share of the savings when the contract costs less than the agreement. Each new contract records the rule.',
+  'programme.savingsRule.keep': 'Stays in the project (spent on its needs)',
+  'programme.savingsRule.refund': 'Refunded to the payers',
+  'programme.savingsSaved': 'The savings rule is saved; it applies to contracts signed from now on.',
+  'programme.savingsInvalid': 'Choose a savings rule from the list.',
   'savingsRule.keep': 'stays in the project',
   'savingsRule.refund': 'is refunded',
 

@@ -46,6 +46,12 @@ export const implementation = {
   'evidence.photo': 'Фотография',
   'verdict.ok': 'Замечаний нет',
   'verdict.issues': 'Есть замечания',
+  'programme.savingsRule': 'Экономия по контракту',
+  'programme.savingsHint': 'Что происходит с долей местного бюджета, населения и бизнеса в экономии, когда контракт дешевле соглашения. Правило записывается в каждый новый контракт.',
+  'programme.savingsRule.keep': 'Остаётся в проекте (направляется на его нужды)',
+  'programme.savingsRule.refund': 'Возвращается плательщикам',
+  'programme.savingsSaved': 'Правило экономии сохранено; оно действует для контрактов, заключённых с этого момента.',
+  'programme.savingsInvalid': 'Выберите правило экономии из списка.',
   'savingsRule.keep': 'остаётся в проекте',
   'savingsRule.refund': 'возвращается',
 
