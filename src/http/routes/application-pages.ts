@@ -6,7 +6,7 @@ import type { Actor } from '../../domain/roles.ts';
 import { ConflictError, NotAllowedError, ValidationError } from '../../engine/errors.ts';
 import { applicationQueries, listFilterSchema, listMunicipalities, municipalityName } from '../../read/applications.ts';
 import { createApplication, sendApplicationEvent } from '../../workflows/application/commands.ts';
-import { applicationOptions, loadApplication, type LoadedApplication } from '../../workflows/application/reads.ts';
+import { loadApplication, type LoadedApplication } from '../../workflows/application/reads.ts';
 import { findProgramme, listProgrammes } from '../../workflows/programme/reads.ts';
 import { programmesOpenForApplications } from '../../workflows/application/open-programmes.ts';
 import { applicationStates, reviewQueueStates } from '../../../machines/application.ts';
@@ -195,15 +195,6 @@ export async function applicationPages(app: FastifyInstance) {
       return editForm(request, reply, fresh, fresh.context.form, error.problems, { tone: 'error', text: request.t('app.fixBelow') }, 422);
     }
     if (error instanceof ValidationError) return refusedWith(error.problems);
-    // A rule that blocks the event whatever is sent (issue 11: the money short, the act missing): every
-    // such problem the machine names now, in words, not only the first one's code.
-    if (error instanceof NotAllowedError && error.reason) {
-      const fresh = loadApplication(app.engine, actor, id);
-      const named = applicationOptions(app.engine, actor, fresh.stream).all.find((option) => option.type === type)?.problems ?? [];
-      const list = named.length > 0 ? named : [{ code: error.reason, params: error.params }];
-      const text = list.map((p) => describeProblem(request.t, request.lang, { field: p.field ?? '', code: p.code, ...(p.params ? { params: p.params } : {}) })).join(' ');
-      return refuse(status, { tone: 'error', text: request.t('app.refused', { message: text }) });
-    }
     return refuse(status, { tone: 'error', text: request.t('app.refused', { message: refusalText(request.t, request.lang, error) }) });
   });
 }
