@@ -498,11 +498,14 @@ export const registerResponse = z
           ...registerMoney,
           scoreCenti: count.nullable().meta({ description: 'the ranking’s total points in hundredths, for an application the ranking holds' }),
           awardedKopecks: kopecks.nullable(),
+          decidedAt: timestamp.nullable().meta({ description: 'the commission’s decision on it, or the reviewer’s rejection' }),
+          receivedKopecks: kopecks.nullable().meta({ description: 'after the award: paid in by every source, cancelled payments left out' }),
+          spentKopecks: kopecks.nullable().meta({ description: 'after the award: spent, as the spending report says' }),
         })
         .meta({ id: 'RegisterRow' }),
     ),
     totals: z
-      .object({ count, ...registerMoney, awardedKopecks: kopecks })
+      .object({ count, ...registerMoney, awardedKopecks: kopecks, receivedKopecks: kopecks, spentKopecks: kopecks })
       .meta({ id: 'RegisterTotals', description: 'the sums over the rows under the filters' }),
   })
   .meta({ id: 'Register' });
