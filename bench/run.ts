@@ -21,6 +21,7 @@ import type { Actor, Role } from '../src/domain/roles.ts';
 import { verifyLedger } from '../src/engine/verify.ts';
 import { createApplication, sendApplicationEvent } from '../src/workflows/application/commands.ts';
 import { dashboardAtScale } from './dashboard.ts';
+import { sessionOf } from './session.ts';
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
@@ -45,19 +46,6 @@ function report(name: string, samples: number[]) {
 /** What a queue page may take at the 95th percentile, over real HTTP on this machine (issue 16). */
 const QUEUE_PAGE_BUDGET_MS = 50;
 
-/** Signs in over HTTP and returns the session cookie. */
-async function sessionOf(base: string, login: string): Promise<string> {
-  const cookiesOf = (response: Response) => response.headers.getSetCookie().map((c) => c.split(';')[0]!);
-  const loginPage = await fetch(`${base}/login`);
-  const csrf = /name="_csrf" value="([^"]+)"/.exec(await loginPage.text())![1]!;
-  const signedIn = await fetch(`${base}/login`, {
-    method: 'POST',
-    redirect: 'manual',
-    headers: { cookie: cookiesOf(loginPage).join('; '), 'content-type': 'application/x-www-form-urlencoded' },
-    body: `_csrf=${encodeURIComponent(csrf)}&login=${login}&password=demo`,
-  });
-  return cookiesOf(signedIn).find((c) => c.startsWith('sid='))!;
-}
 
 /** The queue's first page and a deep keyset page over HTTP: samples in ms. */
 async function queuePages(path: string, label: string, deepRank: number): Promise<{ first: number[]; deep: number[] }> {
