@@ -159,7 +159,7 @@ function verifySnapshot(db: Db, registry: MachineRegistry, options: VerifyOption
     if (streamProblems.length > 0) {
       problems.push(...streamProblems);
       // A stream found wrong is replayed whole next time too, until it is sound again.
-      if (checkpoint) checkpoints.drop.push(stream.id);
+      checkpoints.drop.push(stream.id);
     }
     if (options.onProgress && checked - reported >= PROGRESS_EVERY) {
       reported = checked;
