@@ -4,6 +4,7 @@ import { statement } from '../db/statements.ts';
 import type { MachineRegistry, RegisteredMachine } from '../../machines/registry.ts';
 import { GENESIS_HASH, hashEvent } from './ledger.ts';
 import type { EventRow, StreamRow } from './rows.ts';
+import type { ProjectionDifference } from './projections.ts';
 import { creationInput, machineEvent, persistSnapshot, restoreSnapshot, stateToString } from './snapshots.ts';
 import { hasState, migrateSnapshot } from './versions.ts';
 
@@ -28,7 +29,9 @@ export type LedgerProblemKind =
   | 'replay-error'
   // The stored file an `attach-document` event names (src/engine/document-check.ts).
   | 'document-missing'
-  | 'document-altered';
+  | 'document-altered'
+  // A projection row (the applications list, the stages table, …) that is not what the ledger gives (src/engine/projections.ts).
+  | 'projection-mismatch';
 
 export interface LedgerProblem {
   stream: string;
@@ -37,6 +40,8 @@ export interface LedgerProblem {
   message: string;
   /** The document file a `document-*` problem is about, as its event names it. */
   file?: { name: string; sha256: string };
+  /** The projection row and column a `projection-mismatch` is about, with the stored and the derived value. */
+  projection?: ProjectionDifference;
 }
 
 export interface ReplayStep {

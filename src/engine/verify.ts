@@ -6,6 +6,7 @@ import type { MachineRegistry } from '../../machines/registry.ts';
 import { GENESIS_HASH, foldHead } from './ledger.ts';
 import { EVENT_COLUMNS, replayStream, restorableStart, type LedgerProblem, type ReplayStart } from './replay.ts';
 import type { EventRow, StreamRow } from './rows.ts';
+import { projectionRows, type ProjectionDifference } from './projections.ts';
 
 export interface LedgerReport {
   ok: boolean;
@@ -73,7 +74,7 @@ function inOneSnapshot<T>(db: Db, reads: () => T): T {
 }
 
 /** One event as the global pass reads it: all its columns in a full verify, its place and hash in an incremental one. */
-type GlobalRow = Pick<EventRow, 'position' | 'streamId' | 'seq' | 'hash'>;
+type GlobalRow = Pick<EventRow, 'position' | 'streamId' | 'seq' | 'hash' | 'at'>;
 
 const PROGRESS_EVERY = 500;
 
@@ -93,7 +94,7 @@ function verifySnapshot(db: Db, registry: MachineRegistry, options: VerifyOption
   // column or two. What a checkpoint saves is the replay and the hashing of every row.
   const globalRows = full
     ? (statement<[], EventRow>(db, `SELECT ${EVENT_COLUMNS} FROM events ORDER BY position`).all() as GlobalRow[])
-    : statement<[], GlobalRow>(db, 'SELECT position, stream_id AS streamId, seq, hash FROM events ORDER BY position').all();
+    : statement<[], GlobalRow>(db, 'SELECT position, stream_id AS streamId, seq, hash, at FROM events ORDER BY position').all();
   for (const row of globalRows) {
     count += 1;
     if (row.position <= lastPosition) problems.push({ stream: row.streamId, seq: row.seq, kind: 'out-of-order', message: 'positions are not increasing' });
@@ -111,6 +112,7 @@ function verifySnapshot(db: Db, registry: MachineRegistry, options: VerifyOption
   const byStreamAll = new Map(byStream);
   const eventsOf = (streamId: string, after: number) =>
     statement<[string, number], EventRow>(db, `SELECT ${EVENT_COLUMNS} FROM events WHERE stream_id = ? AND seq > ? ORDER BY seq, position`).all(streamId, after);
+  const projected = projectionRows(db);
   const verifiedAt = new Date().toISOString();
   const checkpoints: CheckpointUpdate = { save: [], drop: [] };
   let checked = 0;
@@ -141,9 +143,12 @@ function verifySnapshot(db: Db, registry: MachineRegistry, options: VerifyOption
       // Otherwise (events missing or doubled below the checkpoint) the whole stream is replayed, to name them.
     }
     let rows: EventRow[];
+    // The snapshot the stream was found sound with: what its projection rows are derived from.
+    let sound: string | null = null;
     if (start && light.length === start.seq && stream.version === start.seq && stream.headHash === start.hash && stream.snapshot === start.snapshot) {
       // Nothing appended since the checkpoint, and the stream row is what verify left.
       checked += light.length;
+      sound = start.snapshot;
     } else {
       rows = full ? (light as EventRow[]) : eventsOf(stream.id, start?.seq ?? 0);
       // replayStream compares the seq order with the global order too: a swap shows there.
@@ -152,8 +157,16 @@ function verifySnapshot(db: Db, registry: MachineRegistry, options: VerifyOption
       replayed += rows.length;
       checked += light.length;
       const last = rows.at(-1);
+      if (streamProblems.length === 0) sound = result.replayedSnapshot;
       if (streamProblems.length === 0 && last && result.replayedSnapshot !== null) {
         checkpoints.save.push({ streamId: stream.id, length: last.seq, headHash: last.hash, machineId: last.machineId, machineVersion: last.machineVersion, snapshot: result.replayedSnapshot, verifiedAt });
+      }
+    }
+    const lastRow = light.at(-1);
+    if (sound !== null && lastRow) {
+      // What the pages and the guards read is what the ledger proves (issue 17.2): the projection rows, column by column.
+      for (const difference of projected.differences({ id: stream.id, machineId: stream.machineId, snapshot: sound, length: light.length, lastAt: lastRow.at })) {
+        problems.push({ stream: stream.id, seq: null, kind: 'projection-mismatch', message: projectionMessage(difference), projection: difference });
       }
     }
     if (streamProblems.length > 0) {
@@ -181,6 +194,11 @@ function verifySnapshot(db: Db, registry: MachineRegistry, options: VerifyOption
   options.onProgress?.(count, count);
   const report = { ok: problems.length === 0, streams: allStreams.length, events: count, head, problems, full, replayed };
   return { report, checkpoints };
+}
+
+function projectionMessage(d: ProjectionDifference): string {
+  if (d.column === '*') return `the ${d.table} table has no row for this stream`;
+  return `${d.table} ${d.key}: ${d.column} is ${JSON.stringify(d.stored)}, the ledger gives ${JSON.stringify(d.derived)}`;
 }
 
 /**

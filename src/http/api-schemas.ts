@@ -263,9 +263,19 @@ export const ledgerProblemSchema = z
   .object({
     stream: z.string(),
     seq: positive.nullable(),
-    kind: z.string().meta({ description: '`hash-mismatch`, `broken-chain`, `missing-event`, `out-of-order`, `snapshot-mismatch`, `document-altered`, …' }),
+    kind: z.string().meta({ description: '`hash-mismatch`, `broken-chain`, `missing-event`, `out-of-order`, `snapshot-mismatch`, `document-altered`, `projection-mismatch`, …' }),
     message: z.string(),
     file: z.object({ name: z.string(), sha256: sha256Hex }).optional(),
+    projection: z
+      .object({
+        table: z.string().meta({ description: '`applications`, `stages`, `streams`' }),
+        key: z.string().meta({ description: 'the row: the application’s or the stage’s id, or the stream’s' }),
+        column: z.string().meta({ description: 'the column, or `*` for a row that is missing' }),
+        stored: z.union([z.string(), z.number(), z.null()]),
+        derived: z.union([z.string(), z.number(), z.null()]).meta({ description: 'what the ledger gives' }),
+      })
+      .optional()
+      .meta({ description: 'of a `projection-mismatch`: the projection row and column that are not what the ledger gives' }),
   })
   .meta({ id: 'LedgerProblem' });
 
