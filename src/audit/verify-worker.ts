@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
 import { drizzle } from 'drizzle-orm/better-sqlite3';
+import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Db } from '../db/client.ts';
 import * as schema from '../db/schema.ts';
@@ -14,6 +15,13 @@ import type { VerifyWorkerInput, VerifyWorkerMessage } from './verify-jobs.ts';
  * its progress, then the report and the checkpoints reached, which the server writes.
  */
 const input = workerData as VerifyWorkerInput;
+// Background work: on Linux this lowers this thread alone (the server's thread keeps its
+// priority), so that on a busy machine the scheduler runs the requests and the writes first.
+try {
+  setPriority(19);
+} catch {
+  // not permitted here: the verify runs at the server's priority
+}
 const post = (message: VerifyWorkerMessage) => parentPort!.postMessage(message);
 const sqlite = new Database(input.path, { readonly: true, fileMustExist: true });
 try {
