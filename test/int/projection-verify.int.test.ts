@@ -54,6 +54,25 @@ describe('verify re-derives the projections', () => {
     expect(mismatches(report.problems)).toEqual([{ table: 'stages', key: String(stage.id), column: 'state', stored: 'active', derived: 'planned' }]);
   });
 
+  it('a member’s score raised, a scoring input changed and one removed: scores and application_scoring, by row and column', async () => {
+    const db = await demo();
+    const score = db.$client.prepare<[], { applicationId: number; memberId: number; centi: number }>('SELECT application_id AS applicationId, member_id AS memberId, significance_centi AS centi FROM scores ORDER BY application_id, member_id LIMIT 1').get()!;
+    expect(score).toBeDefined();
+    db.$client.prepare('UPDATE scores SET significance_centi = 500 WHERE application_id = ? AND member_id = ?').run(score.applicationId, score.memberId);
+    const [input, gone] = db.$client.prepare<[], { id: number; beneficiaries: number }>('SELECT application_id AS id, beneficiaries FROM application_scoring ORDER BY application_id LIMIT 2').all();
+    db.$client.prepare('UPDATE application_scoring SET beneficiaries = beneficiaries + 1000 WHERE application_id = ?').run(input!.id);
+    db.$client.prepare('DELETE FROM application_scoring WHERE application_id = ?').run(gone!.id);
+    const found = mismatches(verifyLedger(db, registry).problems);
+    expect(found).toEqual(
+      expect.arrayContaining([
+        { table: 'scores', key: `${score.applicationId}/${score.memberId}`, column: 'significance_centi', stored: 500, derived: score.centi },
+        { table: 'application_scoring', key: String(input!.id), column: 'beneficiaries', stored: input!.beneficiaries + 1000, derived: input!.beneficiaries },
+        { table: 'application_scoring', key: String(gone!.id), column: '*', stored: null, derived: 'a row' },
+      ]),
+    );
+    expect(found).toHaveLength(score.centi === 500 ? 2 : 3);
+  });
+
   it('the state column of a stream row, beside a snapshot left as it was', async () => {
     const db = await demo();
     const { id } = db.$client.prepare<[], { id: string }>("SELECT id FROM streams WHERE machine_id = 'stage' AND state = 'planned' ORDER BY id LIMIT 1").get()!;
