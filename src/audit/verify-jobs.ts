@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
+import Database from 'better-sqlite3';
 import type { Db } from '../db/client.ts';
 import { saveCheckpoints, type CheckpointUpdate } from '../engine/verify.ts';
 import type { MachineRegistry } from '../../machines/registry.ts';
@@ -10,6 +11,12 @@ import type { DocumentStore } from '../workflows/documents/store.ts';
 export interface VerifyJobOptions {
   full: boolean;
   expectedHead?: string;
+  /**
+   * Whether to keep the checkpoints reached (true unless said). On a file database they are written
+   * on a connection of the jobs' own; on an in-memory one only on the server's, so a read (a GET)
+   * asks for none there: it writes nothing.
+   */
+  save?: boolean;
 }
 
 /** What the worker thread is given (src/audit/verify-worker.ts). */
@@ -31,6 +38,7 @@ export interface VerifyJob {
   id: string;
   full: boolean;
   expectedHead: string | null;
+  save: boolean;
   state: VerifyJobState;
   /** Events checked so far, of `total` in the log (0 of 0 until the first progress). */
   checked: number;
@@ -56,6 +64,8 @@ const KEPT_JOBS = 20;
 export class VerifyJobs {
   private readonly jobs = new Map<string, VerifyJob>();
   private readonly workers = new Set<Worker>();
+  /** The connection checkpoints are written on, for a file database: the server's own records no write of a read. */
+  private writer: Database.Database | undefined;
 
   constructor(
     private readonly db: Db,
@@ -77,6 +87,7 @@ export class VerifyJobs {
       id: randomBytes(8).toString('hex'),
       full: options.full,
       expectedHead,
+      save: options.save ?? true,
       state: 'running',
       checked: 0,
       total: 0,
@@ -106,6 +117,8 @@ export class VerifyJobs {
     const workers = [...this.workers];
     for (const job of this.jobs.values()) if (job.state === 'running') this.fail(job, 'the server stopped');
     await Promise.all(workers.map((worker) => worker.terminate()));
+    this.writer?.close();
+    this.writer = undefined;
   }
 
   private async runHere(job: VerifyJob): Promise<VerifyJob> {
@@ -159,7 +172,13 @@ export class VerifyJobs {
 
   private finish(job: VerifyJob, report: RecordReport, checkpoints: CheckpointUpdate): void {
     try {
-      saveCheckpoints(this.db, checkpoints);
+      if (job.save) {
+        if (this.inWorker) {
+          this.writer ??= new Database(this.db.$client.name, { fileMustExist: true });
+          this.writer.pragma('busy_timeout = 5000');
+          saveCheckpoints(this.writer, checkpoints);
+        } else saveCheckpoints(this.db, checkpoints);
+      }
     } catch {
       // A database that cannot be written (a storage fault) still has its report; the next verify replays more.
     }

@@ -1,4 +1,5 @@
 import { asc } from 'drizzle-orm';
+import type Database from 'better-sqlite3';
 import type { Db } from '../db/client.ts';
 import { events, streams, verifyCheckpoints } from '../db/schema.ts';
 import { statement } from '../db/statements.ts';
@@ -205,7 +206,7 @@ function projectionMessage(d: ProjectionDifference): string {
  * Writes what a verify reached: a checkpoint never moves back (a slower verify of an older
  * snapshot finishing last keeps the newer one), and a stream found wrong loses its checkpoint.
  */
-export function saveCheckpoints(db: Db, update: CheckpointUpdate): void {
+export function saveCheckpoints(db: Db | Database.Database, update: CheckpointUpdate): void {
   if (update.save.length === 0 && update.drop.length === 0) return;
   const upsert = statement<[Checkpoint]>(
     db,
@@ -216,7 +217,8 @@ export function saveCheckpoints(db: Db, update: CheckpointUpdate): void {
      WHERE excluded.length >= verify_checkpoints.length`,
   );
   const remove = statement<[string]>(db, 'DELETE FROM verify_checkpoints WHERE stream_id = ?');
-  db.$client.transaction(() => {
+  const sqlite = '$client' in db ? db.$client : db;
+  sqlite.transaction(() => {
     for (const checkpoint of update.save) upsert.run(checkpoint);
     for (const streamId of update.drop) remove.run(streamId);
   }).immediate();

@@ -195,6 +195,9 @@ describe('each kind of tampering is named by stream, seq and kind', () => {
       db.$client
         .prepare('UPDATE applications SET state = ?, version = ?, first_submitted_at = ?, updated_at = ? WHERE stream_id = ?')
         .run(kept.state, kept.version, keptContext.firstSubmittedAt, kept.updatedAt, streamId);
+      // And the scoring input the cut update changed.
+      const keptForm = (JSON.parse(kept.snapshot) as { context: { form: { meetingAttendance?: number } } }).context.form;
+      db.$client.prepare('UPDATE application_scoring SET meeting_attendance = ? WHERE application_id = ?').run(keptForm.meetingAttendance ?? 0, draft.id);
       db.$client.prepare("UPDATE sqlite_sequence SET seq = (SELECT MAX(position) FROM events) WHERE name = 'events'").run();
       return { db, streamId, keep, published, anchor };
     }

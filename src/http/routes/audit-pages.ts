@@ -150,7 +150,7 @@ export async function auditPages(app: FastifyInstance) {
     const { head, full, job: asked } = ledgerQuery.parse(request.query ?? {});
     let job = asked ? app.verifyJobs.get(asked) : undefined;
     if (!job) {
-      job = app.verifyJobs.start({ full: full === '1', ...(head ? { expectedHead: head } : {}) });
+      job = app.verifyJobs.start({ full: full === '1', save: app.verifyJobs.inWorker, ...(head ? { expectedHead: head } : {}) });
       if (!app.verifyJobs.inWorker) await job.finished;
     }
     return reply.page('pages/audit-ledger.eta', { title: request.t('audit.ledgerTitle'), ...ledgerJob(request, job) });
