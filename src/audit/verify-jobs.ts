@@ -218,3 +218,8 @@ export function verifyJobView(job: VerifyJob) {
     error: job.error,
   };
 }
+
+/** A job's phase as flags, for the pages (which ask no state themselves). */
+export function jobPhase(job: Pick<VerifyJob, 'state'>): { running: boolean; failed: boolean; done: boolean } {
+  return { running: job.state === 'running', failed: job.state === 'failed', done: job.state === 'done' };
+}

@@ -1,6 +1,7 @@
 import type { StateValue } from 'xstate';
 import type { Db } from '../db/client.ts';
 import { totalCostKopecks } from '../domain/application.ts';
+import { implementationFigures } from '../domain/implementation.ts';
 import { significanceCenti } from '../domain/criteria.ts';
 import { applicationMachineId, type ApplicationContext } from '../../machines/application.ts';
 import { stageMachineId, type StageContext } from '../../machines/stage.ts';
@@ -81,7 +82,7 @@ const projections: Projection[] = [
         db.$client
           .prepare<[], { id: number; stream_id: string }>(
             `SELECT id, stream_id, programme_id, municipality_id, title, project_type, settlement, state, version, subsidy_kopecks, total_kopecks,
-               awarded_kopecks, first_submitted_at, updated_at FROM applications`,
+               awarded_kopecks, first_submitted_at, agreed_kopecks, received_kopecks, spent_kopecks, progress_percent, updated_at FROM applications`,
           )
           .all(),
         (r) => String(r.id),
@@ -100,6 +101,8 @@ const projections: Projection[] = [
         total_kopecks: totalCostKopecks(c.form.costs),
         awarded_kopecks: c.awardedKopecks ?? null,
         first_submitted_at: c.firstSubmittedAt ?? null,
+        // After the award (issue 11): the same function as the kind's projection.
+        ...((f) => ({ agreed_kopecks: f.agreedKopecks, received_kopecks: f.receivedKopecks, spent_kopecks: f.spentKopecks, progress_percent: f.progressPercent }))(implementationFigures(c)),
         updated_at: stream.lastAt,
       });
     },

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { Actor } from '../../domain/roles.ts';
 import { loadApplication } from '../../workflows/application/reads.ts';
 import { checkDocumentFiles } from '../../workflows/documents/check.ts';
-import { verifyJobView, type VerifyJob } from '../../audit/verify-jobs.ts';
+import { jobPhase, verifyJobView, type VerifyJob } from '../../audit/verify-jobs.ts';
 import { NotFoundError } from '../../engine/errors.ts';
 import { findProgramme } from '../../workflows/programme/reads.ts';
 import { municipalityName } from '../../read/applications.ts';
@@ -135,10 +135,13 @@ export async function auditPages(app: FastifyInstance) {
   /** The ledger page's model of a job: its view, its problems in words, and whether a published head matched. */
   function ledgerJob(request: FastifyRequest, job: VerifyJob) {
     const view = verifyJobView(job);
+    // The job's phase as flags, so that the template asks no state (test/unit/layout.unit.test.ts).
+    const phase = jobPhase(job);
     return {
       job: view,
+      ...phase,
       problems: problemViews(request.t, view.problems),
-      headMatches: job.expectedHead && job.state === 'done' ? !view.problems.some((p) => p.kind === 'head-mismatch' && p.stream === '*') : null,
+      headMatches: job.expectedHead && phase.done ? !view.problems.some((p) => p.kind === 'head-mismatch' && p.stream === '*') : null,
       publishedHead: job.expectedHead,
     };
   }
