@@ -2,6 +2,7 @@ import Database from 'better-sqlite3';
 import { performance } from 'node:perf_hooks';
 import { openDb } from '../src/db/client.ts';
 import { buildApp } from '../src/http/app.ts';
+import { sessionOf } from './session.ts';
 
 /** The page budget of the bench (issue 16): what a page may take at the 95th percentile over real HTTP. */
 export const DASHBOARD_BUDGET_MS = 50;
@@ -9,19 +10,6 @@ export const DASHBOARD_BUDGET_MS = 50;
 const sorted = (samples: number[]) => [...samples].sort((a, b) => a - b);
 const at = (samples: number[], p: number) => sorted(samples)[Math.min(samples.length - 1, Math.floor((p / 100) * samples.length))]!;
 
-/** Signs in over HTTP and returns the session cookie. */
-async function sessionOf(base: string, login: string): Promise<string> {
-  const cookiesOf = (response: Response) => response.headers.getSetCookie().map((c) => c.split(';')[0]!);
-  const loginPage = await fetch(`${base}/login`);
-  const csrf = /name="_csrf" value="([^"]+)"/.exec(await loginPage.text())![1]!;
-  const signedIn = await fetch(`${base}/login`, {
-    method: 'POST',
-    redirect: 'manual',
-    headers: { cookie: cookiesOf(loginPage).join('; '), 'content-type': 'application/x-www-form-urlencoded' },
-    body: `_csrf=${encodeURIComponent(csrf)}&login=${login}&password=demo`,
-  });
-  return cookiesOf(signedIn).find((c) => c.startsWith('sid='))!;
-}
 
 export interface DashboardTimes {
   /** The first request after the server started: its statements prepared, its pages of the database read for the first time. */

@@ -2,7 +2,8 @@
  * `npm run bench`: the hot paths of DESIGN §4.8 on this machine — the write path (apply) on a
  * durable file database, the queue page through the whole HTTP stack (on the demo and at a million
  * applications), the coordinator's dashboard (on the demo and at 100 000 applications, in the
- * queue's million-row database), and verify over the demo.
+ * queue's million-row database), verify over the demo (full and incremental), and a write's wait
+ * while verify runs in a worker thread.
  * It reports numbers; no test depends on them.
  */
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
@@ -18,9 +19,12 @@ import { defaultRegistry } from '../machines/registry.ts';
 import { users } from '../src/db/schema.ts';
 import { sql } from 'drizzle-orm';
 import type { Actor, Role } from '../src/domain/roles.ts';
-import { verifyLedger } from '../src/engine/verify.ts';
+import { saveCheckpoints, verifyLedger, verifyWithCheckpoints } from '../src/engine/verify.ts';
+import { VerifyJobs } from '../src/audit/verify-jobs.ts';
+import { DocumentStore, documentsDirFor } from '../src/workflows/documents/store.ts';
 import { createApplication, sendApplicationEvent } from '../src/workflows/application/commands.ts';
 import { dashboardAtScale } from './dashboard.ts';
+import { sessionOf } from './session.ts';
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
@@ -42,22 +46,14 @@ function report(name: string, samples: number[]) {
   );
 }
 
+/** How long a write may wait while a whole-ledger verify runs (issue 17). */
+const WRITE_WAIT_BUDGET_MS = 50;
+/** The ledger's size for that figure: the one the issue measured. */
+const LIVE_LEDGER_EVENTS = 17_245;
+
 /** What a queue page may take at the 95th percentile, over real HTTP on this machine (issue 16). */
 const QUEUE_PAGE_BUDGET_MS = 50;
 
-/** Signs in over HTTP and returns the session cookie. */
-async function sessionOf(base: string, login: string): Promise<string> {
-  const cookiesOf = (response: Response) => response.headers.getSetCookie().map((c) => c.split(';')[0]!);
-  const loginPage = await fetch(`${base}/login`);
-  const csrf = /name="_csrf" value="([^"]+)"/.exec(await loginPage.text())![1]!;
-  const signedIn = await fetch(`${base}/login`, {
-    method: 'POST',
-    redirect: 'manual',
-    headers: { cookie: cookiesOf(loginPage).join('; '), 'content-type': 'application/x-www-form-urlencoded' },
-    body: `_csrf=${encodeURIComponent(csrf)}&login=${login}&password=demo`,
-  });
-  return cookiesOf(signedIn).find((c) => c.startsWith('sid='))!;
-}
 
 /** The queue's first page and a deep keyset page over HTTP: samples in ms. */
 async function queuePages(path: string, label: string, deepRank: number): Promise<{ first: number[]; deep: number[] }> {
@@ -213,6 +209,76 @@ try {
   const verified = verifyLedger(db, defaultRegistry());
   console.log(`verify: ${verified.streams} streams, ${verified.events} events, ok=${verified.ok}   ${(performance.now() - started).toFixed(0)} ms`);
   memory('verify');
+  const eventCount = () => db.$client.prepare<[], { n: number }>('SELECT count(*) AS n FROM events').pluck(false).get()!.n;
+  started = performance.now();
+  const incremental = verifyWithCheckpoints(db, defaultRegistry(), { incremental: true });
+  console.log(`verify, incremental without checkpoints: ${incremental.report.replayed} events replayed   ${(performance.now() - started).toFixed(0)} ms`);
+  saveCheckpoints(db, incremental.checkpoints);
+  sendApplicationEvent(engine, applicant, created.id, 'update', { beneficiaries: 1 }, version);
+  version += 1;
+  started = performance.now();
+  const again = verifyLedger(db, defaultRegistry(), { incremental: true });
+  console.log(`verify, incremental after one write: ${again.replayed} event(s) replayed of ${again.events}   ${(performance.now() - started).toFixed(0)} ms`);
+
+  // A write's wait while whole-ledger verifies run in a worker thread (issue 17): the same durable
+  // writes on the server's thread, first alone, then while full verify jobs run one after another,
+  // on a ledger grown to the size the issue measured (17 245 events: 2.6 s held by an in-thread verify).
+  started = performance.now();
+  db.$client.pragma('synchronous = OFF');
+  for (let a = 0; eventCount() < LIVE_LEDGER_EVENTS; a += 1) {
+    const grown = createApplication(engine, applicant, { programmeId: 2, form: { title: `Объём ${a}` } });
+    let v = grown.version;
+    for (let i = 0; i < 200; i += 1) v = sendApplicationEvent(engine, applicant, grown.id, 'update', { beneficiaries: i }, v).version;
+  }
+  db.$client.pragma('synchronous = FULL');
+  started = performance.now() - started;
+  const inThread = performance.now();
+  const whole = verifyLedger(db, defaultRegistry());
+  console.log(`ledger grown to ${whole.events} events in ${started.toFixed(0)} ms; a whole-ledger verify on the server's thread takes ${(performance.now() - inThread).toFixed(0)} ms (what a write waited before issue 17)`);
+  const writeOnce = () => {
+    const t0 = performance.now();
+    version = sendApplicationEvent(engine, applicant, created.id, 'update', { beneficiaries: version }, version).version;
+    return performance.now() - t0;
+  };
+  const turn = () => new Promise((resolve) => setImmediate(resolve));
+  const WRITES = 1000;
+  const alone: number[] = [];
+  for (let i = 0; i < WRITES; i += 1) {
+    alone.push(writeOnce());
+    await turn();
+  }
+  const jobs = new VerifyJobs(db, defaultRegistry(), new DocumentStore(documentsDirFor(db)));
+  const during: number[] = [];
+  let verifies = 0;
+  let verifyMs = 0;
+  while (during.length < WRITES) {
+    const job = jobs.start({ full: true });
+    const t0 = performance.now();
+    // Only the writes made while the job runs (its worker has the log open in a snapshot) count.
+    while (job.state === 'running' && during.length < WRITES) {
+      const wait = writeOnce();
+      if (job.state === 'running') during.push(wait);
+      await turn();
+    }
+    await job.finished;
+    if (job.state !== 'done' || !job.report?.ok) throw new Error(`the verify job ended ${job.state}: ${job.error ?? JSON.stringify(job.report?.problems.slice(0, 3))}`);
+    verifies += 1;
+    verifyMs += performance.now() - t0;
+  }
+  await jobs.close();
+  const figures = (samples: number[]) => {
+    const sorted = [...samples].sort((a, b) => a - b);
+    return { p50: percentile(sorted, 50), p99: percentile(sorted, 99), max: sorted.at(-1)! };
+  };
+  const quiet = figures(alone);
+  const busy = figures(during);
+  const ms = (n: number) => `${n.toFixed(1)} ms`;
+  console.log(`a concurrent write's wait while a whole-ledger verify runs (${verifies} full verifies in a worker, ${(verifyMs / verifies).toFixed(0)} ms each, ${during.length} writes):`);
+  console.log(`  during verify  p50 ${ms(busy.p50)}  p99 ${ms(busy.p99)}  max ${ms(busy.max)}`);
+  console.log(`  without verify p50 ${ms(quiet.p50)}  p99 ${ms(quiet.p99)}  max ${ms(quiet.max)}  (the same writes, the baseline)`);
+  const verdict = busy.max <= WRITE_WAIT_BUDGET_MS ? 'within' : 'OVER';
+  console.log(`  ratio p50 ${(busy.p50 / quiet.p50).toFixed(2)}×  p99 ${(busy.p99 / quiet.p99).toFixed(2)}×  — max ${ms(busy.max)}: ${verdict} the budget of ${WRITE_WAIT_BUDGET_MS} ms`);
+  memory('writes during verify');
   db.$client.close();
 } finally {
   rmSync(dir, { recursive: true, force: true });

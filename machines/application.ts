@@ -33,15 +33,9 @@ import {
   sourceKey,
   spendingProblems,
   sumAmounts,
-  type Agreement,
-  type Contract,
   type Contribution,
-  type Evidence,
-  type Milestone,
-  type ProgressReport,
+  type Implementation,
   type SavingsRule,
-  type Spending,
-  type Visit,
 } from '../src/domain/implementation.ts';
 import { stagesOwning } from './stages.ts';
 
@@ -186,7 +180,8 @@ export interface MemberScore {
   at: string;
 }
 
-export interface ApplicationContext {
+/** The application's context; what happens after the award (issue 11) is src/domain/implementation.ts's `Implementation`. */
+export interface ApplicationContext extends Implementation {
   programmeId: number;
   municipalityId: number;
   form: ApplicationForm;
@@ -196,19 +191,8 @@ export interface ApplicationContext {
   firstSubmittedAt: string | null;
   submissions: number;
   scores: Record<string, MemberScore>;
-  awardedKopecks: number | null;
-  /** After the award (issue 11): src/domain/implementation.ts. */
-  agreement: Agreement | null;
-  contributions: Contribution[];
-  contract: Contract | null;
-  milestones: Milestone[];
-  progress: ProgressReport[];
-  progressPercent: number;
-  evidence: Evidence[];
   /** When the works were completed: photos after it are the monitoring's. */
   worksCompletedAt: string | null;
-  visits: Visit[];
-  spending: Spending | null;
   /** The documents by kind; absent until the first document or verdict (so older snapshots stay as they were). */
   documents?: DocumentSet;
   /** The reviewer the application is assigned to (issue 16); version 1 snapshots migrate with none. */

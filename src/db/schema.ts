@@ -606,3 +606,19 @@ export const informingRounds = sqliteTable('informing_rounds', {
   /** JSON of the coordinator who sent them: the stage event that ticks the task is written in their name. */
   sentBy: text('sent_by').notNull(),
 });
+
+/**
+ * Where verification last found each stream sound (issue 17): its length, the hash of its last
+ * event then, and the snapshot replay reached there. An incremental verify replays a stream only
+ * from here on, after checking that its event at `length` still carries `head_hash`; a full verify
+ * trusts none of this. The global checks (order, sequence, head) always run over the whole log.
+ */
+export const verifyCheckpoints = sqliteTable('verify_checkpoints', {
+  streamId: text('stream_id').primaryKey(),
+  length: integer('length').notNull(),
+  headHash: text('head_hash').notNull(),
+  machineId: text('machine_id').notNull(),
+  machineVersion: integer('machine_version').notNull(),
+  snapshot: text('snapshot').notNull(),
+  verifiedAt: text('verified_at').notNull(),
+});

@@ -391,3 +391,14 @@ const implementationKeys: Record<keyof Implementation, true> = {
   visits: true,
   spending: true,
 };
+
+/** The list row's figures after the award: agreed, received, spent (kopecks), the progress. Version 1 and 2 contexts have none of them. */
+export function implementationFigures(context: Partial<Implementation>) {
+  const amounts = context.agreement?.amounts ?? null;
+  return {
+    agreedKopecks: amounts ? sumAmounts(amounts) : null,
+    receivedKopecks: sumAmounts(receivedBySource(context.contributions ?? [])),
+    spentKopecks: context.spending ? sumAmounts(context.spending.actual) : null,
+    progressPercent: context.progressPercent ?? 0,
+  };
+}

@@ -4,7 +4,8 @@ import { statement } from '../db/statements.ts';
 import type { MachineRegistry, RegisteredMachine } from '../../machines/registry.ts';
 import { GENESIS_HASH, hashEvent } from './ledger.ts';
 import type { EventRow, StreamRow } from './rows.ts';
-import { creationInput, machineEvent, persistSnapshot, stateToString } from './snapshots.ts';
+import type { ProjectionDifference } from './projections.ts';
+import { creationInput, machineEvent, persistSnapshot, restoreSnapshot, stateToString } from './snapshots.ts';
 import { hasState, migrateSnapshot } from './versions.ts';
 
 /** Every column of an event row, in the names the code uses. */
@@ -28,7 +29,9 @@ export type LedgerProblemKind =
   | 'replay-error'
   // The stored file an `attach-document` event names (src/engine/document-check.ts).
   | 'document-missing'
-  | 'document-altered';
+  | 'document-altered'
+  // A projection row (the applications list, the stages table, …) that is not what the ledger gives (src/engine/projections.ts).
+  | 'projection-mismatch';
 
 export interface LedgerProblem {
   stream: string;
@@ -37,6 +40,8 @@ export interface LedgerProblem {
   message: string;
   /** The document file a `document-*` problem is about, as its event names it. */
   file?: { name: string; sha256: string };
+  /** The projection row and column a `projection-mismatch` is about, with the stored and the derived value. */
+  projection?: ProjectionDifference;
 }
 
 export interface ReplayStep {
@@ -57,6 +62,21 @@ export interface ReplayResult {
   ok: boolean;
   steps: ReplayStep[];
   problems: LedgerProblem[];
+  /** The snapshot replay reached, as the streams table stores it; null when replay was lost on the way. */
+  replayedSnapshot: string | null;
+}
+
+/**
+ * Where a replay resumes instead of the stream's first event: the stream as verification found it
+ * after event `seq` (its hash, the machine version recorded on it and the persisted snapshot).
+ * The rows given are then the events after `seq`.
+ */
+export interface ReplayStart {
+  seq: number;
+  hash: string;
+  machineId: string;
+  machineVersion: number;
+  snapshot: string;
 }
 
 /**
@@ -64,7 +84,7 @@ export interface ReplayResult {
  * transition, and compares every stored `to` state, the chain and the stored snapshot. It reports
  * what it finds and never throws on bad data.
  */
-export function replayStream(registry: MachineRegistry, stream: StreamRow, rows: EventRow[]): ReplayResult {
+export function replayStream(registry: MachineRegistry, stream: StreamRow, rows: EventRow[], start?: ReplayStart): ReplayResult {
   const problems: LedgerProblem[] = [];
   const steps: ReplayStep[] = [];
   const problem = (seq: number | null, kind: LedgerProblemKind, message: string) =>
@@ -74,6 +94,14 @@ export function replayStream(registry: MachineRegistry, stream: StreamRow, rows:
   let lastEntry: RegisteredMachine | undefined;
   let lost = false;
   let expectedSeq = 1;
+  if (start) {
+    // The caller checked that the start can be restored (`restorableStart`).
+    lastEntry = registry.get(start.machineId, start.machineVersion)!;
+    snapshot = restoreSnapshot(lastEntry, start.snapshot);
+    prevHash = start.hash;
+    expectedSeq = start.seq + 1;
+  }
+  const before = start?.seq ?? 0;
   let previousRow: EventRow | undefined;
   rows.forEach((row) => {
     // A gap names the first event that is missing, once; the events after it are not missing too.
@@ -146,13 +174,29 @@ export function replayStream(registry: MachineRegistry, stream: StreamRow, rows:
     });
   });
   const last = rows.at(-1);
-  if (stream.version !== rows.length) problem(last?.seq ?? null, 'version-mismatch', `the stream says version ${stream.version}, the log holds ${rows.length} events`);
-  if (last && stream.headHash !== last.hash) problem(last.seq, 'head-mismatch', `the stream's head hash is not its last event's hash`);
+  const length = before + rows.length;
+  const lastSeq = last?.seq ?? (start ? start.seq : null);
+  if (stream.version !== length) problem(lastSeq, 'version-mismatch', `the stream says version ${stream.version}, the log holds ${length} events`);
+  const headHash = last?.hash ?? start?.hash;
+  if (headHash !== undefined && stream.headHash !== headHash) problem(lastSeq, 'head-mismatch', `the stream's head hash is not its last event's hash`);
+  let replayedSnapshot: string | null = null;
   if (snapshot && lastEntry && !lost) {
-    const replayed = persistSnapshot(lastEntry, snapshot);
-    if (replayed !== stream.snapshot) problem(last?.seq ?? null, 'snapshot-mismatch', `the stored snapshot differs from the replayed one`);
+    replayedSnapshot = persistSnapshot(lastEntry, snapshot);
+    if (replayedSnapshot !== stream.snapshot) problem(lastSeq, 'snapshot-mismatch', `the stored snapshot differs from the replayed one`);
   }
-  return { streamId: stream.id, ok: problems.length === 0, steps, problems };
+  return { streamId: stream.id, ok: problems.length === 0, steps, problems, replayedSnapshot };
+}
+
+/** Whether a replay can resume from `start`: its machine version is registered and its snapshot restores. */
+export function restorableStart(registry: MachineRegistry, start: ReplayStart): boolean {
+  const entry = registry.get(start.machineId, start.machineVersion);
+  if (!entry) return false;
+  try {
+    restoreSnapshot(entry, start.snapshot);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 export function loadStreamEvents(db: Db, streamId: string): EventRow[] {

@@ -1,11 +1,13 @@
 import { asc } from 'drizzle-orm';
+import type Database from 'better-sqlite3';
 import type { Db } from '../db/client.ts';
-import { events, streams } from '../db/schema.ts';
+import { events, streams, verifyCheckpoints } from '../db/schema.ts';
 import { statement } from '../db/statements.ts';
 import type { MachineRegistry } from '../../machines/registry.ts';
 import { GENESIS_HASH, foldHead } from './ledger.ts';
-import { replayStream, type LedgerProblem } from './replay.ts';
+import { EVENT_COLUMNS, replayStream, restorableStart, type LedgerProblem, type ReplayStart } from './replay.ts';
 import type { EventRow, StreamRow } from './rows.ts';
+import { projectionRows, type ProjectionDifference } from './projections.ts';
 
 export interface LedgerReport {
   ok: boolean;
@@ -13,15 +15,54 @@ export interface LedgerReport {
   events: number;
   head: string;
   problems: LedgerProblem[];
+  /** Whether every event was replayed and hashed (a full verify), or only those after the checkpoints. */
+  full: boolean;
+  /** How many events were replayed and hashed this time: every event in a full verify. */
+  replayed: number;
+}
+
+export interface VerifyOptions {
+  expectedHead?: string;
+  anchor?: LedgerAnchor;
+  /**
+   * Replay each stream only from its checkpoint (verify_checkpoints) on, after checking that the
+   * event there still carries the hash verified then. A tampered event below a checkpoint is found
+   * by a full verify only: the default.
+   */
+  incremental?: boolean;
+  /** Told now and then how many of the log's events are checked (a checkpointed event counts as checked). */
+  onProgress?: (checked: number, total: number) => void;
+}
+
+/** Where a verify found a stream sound, to be saved for the next incremental one. */
+export interface Checkpoint {
+  streamId: string;
+  length: number;
+  headHash: string;
+  machineId: string;
+  machineVersion: number;
+  snapshot: string;
+  verifiedAt: string;
+}
+
+/** What a verify leaves for the next: the checkpoints it reached, and the streams whose checkpoint no longer holds. */
+export interface CheckpointUpdate {
+  save: Checkpoint[];
+  drop: string[];
 }
 
 /**
  * Verifies the whole ledger: every stream replayed and chained, the global order without gaps,
  * and the head that folds every event's hash in order, to be compared with one published earlier.
  */
-export function verifyLedger(db: Db, registry: MachineRegistry, options: { expectedHead?: string; anchor?: LedgerAnchor } = {}): LedgerReport {
-  // The streams, the events and the sequence from one snapshot: a writer on another connection
-  // between the reads is no false problem.
+export function verifyLedger(db: Db, registry: MachineRegistry, options: VerifyOptions = {}): LedgerReport {
+  return verifyWithCheckpoints(db, registry, options).report;
+}
+
+/** verifyLedger, and the checkpoints it reached (to be written with `saveCheckpoints`, on a connection that may write). */
+export function verifyWithCheckpoints(db: Db, registry: MachineRegistry, options: VerifyOptions = {}): { report: LedgerReport; checkpoints: CheckpointUpdate } {
+  // The streams, the events, the sequence and the checkpoints from one snapshot: a writer on
+  // another connection between the reads is no false problem.
   return inOneSnapshot(db, () => verifySnapshot(db, registry, options));
 }
 
@@ -33,17 +74,29 @@ function inOneSnapshot<T>(db: Db, reads: () => T): T {
   return db.$client.transaction(reads).deferred();
 }
 
-function verifySnapshot(db: Db, registry: MachineRegistry, options: { expectedHead?: string; anchor?: LedgerAnchor }): LedgerReport {
+/** One event as the global pass reads it: all its columns in a full verify, its place and hash in an incremental one. */
+type GlobalRow = Pick<EventRow, 'position' | 'streamId' | 'seq' | 'hash' | 'at'>;
+
+const PROGRESS_EVERY = 500;
+
+function verifySnapshot(db: Db, registry: MachineRegistry, options: VerifyOptions): { report: LedgerReport; checkpoints: CheckpointUpdate } {
+  const full = !options.incremental;
   const problems: LedgerProblem[] = [];
   const allStreams = db.select().from(streams).orderBy(asc(streams.id)).all();
-  const byStream = new Map<string, EventRow[]>();
+  const saved = full ? new Map<string, Checkpoint>() : new Map(db.select().from(verifyCheckpoints).all().map((c) => [c.streamId, c]));
+  const byStream = new Map<string, GlobalRow[]>();
   let head = GENESIS_HASH;
   let count = 0;
   let lastPosition = 0;
   // The head after every prefix of the log: a head published earlier matches one of them while
   // the log has only grown since.
   const prefixHeads = new Map<string, number>();
-  for (const row of db.select().from(events).orderBy(asc(events.position)).all()) {
+  // The order, the gaps and the head are checked over the whole log every time: one pass over a
+  // column or two. What a checkpoint saves is the replay and the hashing of every row.
+  const globalRows = full
+    ? (statement<[], EventRow>(db, `SELECT ${EVENT_COLUMNS} FROM events ORDER BY position`).all() as GlobalRow[])
+    : statement<[], GlobalRow>(db, 'SELECT position, stream_id AS streamId, seq, hash, at FROM events ORDER BY position').all();
+  for (const row of globalRows) {
     count += 1;
     if (row.position <= lastPosition) problems.push({ stream: row.streamId, seq: row.seq, kind: 'out-of-order', message: 'positions are not increasing' });
     // The engine numbers positions densely (MAX + 1): a gap is a deleted event, whichever stream it was in.
@@ -58,11 +111,74 @@ function verifySnapshot(db: Db, registry: MachineRegistry, options: { expectedHe
     byStream.set(row.streamId, list);
   }
   const byStreamAll = new Map(byStream);
+  const eventsOf = (streamId: string, after: number) =>
+    statement<[string, number], EventRow>(db, `SELECT ${EVENT_COLUMNS} FROM events WHERE stream_id = ? AND seq > ? ORDER BY seq, position`).all(streamId, after);
+  const projected = projectionRows(db);
+  const verifiedAt = new Date().toISOString();
+  const checkpoints: CheckpointUpdate = { save: [], drop: [] };
+  let checked = 0;
+  let reported = 0;
+  let replayed = 0;
   for (const stream of allStreams) {
-    // replayStream compares the seq order with the global order too: a swap shows there.
-    const rows = (byStream.get(stream.id) ?? []).sort((a, b) => a.seq - b.seq || a.position - b.position);
-    problems.push(...replayStream(registry, stream, rows).problems);
+    const light = (byStream.get(stream.id) ?? []).sort((a, b) => a.seq - b.seq || a.position - b.position);
     byStream.delete(stream.id);
+    const checkpoint = saved.get(stream.id);
+    const streamProblems: LedgerProblem[] = [];
+    const from: ReplayStart | undefined = checkpoint && {
+      seq: checkpoint.length,
+      hash: checkpoint.headHash,
+      machineId: checkpoint.machineId,
+      machineVersion: checkpoint.machineVersion,
+      snapshot: checkpoint.snapshot,
+    };
+    let start: ReplayStart | undefined;
+    if (checkpoint && from && restorableStart(registry, from)) {
+      const at = light.find((r) => r.seq === checkpoint.length);
+      if (!at) {
+        streamProblems.push({ stream: stream.id, seq: checkpoint.length, kind: 'missing-event', message: `event ${checkpoint.length}, verified on ${checkpoint.verifiedAt}, is gone` });
+      } else if (at.hash !== checkpoint.headHash) {
+        streamProblems.push({ stream: stream.id, seq: checkpoint.length, kind: 'hash-mismatch', message: `event ${checkpoint.length} is not the event verified on ${checkpoint.verifiedAt}: the stream was rewritten up to here` });
+      } else if (light.length >= checkpoint.length && light[checkpoint.length - 1] === at) {
+        start = from;
+      }
+      // Otherwise (events missing or doubled below the checkpoint) the whole stream is replayed, to name them.
+    }
+    let rows: EventRow[];
+    // The snapshot the stream was found sound with: what its projection rows are derived from.
+    let sound: string | null = null;
+    if (start && light.length === start.seq && stream.version === start.seq && stream.headHash === start.hash && stream.snapshot === start.snapshot) {
+      // Nothing appended since the checkpoint, and the stream row is what verify left.
+      checked += light.length;
+      sound = start.snapshot;
+    } else {
+      rows = full ? (light as EventRow[]) : eventsOf(stream.id, start?.seq ?? 0);
+      // replayStream compares the seq order with the global order too: a swap shows there.
+      const result = replayStream(registry, stream, rows, start);
+      streamProblems.push(...result.problems);
+      replayed += rows.length;
+      checked += light.length;
+      const last = rows.at(-1);
+      if (streamProblems.length === 0) sound = result.replayedSnapshot;
+      if (streamProblems.length === 0 && last && result.replayedSnapshot !== null) {
+        checkpoints.save.push({ streamId: stream.id, length: last.seq, headHash: last.hash, machineId: last.machineId, machineVersion: last.machineVersion, snapshot: result.replayedSnapshot, verifiedAt });
+      }
+    }
+    const lastRow = light.at(-1);
+    if (sound !== null && lastRow) {
+      // What the pages and the guards read is what the ledger proves (issue 17.2): the projection rows, column by column.
+      for (const difference of projected.differences({ id: stream.id, machineId: stream.machineId, snapshot: sound, length: light.length, lastAt: lastRow.at })) {
+        problems.push({ stream: stream.id, seq: null, kind: 'projection-mismatch', message: projectionMessage(difference), projection: difference });
+      }
+    }
+    if (streamProblems.length > 0) {
+      problems.push(...streamProblems);
+      // A stream found wrong is replayed whole next time too, until it is sound again.
+      checkpoints.drop.push(stream.id);
+    }
+    if (options.onProgress && checked - reported >= PROGRESS_EVERY) {
+      reported = checked;
+      options.onProgress(checked, count);
+    }
   }
   for (const [streamId, rows] of byStream) {
     problems.push({ stream: streamId, seq: rows[0]?.seq ?? null, kind: 'missing-event', message: 'events of a stream that has no stream row' });
@@ -76,7 +192,36 @@ function verifySnapshot(db: Db, registry: MachineRegistry, options: { expectedHe
     problems.push({ stream: '*', seq: null, kind: 'head-mismatch', message: `the published head ${options.expectedHead} is not the head of this log or of any earlier part of it (now ${head}): an event published then was changed, removed or cut off` });
   }
   if (options.anchor) problems.push(...compareAnchor(options.anchor, allStreams, byStreamAll, prefixHeads, head));
-  return { ok: problems.length === 0, streams: allStreams.length, events: count, head, problems };
+  options.onProgress?.(count, count);
+  const report = { ok: problems.length === 0, streams: allStreams.length, events: count, head, problems, full, replayed };
+  return { report, checkpoints };
+}
+
+function projectionMessage(d: ProjectionDifference): string {
+  if (d.column === '*') return `the ${d.table} table has no row for this stream`;
+  return `${d.table} ${d.key}: ${d.column} is ${JSON.stringify(d.stored)}, the ledger gives ${JSON.stringify(d.derived)}`;
+}
+
+/**
+ * Writes what a verify reached: a checkpoint never moves back (a slower verify of an older
+ * snapshot finishing last keeps the newer one), and a stream found wrong loses its checkpoint.
+ */
+export function saveCheckpoints(db: Db | Database.Database, update: CheckpointUpdate): void {
+  if (update.save.length === 0 && update.drop.length === 0) return;
+  const upsert = statement<[Checkpoint]>(
+    db,
+    `INSERT INTO verify_checkpoints (stream_id, length, head_hash, machine_id, machine_version, snapshot, verified_at)
+     VALUES (@streamId, @length, @headHash, @machineId, @machineVersion, @snapshot, @verifiedAt)
+     ON CONFLICT (stream_id) DO UPDATE SET length = excluded.length, head_hash = excluded.head_hash, machine_id = excluded.machine_id,
+       machine_version = excluded.machine_version, snapshot = excluded.snapshot, verified_at = excluded.verified_at
+     WHERE excluded.length >= verify_checkpoints.length`,
+  );
+  const remove = statement<[string]>(db, 'DELETE FROM verify_checkpoints WHERE stream_id = ?');
+  const sqlite = '$client' in db ? db.$client : db;
+  sqlite.transaction(() => {
+    for (const checkpoint of update.save) upsert.run(checkpoint);
+    for (const streamId of update.drop) remove.run(streamId);
+  }).immediate();
 }
 
 /**
@@ -109,7 +254,7 @@ function anchorOf(db: Db): LedgerAnchor {
   return { head, events: count, streams: anchored };
 }
 
-function compareAnchor(anchor: LedgerAnchor, allStreams: StreamRow[], rowsByStream: Map<string, EventRow[]>, prefixHeads: Map<string, number>, head: string): LedgerProblem[] {
+function compareAnchor(anchor: LedgerAnchor, allStreams: StreamRow[], rowsByStream: Map<string, GlobalRow[]>, prefixHeads: Map<string, number>, head: string): LedgerProblem[] {
   const problems: LedgerProblem[] = [];
   const current = new Map(allStreams.map((s) => [s.id, s]));
   for (const [streamId, anchored] of Object.entries(anchor.streams)) {

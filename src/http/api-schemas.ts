@@ -263,9 +263,19 @@ export const ledgerProblemSchema = z
   .object({
     stream: z.string(),
     seq: positive.nullable(),
-    kind: z.string().meta({ description: '`hash-mismatch`, `broken-chain`, `missing-event`, `out-of-order`, `snapshot-mismatch`, `document-altered`, …' }),
+    kind: z.string().meta({ description: '`hash-mismatch`, `broken-chain`, `missing-event`, `out-of-order`, `snapshot-mismatch`, `document-altered`, `projection-mismatch`, …' }),
     message: z.string(),
     file: z.object({ name: z.string(), sha256: sha256Hex }).optional(),
+    projection: z
+      .object({
+        table: z.string().meta({ description: '`applications`, `stages`, `streams`' }),
+        key: z.string().meta({ description: 'the row: the application’s or the stage’s id, or the stream’s' }),
+        column: z.string().meta({ description: 'the column, or `*` for a row that is missing' }),
+        stored: z.union([z.string(), z.number(), z.null()]),
+        derived: z.union([z.string(), z.number(), z.null()]).meta({ description: 'what the ledger gives' }),
+      })
+      .optional()
+      .meta({ description: 'of a `projection-mismatch`: the projection row and column that are not what the ledger gives' }),
   })
   .meta({ id: 'LedgerProblem' });
 
@@ -329,8 +339,41 @@ export const verifyResponse = z
     head: sha256Hex.meta({ description: 'the ledger head: publish it, and verify against it later' }),
     problems: z.array(ledgerProblemSchema),
     documents: count.meta({ description: 'how many stored files were checked against their events' }),
+    full: z.boolean().meta({ description: 'whether every event was replayed (true), or only those after the checkpoints' }),
+    replayed: count.meta({ description: 'how many events were replayed and hashed this time' }),
   })
   .meta({ id: 'LedgerReport' });
+
+export const verifyJobParams = z.object({ job: z.string().regex(/^[0-9a-f]{16}$/).meta({ description: 'the job, as `POST /api/audit/verify` named it' }) });
+
+export const verifyJobQuery = z.object({
+  full: z.enum(['0', '1']).optional().meta({ description: '1: replay every event, whatever the checkpoints say' }),
+  head: sha256Hex.optional().meta({ description: 'a head published earlier, to compare with the log' }),
+});
+
+export const verifyJobStarted = z.object({ job: z.string() }).meta({ id: 'VerifyJobStarted' });
+
+const orNull = <S extends ZodType>(schema: S, description: string) => schema.nullable().meta({ description: `${description}; null until the job is done` });
+
+export const verifyJobResponse = z
+  .object({
+    job: z.string(),
+    state: textOf(['running', 'done', 'failed']),
+    full: z.boolean(),
+    checked: count.meta({ description: 'events checked so far (an event below its checkpoint counts as checked)' }),
+    total: count.meta({ description: 'events in the log verified (0 until the job has read it)' }),
+    startedAt: timestamp,
+    finishedAt: timestamp.nullable(),
+    ok: orNull(z.boolean(), 'false when anything is wrong'),
+    head: orNull(sha256Hex, 'the ledger head'),
+    streams: orNull(count, 'streams verified'),
+    events: orNull(count, 'events in the log'),
+    documents: orNull(count, 'stored files checked'),
+    replayed: orNull(count, 'events replayed and hashed'),
+    problems: z.array(ledgerProblemSchema),
+    error: z.string().nullable().meta({ description: 'why a failed job failed' }),
+  })
+  .meta({ id: 'VerifyJob' });
 
 export const programmeResponse = programmeSchema
   .safeExtend({ id: positive, code: z.string().nullable().meta({ description: 'the prefix of its registration numbers (issue 13); none: the default code' }), savingsRule: z.enum(['keep', 'refund']).meta({ description: 'what the co-financiers’ share of a contract’s savings becomes (issue 11): kept in the project or refunded' }), createdAt: timestamp })
@@ -498,11 +541,14 @@ export const registerResponse = z
           ...registerMoney,
           scoreCenti: count.nullable().meta({ description: 'the ranking’s total points in hundredths, for an application the ranking holds' }),
           awardedKopecks: kopecks.nullable(),
+          decidedAt: timestamp.nullable().meta({ description: 'the commission’s decision on it, or the reviewer’s rejection' }),
+          receivedKopecks: kopecks.nullable().meta({ description: 'after the award: paid in by every source, cancelled payments left out' }),
+          spentKopecks: kopecks.nullable().meta({ description: 'after the award: spent, as the spending report says' }),
         })
         .meta({ id: 'RegisterRow' }),
     ),
     totals: z
-      .object({ count, ...registerMoney, awardedKopecks: kopecks })
+      .object({ count, ...registerMoney, awardedKopecks: kopecks, receivedKopecks: kopecks, spentKopecks: kopecks })
       .meta({ id: 'RegisterTotals', description: 'the sums over the rows under the filters' }),
   })
   .meta({ id: 'Register' });

@@ -1,3 +1,4 @@
+import { VerifyJobs } from '../audit/verify-jobs.ts';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import cookie from '@fastify/cookie';
 import csrf from '@fastify/csrf-protection';
@@ -112,6 +113,8 @@ declare module 'fastify' {
     documentStore: DocumentStore;
     /** Failed sign-ins per account, across addresses (issue 17). */
     signInLockout: SignInLockout;
+    /** Whole-ledger verifications, run off the request thread on a file database (issue 17). */
+    verifyJobs: VerifyJobs;
   }
 }
 
@@ -205,6 +208,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.decorate('engine', engine);
   app.decorate('documentStore', new DocumentStore(options.documentsDir ?? documentsDirFor(options.db)));
   app.decorate('signInLockout', new SignInLockout());
+  app.decorate('verifyJobs', new VerifyJobs(options.db, engine.registry, app.documentStore));
+  app.addHook('onClose', async () => app.verifyJobs.close());
   // Personal data and tokens: no API answer is kept by a browser or a proxy cache.
   app.addHook('onSend', async (request, reply, payload) => {
     if (request.url.startsWith('/api/') && !/\bno-store\b/.test(String(reply.getHeader('cache-control') ?? ''))) void reply.header('Cache-Control', 'no-store');

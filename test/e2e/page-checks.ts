@@ -27,6 +27,7 @@ export const notPages: Record<string, string> = {
   '/audit/applications/:id/history.json': 'a download',
   '/audit/applications/:id/history.csv': 'a download',
   '/programmes/:id/commission/ranking': 'the ranking fragment the commission page polls',
+  '/audit/ledger/jobs/:job': 'the verification job fragment the ledger page polls',
   '/programmes/:id/coverage.csv': 'a download',
   '/programmes/:id/register.csv': 'a download',
   '/programmes/:id/register.xlsx': 'a download',

@@ -163,6 +163,8 @@ const expectedAccess: Record<string, Expected> = {
   'GET /api/docs/static/swagger-initializer.js': 'public',
 
   'GET /api/audit/verify': auditors,
+  'POST /api/audit/verify': auditors,
+  'GET /api/audit/verify/:job': auditors,
   'GET /audit': 'signed in',
   'GET /audit/applications/:id': 'signed in',
   'GET /audit/applications/:id/verify': 'signed in',
@@ -170,6 +172,7 @@ const expectedAccess: Record<string, Expected> = {
   'GET /audit/applications/:id/history.json': 'signed in',
   'GET /audit/applications/:id/history.csv': 'signed in',
   'GET /audit/ledger': auditors,
+  'GET /audit/ledger/jobs/:job': auditors,
   'GET /audit/machines': 'signed in',
 
   'GET /admin/users': ['admin'],
@@ -306,6 +309,7 @@ describe('the route table', () => {
   it('keeps the auditor read-only and user administration to admins, whatever routes are added', () => {
     // An auditor signs in and out and changes its own password; nothing else it sends changes anything.
     // And its own inbox and notification settings (issue 12): read marks and choices, no record of the programme.
+    // And starting a verification job (issue 17): it reads the ledger and keeps only where it found each stream sound.
     const sessionRoutes = new Set([
       'POST /login',
       'POST /logout',
@@ -316,6 +320,7 @@ describe('the route table', () => {
       'POST /notifications/:id/open',
       'POST /api/notifications/read',
       'POST /account/notifications',
+      'POST /api/audit/verify',
     ]);
     const writesForAuditor = t.app.routeRules.filter((r) => ['POST', 'PUT', 'PATCH', 'DELETE'].includes(r.method) && allows(r.access, 'auditor') && !sessionRoutes.has(`${r.method} ${r.url}`));
     expect(writesForAuditor.map((r) => `${r.method} ${r.url}`)).toEqual([]);

@@ -10,7 +10,7 @@ import { buildApp } from '../../src/http/app.ts';
 import { en } from '../../src/i18n/en.ts';
 import { ru } from '../../src/i18n/ru.ts';
 import { defaultRegistry } from '../../machines/registry.ts';
-import { api, login, token } from './http-helpers.ts';
+import { api, ledgerReport, login, token } from './http-helpers.ts';
 import { checkDocumentFiles, verifyLedgerAndDocuments } from '../../src/workflows/documents/check.ts';
 import { DocumentStore, documentsDirFor } from '../../src/workflows/documents/store.ts';
 import { verifyLedger } from '../../src/engine/verify.ts';
@@ -211,7 +211,7 @@ describe('the auditor’s pages and the API', () => {
       const auditor = await login(app, 'auditor1');
       const bearer = await token(app, 'auditor1');
 
-      const clean = await auditor.get('/audit/ledger');
+      const clean = await ledgerReport(app, auditor);
       expect(clean.body).toContain('verdict--ok');
       expect(clean.body).toContain(`<dd id="ledger-documents">${attachEvents}</dd>`);
       const cleanVerdict = await auditor.get(`/audit/applications/${target.applicationId}/verify`, { 'hx-request': 'true' });
@@ -221,7 +221,7 @@ describe('the auditor’s pages and the API', () => {
 
       alterOneByte(store, target.sha256);
       const problemRow = `data-kind="document-altered" data-stream="${target.stream}" data-seq="${target.seq}"`;
-      const ledger = await auditor.get('/audit/ledger');
+      const ledger = await ledgerReport(app, auditor);
       expect(ledger.body).toContain('verdict--bad');
       expect(ledger.body).toContain(problemRow);
       expect(ledger.body).toContain(ru['audit.kind.document-altered']);
@@ -236,7 +236,7 @@ describe('the auditor’s pages and the API', () => {
       expect(response.body.problems).toEqual([expect.objectContaining({ stream: target.stream, seq: target.seq, kind: 'document-altered', file: { name: target.name, sha256: target.sha256 } })]);
 
       unlinkSync(store.pathOf(target.sha256));
-      const english = await auditor.get('/audit/ledger?lang=en');
+      const english = await ledgerReport(app, auditor, '/audit/ledger?lang=en');
       expect(english.body).toContain(`data-kind="document-missing" data-stream="${target.stream}" data-seq="${target.seq}"`);
       expect(english.body).toContain(en['audit.kind.document-missing']);
     } finally {

@@ -236,3 +236,24 @@ export function completeHtmlForm(): Record<string, string> {
     'costs.business': '20000,00',
   };
 }
+
+/**
+ * The ledger page with its verification followed to the end (issue 17). On a file database the
+ * job runs in a worker thread and the page shows its progress first, polling the job's fragment;
+ * this waits for the job itself (no timing) and answers the fragment its report fills. On an
+ * in-memory database the page holds the report already, and is answered as it is.
+ */
+export async function ledgerReport(app: FastifyInstance, browser: Browser, url = '/audit/ledger'): Promise<LightMyRequestResponse> {
+  const page = await browser.get(url);
+  expect(page.statusCode, page.body).toBe(200);
+  const job = /id="ledger-job" class="ledger-job" data-state="(\w+)" data-job="([0-9a-f]{16})"/.exec(page.body);
+  expect(job, 'the ledger page shows a verification job').not.toBeNull();
+  if (job![1] !== 'running') return page;
+  expect(page.body).toContain(`hx-get="/audit/ledger/jobs/${job![2]}" hx-trigger="every 1s"`);
+  await app.verifyJobs.get(job![2]!)!.finished;
+  const lang = new URL(url, 'http://localhost').searchParams.get('lang');
+  const fragment = await browser.get(`/audit/ledger/jobs/${job![2]}${lang ? `?lang=${lang}` : ''}`, { 'hx-request': 'true' });
+  expect(fragment.statusCode).toBe(200);
+  expect(fragment.body).not.toContain('hx-trigger');
+  return fragment;
+}

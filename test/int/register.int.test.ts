@@ -114,22 +114,28 @@ describe('registration numbers', () => {
 });
 
 /** The register's figures worked out from the event log alone: each stream's form folded from its create and updates. */
-function registerFromEvents() {
+function registerFromEvents(programmeId = CURRENT_PROGRAMME) {
   const streams = t.db.$client
     .prepare<[number], { streamId: string }>('SELECT stream_id AS streamId FROM applications WHERE programme_id = ?')
-    .all(CURRENT_PROGRAMME);
-  const totals = { count: 0, subsidyKopecks: 0, localBudgetKopecks: 0, residentsKopecks: 0, businessKopecks: 0, totalKopecks: 0, awardedKopecks: 0 };
-  const events = t.db.$client.prepare<[string], { type: string; payload: string }>('SELECT type, payload FROM events WHERE stream_id = ? ORDER BY seq');
+    .all(programmeId);
+  const totals = { count: 0, subsidyKopecks: 0, localBudgetKopecks: 0, residentsKopecks: 0, businessKopecks: 0, totalKopecks: 0, awardedKopecks: 0, receivedKopecks: 0, spentKopecks: 0 };
+  const events = t.db.$client.prepare<[string], { type: string; payload: string; seq: number }>('SELECT type, payload, seq FROM events WHERE stream_id = ? ORDER BY seq');
   for (const { streamId } of streams) {
     let costs: Record<string, number> = {};
     let submitted = false;
     let awarded = 0;
+    // After the award (issue 11): each payment by its event's place, cancelled ones taken out again; the last spending report.
+    const payments = new Map<number, number>();
+    let spent = 0;
     for (const event of events.all(streamId)) {
       const payload = JSON.parse(event.payload);
       if (event.type === 'create') costs = { ...(payload.form?.costs ?? payload.costs ?? {}) };
       if (event.type === 'update' && payload.costs) costs = { ...costs, ...payload.costs };
       if (event.type === 'submit') submitted = true;
       if (event.type === 'award') awarded = payload.amountKopecks;
+      if (event.type === 'record-contribution') payments.set(event.seq, payload.amountKopecks);
+      if (event.type === 'cancel-contribution') payments.delete(payload.seq);
+      if (event.type === 'report-spending') spent = Object.values(payload.actual as Record<string, number>).reduce((a, b) => a + b, 0);
     }
     if (!submitted) continue;
     const c = (key: string) => costs[key] ?? 0;
@@ -140,6 +146,8 @@ function registerFromEvents() {
     totals.businessKopecks += c('business');
     totals.totalKopecks += c('subsidy') + c('localBudget') + c('residents') + c('business');
     totals.awardedKopecks += awarded;
+    totals.receivedKopecks += [...payments.values()].reduce((a, b) => a + b, 0);
+    totals.spentKopecks += spent;
   }
   return totals;
 }
@@ -151,6 +159,12 @@ describe('the register', () => {
     expect(response.body.totals).toEqual(registerFromEvents());
     expect(response.body.rows.length).toBe(response.body.totals.count);
     expect(response.body.totals.count).toBeGreaterThan(20);
+    // Last year's, with its projects built: what was received and spent, from the payments and the spending reports.
+    const past = await api(t.app, as('coordinator1'), 'GET', '/api/programmes/1/register');
+    expect(past.body.totals).toEqual(registerFromEvents(1));
+    expect(past.body.totals.receivedKopecks).toBeGreaterThan(0);
+    expect(past.body.totals.spentKopecks).toBeGreaterThan(0);
+    expect(past.body.rows.filter((r: { decidedAt: string | null }) => r.decidedAt !== null).length).toBeGreaterThan(20);
     // Sorted by number by default: the numbered ones in the order they were numbered.
     const numbered = response.body.rows.filter((r: { registrationNo: string | null }) => r.registrationNo).map((r: { registrationNo: string }) => r.registrationNo);
     expect(numbered).toEqual([...numbered].sort());

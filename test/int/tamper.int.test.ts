@@ -163,7 +163,8 @@ describe('each kind of tampering is named by stream, seq and kind', () => {
     /**
      * After the demo, an applicant works on a draft (two updates and a submission) and the head
      * is published with its anchor. Then the last two events are cut and the stream row, the list
-     * projection and SQLite's autoincrement high-water mark are rewritten to match.
+     * projection (every column verify re-derives) and SQLite's autoincrement high-water mark are
+     * rewritten to match.
      */
     function cutTail() {
       const db = copy();
@@ -189,7 +190,14 @@ describe('each kind of tampering is named by stream, seq and kind', () => {
       db.$client
         .prepare('UPDATE streams SET state = ?, snapshot = ?, version = ?, head_hash = ?, updated_at = ? WHERE id = ?')
         .run(kept.state, kept.snapshot, kept.version, kept.headHash, kept.updatedAt, streamId);
-      db.$client.prepare('UPDATE applications SET state = ?, version = ? WHERE stream_id = ?').run(kept.state, kept.version, streamId);
+      // The whole list row, as verify re-derives it from the ledger (issue 17.2).
+      const keptContext = (JSON.parse(kept.snapshot) as { context: { firstSubmittedAt: string | null } }).context;
+      db.$client
+        .prepare('UPDATE applications SET state = ?, version = ?, first_submitted_at = ?, updated_at = ? WHERE stream_id = ?')
+        .run(kept.state, kept.version, keptContext.firstSubmittedAt, kept.updatedAt, streamId);
+      // And the scoring input the cut update changed.
+      const keptForm = (JSON.parse(kept.snapshot) as { context: { form: { meetingAttendance?: number } } }).context.form;
+      db.$client.prepare('UPDATE application_scoring SET meeting_attendance = ? WHERE application_id = ?').run(keptForm.meetingAttendance ?? 0, draft.id);
       db.$client.prepare("UPDATE sqlite_sequence SET seq = (SELECT MAX(position) FROM events) WHERE name = 'events'").run();
       return { db, streamId, keep, published, anchor };
     }

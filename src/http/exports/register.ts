@@ -37,6 +37,9 @@ export function registerColumns(t: Translate, lang: Lang, timeZone: string): Reg
     { key: 'total', kind: 'money', value: (r) => r.totalKopecks, total: 'totalKopecks' },
     { key: 'score', kind: 'points', value: (r) => r.scoreCenti },
     { key: 'awarded', kind: 'money', value: (r) => r.awardedKopecks, total: 'awardedKopecks' },
+    { key: 'decided', kind: 'text', value: (r) => (r.decidedAt ? formatDate(r.decidedAt, timeZone, lang) : '') },
+    { key: 'received', kind: 'money', value: (r) => r.receivedKopecks, total: 'receivedKopecks' },
+    { key: 'spent', kind: 'money', value: (r) => r.spentKopecks, total: 'spentKopecks' },
   ];
 }
 

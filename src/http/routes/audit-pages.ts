@@ -3,7 +3,9 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Actor } from '../../domain/roles.ts';
 import { loadApplication } from '../../workflows/application/reads.ts';
-import { checkDocumentFiles, verifyLedgerAndDocuments } from '../../workflows/documents/check.ts';
+import { checkDocumentFiles } from '../../workflows/documents/check.ts';
+import { jobPhase, verifyJobView, type VerifyJob } from '../../audit/verify-jobs.ts';
+import { NotFoundError } from '../../engine/errors.ts';
 import { findProgramme } from '../../workflows/programme/reads.ts';
 import { municipalityName } from '../../read/applications.ts';
 import { auditSearch } from '../../audit/search.ts';
@@ -17,7 +19,12 @@ import { contentDisposition } from '../content-disposition.ts';
 
 const seqQuery = z.object({ seq: z.coerce.number().int().min(1).max(1_000_000).optional().catch(undefined) });
 const searchQuery = z.object({ q: z.string().max(200).optional().catch(undefined) });
-const headQuery = z.object({ head: z.string().trim().regex(/^[0-9a-f]{64}$/).optional().catch(undefined) });
+const ledgerQuery = z.object({
+  head: z.string().trim().regex(/^[0-9a-f]{64}$/).optional().catch(undefined),
+  full: z.literal('1').optional().catch(undefined),
+  job: z.string().regex(/^[0-9a-f]{16}$/).optional().catch(undefined),
+});
+const jobParam = z.object({ job: z.string().regex(/^[0-9a-f]{16}$/).catch('') });
 
 /**
  * The auditor's pages (issue 4): search, an application's history with its verdict, the replay
@@ -125,16 +132,39 @@ export async function auditPages(app: FastifyInstance) {
     app.get(`${prefix}/:id/history.csv`, { config: { access: access.signedIn }, ...documented('csv') }, async (request, reply) => sendExport(request, reply, 'csv'));
   }
 
+  /** The ledger page's model of a job: its view, its problems in words, and whether a published head matched. */
+  function ledgerJob(request: FastifyRequest, job: VerifyJob) {
+    const view = verifyJobView(job);
+    // The job's phase as flags, so that the template asks no state (test/unit/layout.unit.test.ts).
+    const phase = jobPhase(job);
+    return {
+      job: view,
+      ...phase,
+      problems: problemViews(request.t, view.problems),
+      headMatches: job.expectedHead && phase.done ? !view.problems.some((p) => p.kind === 'head-mismatch' && p.stream === '*') : null,
+      publishedHead: job.expectedHead,
+    };
+  }
+
+  // The whole-ledger verification runs as a job (issue 17): the page starts one (or joins the one
+  // running) and shows its progress, polling the job's fragment until the report replaces it. On
+  // an in-memory database the job runs on this thread, and the page shows its report at once.
   app.get('/audit/ledger', { config: { access: access.auditors } }, async (request, reply) => {
-    const { head } = headQuery.parse(request.query ?? {});
-    const report = await verifyLedgerAndDocuments(app.db, app.engine.registry, app.documentStore, head ? { expectedHead: head } : {});
-    return reply.page('pages/audit-ledger.eta', {
-      title: request.t('audit.ledgerTitle'),
-      report,
-      publishedHead: head ?? null,
-      headMatches: head ? !report.problems.some((p) => p.kind === 'head-mismatch' && p.stream === '*') : null,
-      problems: problemViews(request.t, report.problems),
-    });
+    const { head, full, job: asked } = ledgerQuery.parse(request.query ?? {});
+    let job = asked ? app.verifyJobs.get(asked) : undefined;
+    if (!job) {
+      job = app.verifyJobs.start({ full: full === '1', save: app.verifyJobs.inWorker, ...(head ? { expectedHead: head } : {}) });
+      if (!app.verifyJobs.inWorker) await job.finished;
+    }
+    return reply.page('pages/audit-ledger.eta', { title: request.t('audit.ledgerTitle'), ...ledgerJob(request, job) });
+  });
+
+  /** The job's part of the ledger page, for htmx to poll while it runs. */
+  app.get('/audit/ledger/jobs/:job', { config: { access: access.auditors } }, async (request, reply) => {
+    const { job: id } = jobParam.parse(request.params);
+    const job = app.verifyJobs.get(id);
+    if (!job) throw new NotFoundError('no such verification job');
+    return reply.page('partials/ledger-job.eta', ledgerJob(request, job));
   });
 
   app.get('/audit/machines', { config: { access: access.signedIn } }, async (request, reply) => {

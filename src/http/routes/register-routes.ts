@@ -15,7 +15,7 @@ import { formBody } from '../page-kit.ts';
 import { idParam } from './params.ts';
 
 /** The numeric columns, right-aligned on the page. */
-const numericSorts = new Set(['subsidy', 'localBudget', 'residents', 'business', 'total', 'score', 'awarded']);
+const numericSorts = new Set(['subsidy', 'localBudget', 'residents', 'business', 'total', 'score', 'awarded', 'received', 'spent']);
 
 /** The query string of the register with one parameter changed (the sort links, the export links). */
 function registerHref(base: string, query: RegisterQuery, change: Partial<RegisterQuery> = {}): string {
@@ -49,7 +49,7 @@ export async function registerRoutes(app: FastifyInstance) {
     const register = programmeRegister(app.db, programme.id, query);
     const base = `/programmes/${programme.id}/register`;
     const t = request.t;
-    const columns = (['number', 'submitted', 'municipality', 'settlement', 'type', 'state', 'subsidy', 'localBudget', 'residents', 'business', 'total', 'score', 'awarded'] as const).map((key) => {
+    const columns = (['number', 'submitted', 'municipality', 'settlement', 'type', 'state', 'subsidy', 'localBudget', 'residents', 'business', 'total', 'score', 'awarded', 'decided', 'received', 'spent'] as const).map((key) => {
       const sorted = query.sort === key;
       return {
         key,

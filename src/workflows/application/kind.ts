@@ -1,7 +1,7 @@
 import type { AnyMachineSnapshot } from 'xstate';
 import type { Db } from '../../db/client.ts';
 import { totalCostKopecks } from '../../domain/application.ts';
-import { receivedBySource, sumAmounts } from '../../domain/implementation.ts';
+import { implementationFigures } from '../../domain/implementation.ts';
 import type { StreamKind, EventRow, StreamRow } from '../../engine/engine.ts';
 import { applicationMachineId, type ApplicationContext } from '../../../machines/application.ts';
 import { scoringProjection } from '../commission/projection.ts';
@@ -25,17 +25,6 @@ const implementationEvents: ReadonlySet<string> = new Set([
   'resolve-issue',
   'report-spending',
 ]);
-
-/** The list row's figures after the award: agreed, received, spent (kopecks), the progress. Version 1 and 2 contexts have none of them. */
-function implementationFigures(context: Partial<ApplicationContext>) {
-  const amounts = context.agreement?.amounts ?? null;
-  return {
-    agreedKopecks: amounts ? sumAmounts(amounts) : null,
-    receivedKopecks: sumAmounts(receivedBySource(context.contributions ?? [])),
-    spentKopecks: context.spending ? sumAmounts(context.spending.actual) : null,
-    progressPercent: context.progressPercent ?? 0,
-  };
-}
 
 /**
  * The application kind of stream (DESIGN §3): who may see one (its municipality's applicants and

@@ -29,6 +29,9 @@ export const registerSorts = [
   'total',
   'score',
   'awarded',
+  'decided',
+  'received',
+  'spent',
 ] as const;
 export type RegisterSort = (typeof registerSorts)[number];
 
@@ -63,6 +66,11 @@ export interface RegisterRow {
   /** The ranking's total points in hundredths, for an application the ranking holds. */
   scoreCenti: number | null;
   awardedKopecks: number | null;
+  /** When the application's outcome was decided: the commission's award or not, or the reviewer's rejection. */
+  decidedAt: string | null;
+  /** After the award (issue 11): what the sources paid in (cancelled payments left out) and what the spending report says was spent. */
+  receivedKopecks: number | null;
+  spentKopecks: number | null;
 }
 
 export interface RegisterTotals {
@@ -73,6 +81,8 @@ export interface RegisterTotals {
   businessKopecks: number;
   totalKopecks: number;
   awardedKopecks: number;
+  receivedKopecks: number;
+  spentKopecks: number;
 }
 
 export interface Register {
@@ -89,7 +99,9 @@ const statements = perDatabase((db: Db) => ({
        a.municipality_id AS municipalityId, m.name AS municipality, a.settlement, a.project_type AS projectType, a.state,
        COALESCE(s.subsidy_kopecks, a.subsidy_kopecks) AS subsidyKopecks, COALESCE(s.local_budget_kopecks, 0) AS localBudgetKopecks,
        COALESCE(s.residents_kopecks, 0) AS residentsKopecks, COALESCE(s.business_kopecks, 0) AS businessKopecks,
-       a.total_kopecks AS totalKopecks, a.awarded_kopecks AS awardedKopecks
+       a.total_kopecks AS totalKopecks, a.awarded_kopecks AS awardedKopecks,
+       (SELECT max(e.at) FROM events e WHERE e.stream_id = a.stream_id AND e.type IN ('award', 'not-award', 'reject')) AS decidedAt,
+       CASE WHEN a.agreed_kopecks IS NULL THEN NULL ELSE a.received_kopecks END AS receivedKopecks, a.spent_kopecks AS spentKopecks
      FROM applications a
      JOIN municipalities m ON m.id = a.municipality_id
      LEFT JOIN application_scoring s ON s.application_id = a.id
@@ -114,6 +126,9 @@ const keyOf: Record<RegisterSort, (row: RegisterRow & { seqKey: number }) => Key
   total: (r) => r.totalKopecks,
   score: (r) => r.scoreCenti,
   awarded: (r) => r.awardedKopecks,
+  decided: (r) => r.decidedAt,
+  received: (r) => r.receivedKopecks,
+  spent: (r) => r.spentKopecks,
 };
 
 const collator = new Intl.Collator('ru');
@@ -136,6 +151,8 @@ export function registerTotals(rows: readonly RegisterRow[]): RegisterTotals {
     businessKopecks: sum((r) => r.businessKopecks),
     totalKopecks: sum((r) => r.totalKopecks),
     awardedKopecks: sum((r) => r.awardedKopecks),
+    receivedKopecks: sum((r) => r.receivedKopecks),
+    spentKopecks: sum((r) => r.spentKopecks),
   };
 }
 

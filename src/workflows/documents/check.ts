@@ -7,7 +7,7 @@ import { events } from '../../db/schema.ts';
 import type { MachineRegistry } from '../../../machines/registry.ts';
 import type { DocumentStore } from './store.ts';
 import type { LedgerProblem } from '../../engine/replay.ts';
-import { verifyLedger, type LedgerAnchor, type LedgerReport } from '../../engine/verify.ts';
+import { verifyWithCheckpoints, type CheckpointUpdate, type LedgerReport, type VerifyOptions } from '../../engine/verify.ts';
 
 const SHA256 = /^[0-9a-f]{64}$/;
 
@@ -108,14 +108,22 @@ export interface RecordReport extends LedgerReport {
   documents: number;
 }
 
-export async function verifyLedgerAndDocuments(
+export async function verifyLedgerAndDocuments(db: Db, registry: MachineRegistry, store: DocumentStore, options: VerifyOptions = {}): Promise<RecordReport> {
+  return (await verifyRecord(db, registry, store, options)).report;
+}
+
+/**
+ * The record's verification and the checkpoints it reached. The files are checked whole every time,
+ * an incremental verify too: a file can be changed on disk whenever, whatever its event's age.
+ */
+export async function verifyRecord(
   db: Db,
   registry: MachineRegistry,
   store: DocumentStore,
-  options: { expectedHead?: string; anchor?: LedgerAnchor } = {},
-): Promise<RecordReport> {
-  const ledger = verifyLedger(db, registry, options);
+  options: VerifyOptions = {},
+): Promise<{ report: RecordReport; checkpoints: CheckpointUpdate }> {
+  const { report: ledger, checkpoints } = verifyWithCheckpoints(db, registry, options);
   const documents = await checkDocumentFiles(db, store);
   const problems = [...ledger.problems, ...documents.problems];
-  return { ...ledger, ok: problems.length === 0, problems, documents: documents.files };
+  return { report: { ...ledger, ok: problems.length === 0, problems, documents: documents.files }, checkpoints };
 }

@@ -6,7 +6,7 @@ import type { AppliedEvent, Engine } from '../../engine/engine.ts';
 import { ValidationError } from '../../engine/errors.ts';
 import { loadApplication, type LoadedApplication } from '../application/reads.ts';
 import { sendApplicationEvent } from '../application/commands.ts';
-import { isReferenced } from './upload.ts';
+import { drain, isReferenced } from './upload.ts';
 import type { DocumentStore, ReceivedFile } from './store.ts';
 
 /**
@@ -39,16 +39,6 @@ function checkFirst(engine: Engine, actor: Actor, id: number, kind: unknown, exp
   const rule = ruleOf(kind);
   engine.check(application.stream.id, 'attach-evidence', actor, expectedVersion);
   return { application, rule };
-}
-
-async function drain(source: Readable): Promise<void> {
-  source.resume();
-  if (source.readableEnded || source.destroyed) return;
-  await new Promise<void>((done) => {
-    source.once('end', done);
-    source.once('close', done);
-    source.once('error', () => done());
-  });
 }
 
 export async function attachUploadedEvidence(engine: Engine, store: DocumentStore, actor: Actor, id: number, upload: EvidenceUpload): Promise<AppliedEvent> {

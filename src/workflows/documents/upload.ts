@@ -58,7 +58,7 @@ export interface Upload {
 }
 
 /** Reads the rest of a stream into nothing, so that the client gets its answer instead of a reset. */
-async function drain(source: Readable): Promise<void> {
+export async function drain(source: Readable): Promise<void> {
   source.resume();
   if (source.readableEnded || source.destroyed) return;
   await new Promise<void>((done) => {
