@@ -13,7 +13,7 @@ describe.skipIf(!hasChromium)('the implementation card in a real browser', () =>
     const { id } = demo.server.db.$client.prepare<[], { id: number }>("SELECT id FROM applications WHERE state = 'implementation.works' ORDER BY id LIMIT 1").get()!;
     const { page, errors } = await watchedPage(demo.browser);
     await signIn(page, demo.server, 'coordinator1');
-    await page.waitForURL(/\/applications/);
+    await page.waitForURL((url) => !url.pathname.startsWith('/login'));
     await page.goto(`${demo.server.url}/applications/${id}`);
     await page.locator('#implementation').waitFor({ state: 'visible' });
     await page.evaluate(() => ((window as unknown as { implementationMarker: string }).implementationMarker = 'still here'));
