@@ -30,6 +30,7 @@ import {
   contributionsShort,
   emptyImplementation,
   implementationEventSchemas,
+  mayHandleSource,
   sourceKey,
   spendingProblems,
   sumAmounts,
@@ -285,14 +286,14 @@ const contentRules: { [K in ApplicationEventType]?: (context: ApplicationContext
     if (event.payload === undefined) return [];
     const problems = notAhead('receivedOn', event.payload.receivedOn, event.at);
     // The subsidy is the programme's money: only its coordinator records its transfer.
-    if (event.payload.source === 'subsidy' && event.actor.role !== 'coordinator') problems.push({ field: 'source', code: 'subsidy-by-coordinator' });
+    if (!mayHandleSource(event.actor.role, event.payload.source)) problems.push({ field: 'source', code: 'subsidy-by-coordinator' });
     return problems;
   },
   'cancel-contribution': (context, event) => {
     if (event.payload === undefined) return context.contributions.some((c) => !c.cancelled) ? [] : [{ code: 'contribution-none' }];
     const entry = context.contributions.find((c) => c.seq === event.payload!.seq);
     if (!entry || entry.cancelled) return [{ field: 'seq', code: 'contribution-unknown', params: { seq: event.payload.seq } }];
-    return entry.source === 'subsidy' && event.actor.role !== 'coordinator' ? [{ field: 'seq', code: 'subsidy-by-coordinator' }] : [];
+    return mayHandleSource(event.actor.role, entry.source) ? [] : [{ field: 'seq', code: 'subsidy-by-coordinator' }];
   },
   'confirm-contributions': (context) => contributionsShort(context),
   'sign-contract': (context, event) => {
@@ -688,6 +689,10 @@ export const remarksStandOpen = (state: string): boolean => state === 'returned'
  * reviewer (whoever may send `review-document`) always sees them.
  */
 export const documentRemarksShown = (state: string, mayReview: boolean): boolean => mayReview || state === 'returned' || state === 'under-review';
+
+/** The states whose page shows the implementation card: from the award on, and a project terminated after it. */
+export const showsImplementation = (state: string, context: { awardedKopecks?: number | null }): boolean =>
+  state === 'awarded' || state.startsWith('implementation.') || state === 'closed' || (state === 'terminated' && (context.awardedKopecks ?? null) !== null);
 
 /** While the application is in implementation, its progress is shown. */
 export const inImplementation = (state: string): boolean => state.startsWith('implementation.');

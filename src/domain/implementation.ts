@@ -402,3 +402,8 @@ export function implementationFigures(context: Partial<Implementation>) {
     progressPercent: context.progressPercent ?? 0,
   };
 }
+
+/** Who records and cancels a source's money (the machine's rule `subsidy-by-coordinator`): the subsidy is the coordinator's. */
+export function mayHandleSource(role: string, source: string): boolean {
+  return source !== 'subsidy' || role === 'coordinator';
+}

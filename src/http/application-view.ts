@@ -18,7 +18,7 @@ import { documentHistoryDetails, documentsCard } from './documents-view.ts';
 import { dangerousEvents, eventFields, fieldKinds } from './forms.ts';
 import { remarksByField, type Notice } from './page-kit.ts';
 import { actionShortcuts, reviewPageModel } from './review-view.ts';
-import { implementationParams, problemText, zodProblemText } from './problem-text.ts';
+import { describeProblem } from './problem-text.ts';
 import { applicationJournalCard } from './journal-view.ts';
 import { stateTone_ } from './view-helpers.ts';
 import { conversationView } from './conversation-view.ts';
@@ -26,25 +26,7 @@ import { deadlinesFor } from '../workflows/deadlines/clocks.ts';
 import { roublesInputValue } from '../domain/money.ts';
 import { agreementPrefill, fieldOptions, implementationCard, showsImplementation } from './implementation-view.ts';
 
-/** A problem in words: what is wrong with the field, with amounts in roubles and shares in percent. */
-export function describeProblem(t: Translate, lang: Lang, problem: FieldProblem): string {
-  const zod = zodProblemText(t, lang, problem);
-  if (zod !== null) return zod;
-  const params: Record<string, string | number> = { ...(problem.params ?? {}) };
-  if (typeof params.cap === 'number') params.cap = formatRoubles(params.cap, lang);
-  if (typeof params.max === 'number' && problem.code === 'award-above-request') params.max = formatRoubles(params.max, lang);
-  if (typeof params.min === 'number') params.min = (params.min / 100).toString();
-  if (typeof params.kind === 'string') params.document = t(`field.document.${params.kind}`);
-  Object.assign(params, implementationParams(t, lang, problem));
-  return problemText(t, lang, { ...problem, params: {} }, params);
-}
-
-/** The first problem of each field, in words, for the error beside it. */
-export function problemsByField(t: Translate, lang: Lang, problems: FieldProblem[]): Record<string, string> {
-  const map: Record<string, string> = {};
-  for (const problem of problems) map[problem.field] ??= describeProblem(t, lang, problem);
-  return map;
-}
+export { describeProblem, problemsByField } from './problem-text.ts';
 
 /** One history row in words, for the table on every application page. */
 export function historyRow(t: Translate, lang: Lang, event: EventRow) {

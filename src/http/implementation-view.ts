@@ -1,5 +1,5 @@
 import type { ApplicationContext } from '../../machines/application.ts';
-import { emptyImplementation, fundSources, implementationSummary, type Implementation, type ImplementationSummary } from '../domain/implementation.ts';
+import { fundSources, implementationOf, implementationSummary, mayHandleSource, type ImplementationSummary } from '../domain/implementation.ts';
 import { formatRoubles } from '../domain/money.ts';
 import type { Role } from '../domain/roles.ts';
 import { formatDay } from '../domain/time.ts';
@@ -7,29 +7,10 @@ import type { EventRow } from '../engine/engine.ts';
 import type { Lang, Translate } from '../i18n/index.ts';
 import { localToday } from '../workflows/stage/overview.ts';
 import { addMonths, renderFundsChart, renderMilestoneTimeline } from './charts/implementation.ts';
-import { describeProblem } from './application-view.ts';
+import { describeProblem } from './problem-text.ts';
 import type { EventField } from './forms.ts';
 
-/** The states whose page shows the implementation card: from the award on. */
-export const showsImplementation = (state: string, context: Partial<ApplicationContext>) =>
-  state === 'awarded' || state.startsWith('implementation.') || state === 'closed' || (state === 'terminated' && (context.awardedKopecks ?? null) !== null);
-
-/** The implementation as the machine (version 3) holds it; an older context lacks the lists, which are then empty. */
-export function implementationOf(context: Partial<ApplicationContext>): Implementation {
-  const empty = emptyImplementation();
-  return {
-    awardedKopecks: context.awardedKopecks ?? null,
-    agreement: context.agreement ?? empty.agreement,
-    contributions: context.contributions ?? empty.contributions,
-    contract: context.contract && typeof context.contract === 'object' ? context.contract : empty.contract,
-    milestones: context.milestones ?? empty.milestones,
-    progress: context.progress ?? empty.progress,
-    progressPercent: context.progressPercent ?? 0,
-    evidence: context.evidence ?? empty.evidence,
-    visits: context.visits ?? empty.visits,
-    spending: context.spending ?? empty.spending,
-  };
-}
+export { showsImplementation } from '../../machines/application.ts';
 
 /** The summary of a loaded application, as the pages and the stage lists read it. */
 export const summaryOf = (state: string, context: Partial<ApplicationContext>): ImplementationSummary => implementationSummary(state, implementationOf(context));
@@ -51,7 +32,7 @@ export interface SelectOption {
 export function fieldOptions(t: Translate, lang: Lang, field: EventField, summary: ImplementationSummary | null, role: Role): SelectOption[] {
   if (field.records === 'standing-contributions') {
     return (summary?.contributions ?? [])
-      .filter((c) => !c.cancelled && (c.source !== 'subsidy' || role === 'coordinator'))
+      .filter((c) => !c.cancelled && mayHandleSource(role, c.source))
       .map((c) => ({ value: String(c.seq), label: `№ ${c.seq}: ${formatDay(c.receivedOn, lang)}, ${t(`source.${c.source}`)}, ${formatRoubles(c.amountKopecks, lang)} ₽${c.payer ? `, ${c.payer}` : ''}` }));
   }
   if (field.records === 'open-visits') {
@@ -59,7 +40,7 @@ export function fieldOptions(t: Translate, lang: Lang, field: EventField, summar
       .filter((v) => v.verdict === 'issues' && !v.resolution)
       .map((v) => ({ value: String(v.seq), label: `№ ${v.seq}: ${formatDay(v.visitedOn, lang)}, ${v.finding.length > 80 ? `${v.finding.slice(0, 79)}…` : v.finding}` }));
   }
-  return (field.options ?? []).filter((value) => !(field.name === 'source' && value === 'subsidy' && role !== 'coordinator')).map((value) => ({ value, label: t(`${field.labels ?? ''}${value}`) }));
+  return (field.options ?? []).filter((value) => field.name !== 'source' || mayHandleSource(role, value)).map((value) => ({ value, label: t(`${field.labels ?? ''}${value}`) }));
 }
 
 /** What the agreement's form starts with: the subsidy the commission awarded and the application's own costs. */

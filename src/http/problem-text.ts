@@ -2,7 +2,7 @@ import { fieldKinds } from '../domain/application.ts';
 import { localeOf, numberFormat } from '../domain/intl.ts';
 import { formatRoubles } from '../domain/money.ts';
 import { formatDay } from '../domain/time.ts';
-import type { Problem } from '../domain/problems.ts';
+import type { FieldProblem, Problem } from '../domain/problems.ts';
 import type { Lang, Translate } from '../i18n/index.ts';
 
 /** The codes zod gives its issues: each has its message in the catalogues (`problem.<code>…`). */
@@ -62,4 +62,24 @@ export function problemText(t: Translate, lang: Lang, problem: Problem, params: 
   const key = `${prefix}${problem.code}`;
   const text = t(key, { ...(problem.params ?? {}), ...params });
   return text === key ? t('problem.invalid') : text;
+}
+
+/** A problem in words: what is wrong with the field, with amounts in roubles and shares in percent. */
+export function describeProblem(t: Translate, lang: Lang, problem: FieldProblem): string {
+  const zod = zodProblemText(t, lang, problem);
+  if (zod !== null) return zod;
+  const params: Record<string, string | number> = { ...(problem.params ?? {}) };
+  if (typeof params.cap === 'number') params.cap = formatRoubles(params.cap, lang);
+  if (typeof params.max === 'number' && problem.code === 'award-above-request') params.max = formatRoubles(params.max, lang);
+  if (typeof params.min === 'number') params.min = (params.min / 100).toString();
+  if (typeof params.kind === 'string') params.document = t(`field.document.${params.kind}`);
+  Object.assign(params, implementationParams(t, lang, problem));
+  return problemText(t, lang, { ...problem, params: {} }, params);
+}
+
+/** The first problem of each field, in words, for the error beside it. */
+export function problemsByField(t: Translate, lang: Lang, problems: FieldProblem[]): Record<string, string> {
+  const map: Record<string, string> = {};
+  for (const problem of problems) map[problem.field] ??= describeProblem(t, lang, problem);
+  return map;
 }

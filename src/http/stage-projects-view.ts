@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Actor } from '../domain/roles.ts';
 import { formatRoubles } from '../domain/money.ts';
 import { applicationLabel } from '../workflows/application/registration.ts';
-import { applicationOptions, loadApplication } from '../workflows/application/reads.ts';
+import { applicationOptions, loadApplication, maySeeMunicipality } from '../workflows/application/reads.ts';
 import { eventFields } from './forms.ts';
 import { fieldOptions, missingWords, summaryOf } from './implementation-view.ts';
 
@@ -35,21 +35,22 @@ export function stageProjects(app: FastifyInstance, request: FastifyRequest, act
   const t = request.t;
   const lang = request.lang;
   // An applicant sees its own municipality's projects only, as everywhere else.
-  const own = actor.role === 'applicant' ? [actor.municipalityId ?? -1] : [];
   const ids =
     holdsStates.length === 0
       ? []
       : app.db.$client
-          .prepare<unknown[], { id: number }>(
-            `SELECT id FROM applications WHERE programme_id = ? AND state IN (${holdsStates.map(() => '?').join(', ')})${own.length ? ' AND municipality_id = ?' : ''} ORDER BY id`,
+          .prepare<unknown[], { id: number; municipalityId: number }>(
+            `SELECT id, municipality_id AS municipalityId FROM applications WHERE programme_id = ? AND state IN (${holdsStates.map(() => '?').join(', ')}) ORDER BY id`,
           )
-          .all(programmeId, ...holdsStates, ...own);
+          .all(programmeId, ...holdsStates)
+          .filter((row) => maySeeMunicipality(actor, row.municipalityId));
   const paymentFields = eventFields['record-contribution']!.filter((f) => f.name !== 'reference');
   const rows = ids.map(({ id }) => {
     const loaded = loadApplication(app.engine, actor, id);
     const summary = summaryOf(loaded.row.state, loaded.context);
     const missing = missingWords(t, lang, summary);
-    const canPay = actor.role === 'coordinator' && applicationOptions(app.engine, actor, loaded.stream).actions.some((a) => a.type === 'record-contribution');
+    // Whoever may record a payment on it now (the coordinator, the project's municipality) gets the row's form.
+    const canPay = applicationOptions(app.engine, actor, loaded.stream).actions.some((a) => a.type === 'record-contribution');
     const problems = rowProblems?.id === id ? rowProblems : null;
     return {
       id,

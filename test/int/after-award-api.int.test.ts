@@ -117,6 +117,15 @@ describe('after the award, through the API', () => {
     expect(short).toEqual([{ field: 'general', code: 'contribution-short', params: { source: 'residents', agreed: costs.residents, received: half } }]);
     expect((await implementation()).missing).toEqual(['contribution-short:residents']);
     await send(applicant, 'record-contribution', { source: 'residents', amountKopecks: costs.residents - half, receivedOn: today(), payer: 'Сбор жителей' });
+    // The agreement's scan may come now; photos and the act are of works under contract, and refused before it, storing nothing.
+    const scan = await upload(applicant, 'agreement-scan', { name: 'соглашение.pdf', bytes: samples.pdf('Соглашение') });
+    expect(scan.statusCode, scan.body).toBe(201);
+    version = scan.json().version;
+    const events = eventCount(t.db);
+    const early = await upload(applicant, 'photo', { name: 'рано.png', bytes: samples.png(9) });
+    expect(early.statusCode).toBe(422);
+    expect(early.json().problems).toContainEqual({ field: 'kind', code: 'evidence-before-contract' });
+    expect(eventCount(t.db)).toBe(events);
     expect((await send(coordinator, 'confirm-contributions')).state).toBe('implementation.procurement');
     const after = await implementation();
     expect(after.contributions.filter((c: { cancelled: unknown }) => c.cancelled)).toHaveLength(1);

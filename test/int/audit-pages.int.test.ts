@@ -145,7 +145,8 @@ describe('the auditor can send no event at all', () => {
     for (const url of ['/audit', `/audit/applications/${id}`, `/audit/applications/${id}/replay?seq=3`, `/audit/applications/${id}/verify`, '/audit/ledger', '/audit/machines']) {
       const page = await auditor.get(url);
       expect(page.statusCode, url).toBe(200);
-      expect(postForms(page.body), url).toEqual([]);
+      // The one post an auditor has: asking for a verification of the ledger (it keeps only its checkpoints, issue 17).
+      expect(postForms(page.body), url).toEqual(url === '/audit/ledger' ? ['/audit/ledger'] : []);
       expect(page.body, url).not.toContain('name="expectedVersion"');
     }
   });

@@ -172,6 +172,7 @@ const expectedAccess: Record<string, Expected> = {
   'GET /audit/applications/:id/history.json': 'signed in',
   'GET /audit/applications/:id/history.csv': 'signed in',
   'GET /audit/ledger': auditors,
+  'POST /audit/ledger': auditors,
   'GET /audit/ledger/jobs/:job': auditors,
   'GET /audit/machines': 'signed in',
 
@@ -321,6 +322,7 @@ describe('the route table', () => {
       'POST /api/notifications/read',
       'POST /account/notifications',
       'POST /api/audit/verify',
+      'POST /audit/ledger',
     ]);
     const writesForAuditor = t.app.routeRules.filter((r) => ['POST', 'PUT', 'PATCH', 'DELETE'].includes(r.method) && allows(r.access, 'auditor') && !sessionRoutes.has(`${r.method} ${r.url}`));
     expect(writesForAuditor.map((r) => `${r.method} ${r.url}`)).toEqual([]);

@@ -21,7 +21,8 @@ export async function auditApi(app: FastifyInstance) {
       },
     },
     async (request, reply) => {
-      const job = await app.verifyJobs.start({ full: true, save: app.verifyJobs.inWorker }).finished;
+      // A read writes nothing, not even checkpoints: `POST /api/audit/verify` keeps them.
+      const job = await app.verifyJobs.start({ full: true, save: false }).finished;
       if (!job.report) {
         request.log.error({ job: job.id, error: job.error }, 'verify failed');
         return reply.code(503).send({ error: 'verify-failed', message: request.t('audit.jobFailed') });

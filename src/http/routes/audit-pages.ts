@@ -1,3 +1,5 @@
+import { bodyText } from '../forms.ts';
+import { formBody } from '../page-kit.ts';
 import { applicationLabel } from '../../workflows/application/registration.ts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
@@ -153,10 +155,19 @@ export async function auditPages(app: FastifyInstance) {
     const { head, full, job: asked } = ledgerQuery.parse(request.query ?? {});
     let job = asked ? app.verifyJobs.get(asked) : undefined;
     if (!job) {
-      job = app.verifyJobs.start({ full: full === '1', save: app.verifyJobs.inWorker, ...(head ? { expectedHead: head } : {}) });
+      // A read writes nothing: the checkpoints are kept only by a verification the auditor asks for (the POST below).
+      job = app.verifyJobs.start({ full: full === '1', save: false, ...(head ? { expectedHead: head } : {}) });
       if (!app.verifyJobs.inWorker) await job.finished;
     }
     return reply.page('pages/audit-ledger.eta', { title: request.t('audit.ledgerTitle'), ...ledgerJob(request, job) });
+  });
+
+  /** The auditor asks for a verification (what was added, or the whole log): it keeps its checkpoints, then the page follows it. */
+  app.post('/audit/ledger', { config: { access: access.auditors } }, async (request, reply) => {
+    const full = bodyText(formBody(request), 'full') === '1';
+    const job = app.verifyJobs.start({ full, save: app.verifyJobs.inWorker });
+    if (!app.verifyJobs.inWorker) await job.finished;
+    return reply.redirect(`/audit/ledger?job=${job.id}`, 303);
   });
 
   /** The job's part of the ledger page, for htmx to poll while it runs. */
