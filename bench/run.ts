@@ -168,16 +168,7 @@ try {
   // would be measured as our memory.)
   const app = await buildApp({ db, rateLimitMax: 1_000_000 });
   const base = await app.listen({ port: 0, host: '127.0.0.1' });
-  const cookiesOf = (response: Response) => response.headers.getSetCookie().map((c) => c.split(';')[0]!);
-  const loginPage = await fetch(`${base}/login`);
-  const csrf = /name="_csrf" value="([^"]+)"/.exec(await loginPage.text())![1]!;
-  const signedIn = await fetch(`${base}/login`, {
-    method: 'POST',
-    redirect: 'manual',
-    headers: { cookie: cookiesOf(loginPage).join('; '), 'content-type': 'application/x-www-form-urlencoded' },
-    body: `_csrf=${encodeURIComponent(csrf)}&login=reviewer1&password=demo`,
-  });
-  const session = cookiesOf(signedIn).find((c) => c.startsWith('sid='))!;
+  const session = await sessionOf(base, 'reviewer1');
   memory('app and login');
   const page = async (url: string, headers: Record<string, string> = {}) => {
     const t0 = performance.now();

@@ -1,12 +1,11 @@
 import type { Readable } from 'node:stream';
-import { cleanFileName, fileTypes, sniffFileType, uploadProblems, type DocumentRule } from '../../domain/documents.ts';
+import { cleanFileName, type DocumentRule } from '../../domain/documents.ts';
 import { evidenceKinds, evidenceRules, type EvidenceKind } from '../../domain/implementation.ts';
 import type { Actor } from '../../domain/roles.ts';
 import type { AppliedEvent, Engine } from '../../engine/engine.ts';
 import { ValidationError } from '../../engine/errors.ts';
 import { loadApplication, type LoadedApplication } from '../application/reads.ts';
-import { sendApplicationEvent } from '../application/commands.ts';
-import { drain, isReferenced } from './upload.ts';
+import { attachReceived, drain } from './upload.ts';
 import type { DocumentStore, ReceivedFile } from './store.ts';
 
 /**
@@ -63,28 +62,14 @@ function recordEvidence(
   engine: Engine,
   store: DocumentStore,
   actor: Actor,
-  { row, stream }: LoadedApplication,
+  application: LoadedApplication,
   rule: DocumentRule & { evidence: EvidenceKind },
   caption: string | undefined,
   name: string,
   received: ReceivedFile,
   expectedVersion: number | undefined,
 ): AppliedEvent {
-  const sniffed = received.tooLarge ? null : sniffFileType(received.head, received.tail);
-  const problems = uploadProblems(rule, { name, size: received.size, sniffed, tooLarge: received.tooLarge });
-  if (problems.length > 0 || sniffed === null) {
-    store.discard(received);
-    throw new ValidationError('the file is refused', problems);
-  }
-  const kept = store.keep(received);
   const trimmed = caption?.trim();
-  const payload = { kind: rule.evidence, ...(trimmed ? { caption: trimmed } : {}), name, size: received.size, mediaType: fileTypes[sniffed].mediaType, sha256: received.sha256 };
-  try {
-    const version = expectedVersion ?? engine.loadStream(stream.id)?.version ?? row.version;
-    return sendApplicationEvent(engine, actor, row.id, 'attach-evidence', payload, version, 'upload');
-  } catch (error) {
-    // Refused: a file this upload stored and no event names must not stay.
-    if (kept.created && !isReferenced(engine, received.sha256)) store.forget(received.sha256);
-    throw error;
-  }
+  const fields = { kind: rule.evidence, ...(trimmed ? { caption: trimmed } : {}) };
+  return attachReceived(engine, store, actor, application, rule, name, received, expectedVersion, { type: 'attach-evidence', fields });
 }

@@ -97,6 +97,12 @@ export function attachDocumentBytes(engine: Engine, store: DocumentStore, actor:
   return attachReceived(engine, store, actor, application, rule, cleanFileName(fileName), store.receiveBytes(bytes), expectedVersion);
 }
 
+/**
+ * Checks a received file against its rule (type by its bytes, size, name), keeps it under its
+ * SHA-256 and sends the upload-only event that names it: `attach-document` with its kind, or, with
+ * `as`, another (an implementation's `attach-evidence`, issue 11) with its own fields first. A
+ * refused event leaves no file that no event names.
+ */
 export function attachReceived(
   engine: Engine,
   store: DocumentStore,
@@ -106,6 +112,7 @@ export function attachReceived(
   name: string,
   received: ReceivedFile,
   expectedVersion: number | undefined,
+  as: { type: string; fields: Record<string, unknown> } = { type: 'attach-document', fields: { kind: rule.kind } },
 ): AppliedEvent {
   const sniffed = received.tooLarge ? null : sniffFileType(received.head, received.tail);
   const problems = uploadProblems(rule, { name, size: received.size, sniffed, tooLarge: received.tooLarge });
@@ -114,11 +121,11 @@ export function attachReceived(
     throw new ValidationError('the file is refused', problems);
   }
   const kept = store.keep(received);
-  const payload = { kind: rule.kind, name, size: received.size, mediaType: fileTypes[sniffed].mediaType, sha256: received.sha256 };
+  const payload = { ...as.fields, name, size: received.size, mediaType: fileTypes[sniffed].mediaType, sha256: received.sha256 };
   try {
-    // Without an expected version the document goes onto the application as it is now (the file took time to arrive).
+    // Without an expected version the file goes onto the application as it is now (the file took time to arrive).
     const version = expectedVersion ?? engine.loadStream(stream.id)?.version ?? row.version;
-    return sendApplicationEvent(engine, actor, row.id, 'attach-document', payload, version, 'upload');
+    return sendApplicationEvent(engine, actor, row.id, as.type, payload, version, 'upload');
   } catch (error) {
     // The event was refused: a file this upload stored and no event names must not stay.
     if (kept.created && !isReferenced(engine, received.sha256)) store.forget(received.sha256);
