@@ -54,6 +54,27 @@ describe('verify re-derives the projections', () => {
     expect(mismatches(report.problems)).toEqual([{ table: 'stages', key: String(stage.id), column: 'state', stored: 'active', derived: 'planned' }]);
   });
 
+  it('a forged stage state lets no event through: the commission made active in the stages table still refuses a score', async () => {
+    const t = await startApp();
+    try {
+      const sqlite = t.db.$client;
+      const commission = sqlite.prepare<[], { id: number; programmeId: number; state: string }>("SELECT id, programme_id AS programmeId, state FROM stages WHERE key = 'commission' AND state = 'planned' ORDER BY programme_id DESC LIMIT 1").get()!;
+      const accepted = sqlite.prepare<[number], { id: number; version: number }>("SELECT id, version FROM applications WHERE programme_id = ? AND state = 'accepted' ORDER BY id LIMIT 1").get(commission.programmeId)!;
+      sqlite.prepare("UPDATE stages SET state = 'active' WHERE id = ?").run(commission.id);
+      const events = sqlite.prepare<[], { n: number }>('SELECT count(*) AS n FROM events').pluck();
+      const before = events.get();
+      const member = await token(t.app, 'commission1');
+      const scored = await api(t.app, member, 'POST', `/api/applications/${accepted.id}/events`, { type: 'score', expectedVersion: accepted.version, significance: 5 });
+      expect(scored.status).toBe(422);
+      expect(scored.body.reason).toBe('stage.closed');
+      expect(events.get()).toBe(before);
+      // And verify names the edit.
+      expect(mismatches(verifyLedger(t.db, registry).problems)).toContainEqual({ table: 'stages', key: String(commission.id), column: 'state', stored: 'active', derived: 'planned' });
+    } finally {
+      await t.close();
+    }
+  });
+
   it('a member’s score raised, a scoring input changed and one removed: scores and application_scoring, by row and column', async () => {
     const db = await demo();
     const score = db.$client.prepare<[], { applicationId: number; memberId: number; centi: number }>('SELECT application_id AS applicationId, member_id AS memberId, significance_centi AS centi FROM scores ORDER BY application_id, member_id LIMIT 1').get()!;

@@ -15,7 +15,11 @@ const STAGE_COLUMNS =
 /** What the stages' side of the system reads, prepared once per database. */
 export const stageReads = perDatabase((db: Db) => {
   const sqlite = db.$client;
-  const activeKeys = sqlite.prepare<[number], { key: string }>("SELECT key FROM stages WHERE programme_id = ? AND state = 'active' ORDER BY no");
+  // The stages active now, by their streams' own state (the row the engine writes with each chained event, which
+  // verify replays), not the stages table a page reads: an edit of that table lets no event through (issue 17.2).
+  const activeKeys = sqlite.prepare<[number], { key: string }>(
+    "SELECT st.key FROM stages st JOIN streams s ON s.id = st.stream_id WHERE st.programme_id = ? AND s.state = 'active' ORDER BY st.no",
+  );
   const allOfProgramme = sqlite.prepare<[number], StageRow>(`SELECT ${STAGE_COLUMNS} FROM stages WHERE programme_id = ? ORDER BY no`);
   const byStream = sqlite.prepare<[string], StageRow>(`SELECT ${STAGE_COLUMNS} FROM stages WHERE stream_id = ?`);
   const byKey = sqlite.prepare<[number, string], StageRow>(`SELECT ${STAGE_COLUMNS} FROM stages WHERE programme_id = ? AND key = ?`);
