@@ -181,8 +181,8 @@ export function migrateApplicationV2toV3(snapshot: PersistedMachineSnapshot): Pe
     awardedKopecks?: number | null;
     form?: { costs?: { localBudget?: number; residents?: number; business?: number } };
   } & Record<string, unknown>;
-  const costs = (rest.form as { costs?: { localBudget?: number; residents?: number; business?: number } } | undefined)?.costs ?? {};
-  const amounts = { subsidy: (rest.awardedKopecks as number | null) ?? 0, localBudget: costs.localBudget ?? 0, residents: costs.residents ?? 0, business: costs.business ?? 0 };
+  const costs = rest.form?.costs ?? {};
+  const amounts = { subsidy: rest.awardedKopecks ?? 0, localBudget: costs.localBudget ?? 0, residents: costs.residents ?? 0, business: costs.business ?? 0 };
   return {
     ...snapshot,
     context: {

@@ -232,7 +232,6 @@ export function splitSavings(amounts: Amounts, priceKopecks: number): { total: n
   return { total, bySource };
 }
 
-const sharePercent = (bp: number) => bp;
 /** `part / total` below `minBp` basis points, exactly (BigInt: amounts near the maximum exceed 2^53 in the product). */
 const shareBelow = (part: number, total: number, minBp: number) => BigInt(part) * 10_000n < BigInt(total) * BigInt(minBp);
 /** The share in basis points, rounded down, for the message. */
@@ -257,7 +256,7 @@ export function agreementProblems(awardedKopecks: number | null, amounts: Amount
   ];
   for (const [key, minBp] of checks) {
     if (total > 0 && shareBelow(amounts[key], total, minBp))
-      problems.push({ field: `amounts.${key}`, code: 'agreement-share-below', params: { source: key, shareBp: shareBp(amounts[key], total), minBp: sharePercent(minBp) } });
+      problems.push({ field: `amounts.${key}`, code: 'agreement-share-below', params: { source: key, shareBp: shareBp(amounts[key], total), minBp } });
   }
   return problems;
 }

@@ -1,5 +1,5 @@
 import type { ApplicationContext } from '../../machines/application.ts';
-import { fundSources, implementationOf, implementationSummary, mayHandleSource, type ImplementationSummary } from '../domain/implementation.ts';
+import { fundSources, implementationOf, implementationSummary, mayHandleSource, sumAmounts, type ImplementationSummary } from '../domain/implementation.ts';
 import { formatRoubles } from '../domain/money.ts';
 import type { Role } from '../domain/roles.ts';
 import { formatDay } from '../domain/time.ts';
@@ -132,7 +132,7 @@ export function implementationCard(input: CardInput) {
     totals: {
       agreed: summary.agreedTotal,
       received: summary.received.total,
-      spent: spent ? fundSources.reduce((sum, key) => sum + spent[key], 0) : null,
+      spent: spent ? sumAmounts(spent) : null,
     },
     fundsChart,
     contributions,

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import { implementationOf, implementationSummary, type Evidence } from '../../domain/implementation.ts';
+import type { Evidence } from '../../domain/implementation.ts';
+import { summaryOf } from '../implementation-view.ts';
 import { loadApplication } from '../../workflows/application/reads.ts';
 import { access } from '../authorization.ts';
 import { requireActor } from '../plugins/auth.ts';
@@ -34,7 +35,7 @@ export async function implementationApi(app: FastifyInstance) {
     async (request) => {
       const actor = requireActor(request);
       const { row, context } = loadApplication(app.engine, actor, request.params.id);
-      const { missingProblems: _words, ...summary } = implementationSummary(row.state, implementationOf(context));
+      const { missingProblems: _words, ...summary } = summaryOf(row.state, context);
       const href = withHref(row.id);
       return {
         id: row.id,
