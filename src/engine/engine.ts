@@ -4,6 +4,7 @@ import { isBlocking, zodProblems, type FieldProblem, type Problem } from '../dom
 import type { Actor } from '../domain/roles.ts';
 import { defaultRegistry, type MachineRegistry, type RegisteredMachine } from '../../machines/registry.ts';
 import { ConflictError, ForbiddenError, NotAllowedError, NotFoundError, ValidationError, type DomainError } from './errors.ts';
+import { GroupCommit, type GroupCommitOptions } from './group-commit.ts';
 import { GENESIS_HASH, canonicalJson, hashEvent } from './ledger.ts';
 import type { EventRow, StreamRow } from './rows.ts';
 import { creationInput, declaredEvents, machineEvent, persistSnapshot, stateToString } from './snapshots.ts';
@@ -93,13 +94,21 @@ export class Engine {
   private readonly insertEvent;
   private readonly writeSnapshot;
 
+  /** Writes that arrive together, committed in one transaction (`write`). */
+  readonly commits: GroupCommit;
+  /** `work` in one BEGIN IMMEDIATE transaction, or in a savepoint of the one already open. */
+  private readonly immediate: (work: () => unknown) => unknown;
+
   constructor(
     readonly db: Db,
-    options: { registry?: MachineRegistry; now?: () => Date } = {},
+    options: { registry?: MachineRegistry; now?: () => Date; groupCommit?: GroupCommitOptions } = {},
   ) {
     this.registry = options.registry ?? defaultRegistry();
     this.now = options.now ?? (() => new Date());
     const sqlite = db.$client;
+    this.commits = new GroupCommit(sqlite, options.groupCommit);
+    // One wrapper for the engine's life: drizzle's `db.transaction` builds one per call.
+    this.immediate = sqlite.transaction((work: () => unknown) => work()).immediate;
     this.selectStream = sqlite.prepare<[string], StreamRow>(
       'SELECT id, kind, machine_id AS machineId, machine_version AS machineVersion, state, snapshot, version, head_hash AS headHash, updated_at AS updatedAt FROM streams WHERE id = ?',
     );
@@ -135,7 +144,17 @@ export class Engine {
 
   /** Runs `work` in one immediate transaction, so that checks and writes see the same database. */
   transaction<T>(work: () => T): T {
-    return this.db.transaction(work, { behavior: 'immediate' });
+    return this.immediate(work) as T;
+  }
+
+  /**
+   * Runs `work` — a command made of `create`/`apply` calls — in the next group commit: it shares
+   * one transaction and one fsync with the other writes of the same turn of the event loop, in a
+   * savepoint of its own, and the promise settles once that transaction has committed. What the
+   * HTTP routes use; `transaction` stays for callers that must write at once (the seed, the CLIs).
+   */
+  write<T>(work: () => T): Promise<T> {
+    return this.commits.run(work);
   }
 
   loadStream(streamId: string): StreamRow | undefined {

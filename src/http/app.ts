@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { parse as parseQuery } from 'node:querystring';
 import type { Db } from '../db/client.ts';
 import type { Engine } from '../engine/engine.ts';
+import type { GroupCommitOptions } from '../engine/group-commit.ts';
 import { workflowEngine } from '../workflows/index.ts';
 import { authPlugin, csrfTokenOf, csrfUserInfo } from './plugins/auth.ts';
 import { pagePlugin } from './plugins/page.ts';
@@ -78,6 +79,8 @@ export interface AppOptions {
   documentsDir?: string;
   /** Notifications, e-mail and reminders (issue 12): SMTP, the public URL, whether the workers run. */
   communications?: CommunicationsOptions;
+  /** The group commit of the routes' writes (issue 18): its batch bound, and where a test makes a commit fail. */
+  groupCommit?: GroupCommitOptions;
 }
 
 /**
@@ -203,7 +206,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
 
   const communications = communicationSettings(options.communications);
-  const engine = workflowEngine(options.db, { ...(options.now ? { now: options.now } : {}), outbox: communications.outbox });
+  const engine = workflowEngine(options.db, { ...(options.now ? { now: options.now } : {}), ...(options.groupCommit ? { groupCommit: options.groupCommit } : {}), outbox: communications.outbox });
   app.decorate('db', options.db);
   app.decorate('engine', engine);
   app.decorate('documentStore', new DocumentStore(options.documentsDir ?? documentsDirFor(options.db)));

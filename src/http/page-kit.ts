@@ -2,6 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Remark } from '../domain/application.ts';
 import type { Actor } from '../domain/roles.ts';
 import { DomainError, NotFoundError, UnauthorizedError } from '../engine/errors.ts';
+import type { Engine } from '../engine/engine.ts';
 import { bodyText } from './forms.ts';
 import { statusOf } from './plugins/errors.ts';
 
@@ -59,6 +60,14 @@ export async function attempt<T>(command: () => T | Promise<T>): Promise<{ ok: t
     if (!(error instanceof DomainError) || error instanceof NotFoundError || error instanceof UnauthorizedError) throw error;
     return { ok: false, error, status: statusOf(error) };
   }
+}
+
+/**
+ * Runs a page's write — a synchronous command of `create`/`apply` calls — in the engine's next
+ * group commit (`engine.write`), with the refusals `attempt` returns.
+ */
+export function attemptWrite<T>(engine: Engine, command: () => T): Promise<{ ok: true; value: T } | ({ ok: false } & Refused)> {
+  return attempt(() => engine.write(command));
 }
 
 /** The application page with a notice, answering a page action (the application's and the documents' routes). */

@@ -1,5 +1,6 @@
 import type { Db } from '../db/client.ts';
 import { Engine } from '../engine/engine.ts';
+import type { GroupCommitOptions } from '../engine/group-commit.ts';
 import type { MachineRegistry } from '../../machines/registry.ts';
 import { applicationKind } from './application/kind.ts';
 import { conversationKind } from './conversation/kind.ts';
@@ -36,7 +37,7 @@ export function installWorkflows(engine: Engine, options: WorkflowOptions = {}):
 }
 
 /** The engine with every workflow kind: what the server, the demo seed and the tests use. */
-export function workflowEngine(db: Db, options: { registry?: MachineRegistry; now?: () => Date } & WorkflowOptions = {}): Engine {
+export function workflowEngine(db: Db, options: { registry?: MachineRegistry; now?: () => Date; groupCommit?: GroupCommitOptions } & WorkflowOptions = {}): Engine {
   const { outbox, ...engineOptions } = options;
   return installWorkflows(new Engine(db, engineOptions), { outbox });
 }

@@ -46,7 +46,7 @@ export async function applicationApi(app: FastifyInstance) {
     async (request, reply) => {
       const actor = requireActor(request);
       const { programmeId, ...form } = request.body;
-      const created = createApplication(app.engine, actor, { programmeId, form });
+      const created = await app.engine.write(() => createApplication(app.engine, actor, { programmeId, form }));
       return reply.code(201).header('ETag', `"${created.version}"`).send({ id: created.id, state: created.state, version: created.version });
     },
   );
@@ -116,7 +116,7 @@ export async function applicationApi(app: FastifyInstance) {
       const actor = requireActor(request);
       const id = request.params.id;
       const { type, expectedVersion: _ignored, ...payload } = request.body;
-      const applied = sendApplicationEvent(app.engine, actor, id, type, payload, expectedVersionOf(request.body, request.headers['if-match']));
+      const applied = await app.engine.write(() => sendApplicationEvent(app.engine, actor, id, type, payload, expectedVersionOf(request.body, request.headers['if-match'])));
       return reply.header('ETag', `"${applied.version}"`).send({ id, state: applied.state, version: applied.version });
     },
   );

@@ -13,7 +13,7 @@ import { applicationStates, reviewQueueStates } from '../../../machines/applicat
 import { applicationPageModel, describeProblem, problemsByField } from '../application-view.ts';
 import { access, allows, landingPage } from '../authorization.ts';
 import { bodyText, fieldKinds, formChanges, readApplicationForm, readEventPayload, typedValues, withEntered } from '../forms.ts';
-import { actorOf, attempt, formBody, formVersion, remarksByField, type Notice, type ShowApplication } from '../page-kit.ts';
+import { actorOf, attempt, attemptWrite, formBody, formVersion, remarksByField, type Notice, type ShowApplication } from '../page-kit.ts';
 import { isHtmx } from '../plugins/auth.ts';
 import { doneText, refusalText } from '../refusals.ts';
 import { documentPages } from './document-pages.ts';
@@ -128,7 +128,7 @@ export async function applicationPages(app: FastifyInstance) {
     const programmeId = /^\d{1,9}$/.test(programmeText) ? Number(programmeText) : undefined;
     const render = (list: FieldProblem[], notice: Notice, status: number) => reply.page('pages/application-form.eta', formView(request, entered, list, { ...newForm(request, programmeId), notice }), status);
     if (problems.length > 0) return render(problems, { tone: 'error', text: request.t('form.errors', { count: problems.length }) }, 422);
-    const created = await attempt(() => createApplication(app.engine, actor, { programmeId, form }));
+    const created = await attemptWrite(app.engine, () => createApplication(app.engine, actor, { programmeId, form }));
     if (created.ok) return reply.redirect(`/applications/${created.value.id}`, 303);
     if (created.error instanceof ValidationError) return render(created.error.problems, { tone: 'error', text: request.t('form.errors', { count: created.error.problems.length }) }, 422);
     return render([], { tone: 'error', text: request.t('app.refused', { message: refusalText(request.t, request.lang, created.error) }) }, created.status);
@@ -156,9 +156,10 @@ export async function applicationPages(app: FastifyInstance) {
     const changes = formChanges(loaded.context.form, form);
     if (Object.keys(changes).length === 0 && !submit) return editForm(request, reply, loaded, typed, [], { tone: 'info', text: request.t('app.noChanges') }, 200);
     let version = formVersion(body);
-    const saved = await attempt(() => {
-      if (Object.keys(changes).length > 0) version = sendApplicationEvent(app.engine, actor, id, 'update', changes, version).version;
-      if (submit) sendApplicationEvent(app.engine, actor, id, 'submit', {}, version);
+    // Two writes: the update stays saved when the submit after it is refused.
+    const saved = await attempt(async () => {
+      if (Object.keys(changes).length > 0) version = (await app.engine.write(() => sendApplicationEvent(app.engine, actor, id, 'update', changes, version))).version;
+      if (submit) await app.engine.write(() => sendApplicationEvent(app.engine, actor, id, 'submit', {}, version));
     });
     if (saved.ok) return reply.redirect(`/applications/${id}`, 303);
     // The update may have been saved before submit was refused: the form goes on from the stored version.
@@ -182,7 +183,7 @@ export async function applicationPages(app: FastifyInstance) {
     const refusedWith = (list: FieldProblem[]) =>
       refuse(422, { tone: 'error', text: request.t('app.refused', { message: list.map((p) => describeProblem(request.t, request.lang, p)).join(' ') }) }, problemsByField(request.t, request.lang, list));
     if (problems.length > 0) return refusedWith(problems);
-    const sent = await attempt(() => sendApplicationEvent(app.engine, actor, id, type, payload, formVersion(body)));
+    const sent = await attemptWrite(app.engine, () => sendApplicationEvent(app.engine, actor, id, type, payload, formVersion(body)));
     if (sent.ok) {
       if (!isHtmx(request)) return reply.redirect(`/applications/${id}${queueSuffix(queueContextOf(request))}`, 303);
       return showApplication(request, reply, id, 200, { notice: { tone: 'success', text: request.t('app.done', { event: doneText(request.t, type), state: request.t(`state.${sent.value.state}`) }) } });

@@ -122,7 +122,7 @@ export async function commissionApi(app: FastifyInstance) {
     async (request) => {
       const actor = requireActor(request);
       const programmeId = request.params.id;
-      return { programmeId, ...saveCommissionSettings(app.engine, actor, programmeId, request.body), fixed: false };
+      return { programmeId, ...await app.engine.write(() => saveCommissionSettings(app.engine, actor, programmeId, request.body)), fixed: false };
     },
   );
 
@@ -159,7 +159,7 @@ export async function commissionApi(app: FastifyInstance) {
     },
     async (request, reply) => {
       const actor = requireActor(request);
-      const decision = recordDecision(app.engine, actor, request.params.id, request.body);
+      const decision = await app.engine.write(() => recordDecision(app.engine, actor, request.params.id, request.body));
       return reply.code(201).send(rankingJson(decision.record, decision));
     },
   );

@@ -18,7 +18,7 @@ import { stageReads } from '../../workflows/stage/reads.ts';
 import { localToday } from '../../workflows/stage/overview.ts';
 import { access, allows } from '../authorization.ts';
 import { bodyText, readEventPayload } from '../forms.ts';
-import { actorOf, attempt, formBody, formVersion, type Notice } from '../page-kit.ts';
+import { actorOf, attempt, attemptWrite, formBody, formVersion, type Notice } from '../page-kit.ts';
 import { isHtmx } from '../plugins/auth.ts';
 import { blockerText, refusalText, stageName } from '../refusals.ts';
 import { formulaText, rankingCsv, rankingXlsx } from '../exports/ranking.ts';
@@ -128,7 +128,7 @@ export async function commissionPages(app: FastifyInstance) {
     const idText = bodyText(body, 'applicationId') ?? '';
     const t = request.t;
     const applicationId = /^[1-9]\d{0,9}$/.test(idText) ? Number(idText) : 0;
-    const scored = await attempt(() => {
+    const scored = await attemptWrite(app.engine, () => {
       const row = applicationId > 0 ? findApplication(app.db, actor, applicationId) : undefined;
       if (!row || row.programmeId !== programmeId) throw new ValidationError('no such application in this programme', [{ field: 'applicationId', code: 'unknown' }]);
       const { payload, problems } = readEventPayload('score', body, request.lang);
@@ -158,7 +158,7 @@ export async function commissionPages(app: FastifyInstance) {
     const meeting = Object.fromEntries(
       Object.entries({ heldOn: text('heldOn'), place: text('place'), chairId: member('chairId'), secretaryId: member('secretaryId') }).filter(([, value]) => value !== undefined),
     );
-    const decided = await attempt(() => {
+    const decided = await attemptWrite(app.engine, () => {
       if (bodyText(body, 'confirm') !== 'yes') throw new ValidationError('the decision must be confirmed', [{ field: 'confirm', code: 'required' }]);
       return recordDecision(app.engine, actor, programmeId, { membersPresent: list, meeting });
     });
@@ -268,7 +268,7 @@ export async function commissionPages(app: FastifyInstance) {
       quorum: int('quorum'),
       partialAward: bodyText(body, 'partialAward') === 'yes',
     };
-    const saved = await attempt(() => saveCommissionSettings(app.engine, actor, programmeId, input));
+    const saved = await attemptWrite(app.engine, () => saveCommissionSettings(app.engine, actor, programmeId, input));
     if (!saved.ok) {
       if (saved.error instanceof ValidationError) {
         const problems: Record<string, string> = {};

@@ -120,7 +120,7 @@ export async function communicationsAdminRoutes(app: FastifyInstance) {
     const stage = findStage(app.db, programmeId, no);
     if (!stageHoldsInforming(stage.key)) throw new NotFoundError();
     try {
-      informParticipants(app.engine, app.communications.outbox, actor, programmeId);
+      await app.engine.write(() => informParticipants(app.engine, app.communications.outbox, actor, programmeId));
     } catch (error) {
       if (!(error instanceof NotAllowedError)) throw error;
       return reply.page('pages/error.eta', { title: request.t('error.422'), status: 422, message: request.t(error.reason ?? 'informing.refused.sent') }, 422);
@@ -168,7 +168,7 @@ export async function communicationsAdminRoutes(app: FastifyInstance) {
     async (request, reply) => {
       const actor = requireActor(request);
       const programmeId = request.params.id;
-      const result = informParticipants(app.engine, app.communications.outbox, actor, programmeId);
+      const result = await app.engine.write(() => informParticipants(app.engine, app.communications.outbox, actor, programmeId));
       return reply.code(201).send({ notifications: result.notifications, facts: informingFacts(app.db, programmeId) });
     },
   );

@@ -88,8 +88,8 @@ async function readMessage(app: FastifyInstance, request: FastifyRequest, reply:
   return { message: { text: fields.text, replyTo: fields.replyTo, internal: internalOf(fields.internal) }, file };
 }
 
-function post(app: FastifyInstance, actor: Actor, id: number, read: { message: NewMessage; file: ReceivedAttachment | null }): PostedMessage {
-  return read.file ? postMessageWithFile(app.engine, app.documentStore, actor, id, read.message, read.file) : postMessage(app.engine, actor, id, read.message);
+function post(app: FastifyInstance, actor: Actor, id: number, read: { message: NewMessage; file: ReceivedAttachment | null }): Promise<PostedMessage> {
+  return app.engine.write(() => read.file ? postMessageWithFile(app.engine, app.documentStore, actor, id, read.message, read.file) : postMessage(app.engine, actor, id, read.message));
 }
 
 /** A message in the API's shape. */
@@ -165,7 +165,7 @@ export async function conversationApi(app: FastifyInstance) {
       const actor = requireActor(request);
       const id = request.params.id;
       const read = (await readMessage(app, request, reply, actor, id))!;
-      const posted = post(app, actor, id, read);
+      const posted = await post(app, actor, id, read);
       const message = messagesFor(app.db, actor, id).find((m) => m.seq === posted.seq)!;
       return reply.code(201).send(messageJson(message));
     },

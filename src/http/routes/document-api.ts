@@ -123,7 +123,7 @@ export async function documentApi(app: FastifyInstance) {
       const actor = requireActor(request);
       const { id, kind } = request.params;
       const { expectedVersion: _ignored, ...payload } = request.body;
-      const applied = sendApplicationEvent(app.engine, actor, id, 'review-document', { ...payload, kind }, expectedVersionOf(request.body, request.headers['if-match']));
+      const applied = await app.engine.write(() => sendApplicationEvent(app.engine, actor, id, 'review-document', { ...payload, kind }, expectedVersionOf(request.body, request.headers['if-match'])));
       return reply.header('ETag', `"${applied.version}"`).send({ id, state: applied.state, version: applied.version });
     },
   );
@@ -159,7 +159,7 @@ export async function documentApi(app: FastifyInstance) {
         response: { 200: json('the requirement as saved', documentRequirementResponse), ...errors(401, 403, ...pathErrors, ...bodyErrors) },
       },
     },
-    async (request) => saveDocumentRequirement(app.engine, requireActor(request), request.params.id, request.body),
+    async (request) => await app.engine.write(() => saveDocumentRequirement(app.engine, requireActor(request), request.params.id, request.body)),
   );
 
   api.delete(
@@ -175,7 +175,7 @@ export async function documentApi(app: FastifyInstance) {
     },
     async (request, reply) => {
       const { id, projectType, kind } = request.params;
-      removeDocumentRequirement(app.engine, requireActor(request), id, projectType, kind);
+      await app.engine.write(() => removeDocumentRequirement(app.engine, requireActor(request), id, projectType, kind));
       return reply.code(204).send();
     },
   );

@@ -6,7 +6,7 @@ import { access } from '../authorization.ts';
 import { describeDocumentProblem, kindLabel } from '../documents-view.ts';
 import { describeProblem } from '../application-view.ts';
 import { bodyText } from '../forms.ts';
-import { actorOf, attempt, formBody, formVersion, type Notice, type ShowApplication } from '../page-kit.ts';
+import { actorOf, attempt, attemptWrite, formBody, formVersion, type Notice, type ShowApplication } from '../page-kit.ts';
 import { isHtmx } from '../plugins/auth.ts';
 import { statusOf } from '../plugins/errors.ts';
 import { refusalText } from '../refusals.ts';
@@ -90,7 +90,7 @@ export function documentPages(app: FastifyInstance, showApplication: ShowApplica
     const verdict = bodyText(body, 'verdict');
     const remark = bodyText(body, 'remark')?.trim();
     const payload = verdict === 'remark' ? { kind, verdict, remark: remark ?? '' } : { kind, verdict };
-    const reviewed = await attempt(() => sendApplicationEvent(app.engine, actor, id, 'review-document', payload, formVersion(body)));
+    const reviewed = await attemptWrite(app.engine, () => sendApplicationEvent(app.engine, actor, id, 'review-document', payload, formVersion(body)));
     if (!reviewed.ok) return refusal(request, reply, id, reviewed.error);
     const verdictText = request.t(verdict === 'accepted' ? 'documents.status.accepted' : 'documents.status.remark');
     return done(request, reply, id, { tone: 'success', text: request.t('documents.reviewed', { kind: kindLabel(request.t, kind), verdict: verdictText }) });

@@ -68,7 +68,7 @@ export async function documentRequirementsPages(app: FastifyInstance) {
     }
     try {
       const { maxMb: _typed, ...requirement } = values;
-      saveDocumentRequirement(app.engine, actor, id, { ...requirement, maxBytes: Math.round(Number(maxMb) * MIB) });
+      await app.engine.write(() => saveDocumentRequirement(app.engine, actor, id, { ...requirement, maxBytes: Math.round(Number(maxMb) * MIB) }));
     } catch (error) {
       if (error instanceof ValidationError) {
         return page(request, reply, id, 422, { tone: 'error', text: request.t('documents.requirements.invalid'), items: error.problems.map((p) => problemText(request.t, request.lang, p)) }, values);
@@ -83,7 +83,7 @@ export async function documentRequirementsPages(app: FastifyInstance) {
     const id = idParam(request.params);
     const body = formBody(request);
     try {
-      removeDocumentRequirement(app.engine, actor, id, bodyText(body, 'projectType'), bodyText(body, 'kind'));
+      await app.engine.write(() => removeDocumentRequirement(app.engine, actor, id, bodyText(body, 'projectType'), bodyText(body, 'kind')));
     } catch (error) {
       if (error instanceof ValidationError) return page(request, reply, id, 422, { tone: 'error', text: request.t('documents.requirements.invalid') });
       throw error;

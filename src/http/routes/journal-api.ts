@@ -110,7 +110,7 @@ export async function journalApi(app: FastifyInstance) {
       throw new ValidationError('supersedes is an entry number', [{ field: 'supersedes', code: 'journal.problem.invalid' }]);
     }
     const fields = nested !== undefined ? nested : flat;
-    const recorded = recordJournalEntry(app.engine, app.documentStore, actor, id, { kind, fields, supersedes: (supersedes as number | undefined) ?? null });
+    const recorded = await app.engine.write(() => recordJournalEntry(app.engine, app.documentStore, actor, id, { kind, fields, supersedes: (supersedes as number | undefined) ?? null }));
     const entry = loadJournalEntry(app.engine, actor, recorded.id);
     return reply.code(201).header('ETag', `"${entry.row.version}"`).send(entryJson(entry.row, entry.context) as never);
   });
@@ -134,7 +134,7 @@ export async function journalApi(app: FastifyInstance) {
     const { type, expectedVersion: _ignored, ...payload } = body;
     if (typeof type !== 'string' || type.length > 64) throw new ValidationError('type is required', [{ field: 'type', code: 'required' }]);
     const version = expectedVersionOf(body, request.headers['if-match']);
-    const applied = type === 'link-application' ? linkJournalApplication(app.engine, actor, entryId, payload.applicationId, version) : app.engine.apply(entry.stream.id, { type, payload }, version, actor);
+    const applied = await app.engine.write(() => type === 'link-application' ? linkJournalApplication(app.engine, actor, entryId, payload.applicationId, version) : app.engine.apply(entry.stream.id, { type, payload }, version, actor));
     return reply.header('ETag', `"${applied.version}"`).send({ id: entryId, state: applied.state, version: applied.version });
   });
 
@@ -148,7 +148,7 @@ export async function journalApi(app: FastifyInstance) {
     extra.forEach((f) => app.documentStore.discard(f.received));
     if (!file) throw new ValidationError('no file was sent', [{ field: 'file', code: 'document-no-file' }]);
     const role = bodyText(form.body, 'role') ?? file.role;
-    const applied = attachJournalDocument(app.engine, app.documentStore, actor, entryId, { ...file, role });
+    const applied = await app.engine.write(() => attachJournalDocument(app.engine, app.documentStore, actor, entryId, { ...file, role }));
     return reply.code(201).header('ETag', `"${applied.version}"`).send({ id: entryId, state: applied.state, version: applied.version, document: JSON.parse(applied.event.payload) as never });
   });
 

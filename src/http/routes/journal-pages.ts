@@ -28,7 +28,7 @@ import { readJournalForm } from '../journal-form.ts';
 import { entryDocuments, entryFields, journalFormModel, journalHistoryRow, journalListRow, journalProblemsByField, journalProblemText } from '../journal-view.ts';
 import { renderCoverageChart } from '../charts/coverage.ts';
 import { coverageCsv } from '../exports/coverage.ts';
-import { actorOf, attempt, formBody, formVersion, type Notice, type ShowApplication } from '../page-kit.ts';
+import { actorOf, attempt, attemptWrite, formBody, formVersion, type Notice, type ShowApplication } from '../page-kit.ts';
 import { isHtmx, verifyMultipartCsrf } from '../plugins/auth.ts';
 import { statusOf } from '../plugins/errors.ts';
 import { blockerText, refusalText, stageName } from '../refusals.ts';
@@ -243,7 +243,7 @@ export async function journalPages(app: FastifyInstance) {
       form.files.forEach((file) => app.documentStore.discard(file.received));
       return again(problems, 422);
     }
-    const recorded = await attempt(() => recordJournalEntry(app.engine, app.documentStore, actor, programme.id, { kind, fields, supersedes }, form.files));
+    const recorded = await attemptWrite(app.engine, () => recordJournalEntry(app.engine, app.documentStore, actor, programme.id, { kind, fields, supersedes }, form.files));
     if (!recorded.ok) {
       if (recorded.error instanceof ValidationError) return again(recorded.error.problems, 422);
       return again([], recorded.status, { tone: 'error', text: request.t('journal.refused', { message: refusalText(request.t, request.lang, recorded.error) }) });
@@ -304,7 +304,7 @@ export async function journalPages(app: FastifyInstance) {
     if (!file) return entryRefusal(request, reply, entryId, new ValidationError('no file was sent', [{ field: 'file', code: 'document-no-file' }]));
     const role = bodyText(form.body, 'role') ?? file.role;
     const versionText = bodyText(form.body, 'expectedVersion');
-    const attached = await attempt(() => attachJournalDocument(app.engine, app.documentStore, actor, entryId, { ...file, role }, versionText ? formVersion(form.body) : undefined));
+    const attached = await attemptWrite(app.engine, () => attachJournalDocument(app.engine, app.documentStore, actor, entryId, { ...file, role }, versionText ? formVersion(form.body) : undefined));
     if (!attached.ok) return entryRefusal(request, reply, entryId, attached.error);
     if (isHtmx(request)) return showEntry(request, reply, entryId, 200, { notice: { tone: 'success', text: request.t('journal.attached', { name: file.fileName }) } });
     return reply.redirect(`/programmes/${idParam(request.params)}/journal/${entryId}`, 303);
@@ -317,7 +317,7 @@ export async function journalPages(app: FastifyInstance) {
     const body = formBody(request);
     const text = bodyText(body, 'applicationId') ?? '';
     const applicationId = /^\d{1,9}$/.test(text.trim()) ? Number(text.trim()) : text;
-    const linked = await attempt(() => linkJournalApplication(app.engine, actor, entryId, applicationId, formVersion(body)));
+    const linked = await attemptWrite(app.engine, () => linkJournalApplication(app.engine, actor, entryId, applicationId, formVersion(body)));
     if (!linked.ok) return entryRefusal(request, reply, entryId, linked.error);
     if (isHtmx(request)) return showEntry(request, reply, entryId, 200, { notice: { tone: 'success', text: request.t('journal.linked', { id: String(applicationId) }) } });
     return reply.redirect(`/programmes/${idParam(request.params)}/journal/${entryId}`, 303);

@@ -68,7 +68,7 @@ export async function programmeApi(app: FastifyInstance) {
     },
     async (request, reply) => {
       const actor = requireActor(request);
-      const programme = createProgramme(app.engine, actor, request.body);
+      const programme = await app.engine.write(() => createProgramme(app.engine, actor, request.body));
       return reply.code(201).send({ ...programme, stages: programmeStages(app.engine, actor, programme.id, programme.timeZone, now()).map(stageJson) });
     },
   );
@@ -111,7 +111,7 @@ export async function programmeApi(app: FastifyInstance) {
       const { id: programmeId, no } = request.params;
       if (!findProgramme(app.db, programmeId)) throw new NotFoundError();
       const { type, expectedVersion: _ignored, ...payload } = request.body;
-      const applied = sendStageEvent(app.engine, actor, programmeId, no, type, payload, expectedVersionOf(request.body, request.headers['if-match']));
+      const applied = await app.engine.write(() => sendStageEvent(app.engine, actor, programmeId, no, type, payload, expectedVersionOf(request.body, request.headers['if-match'])));
       return reply.header('ETag', `"${applied.version}"`).send({ no, state: applied.state, version: applied.version });
     },
   );

@@ -56,7 +56,7 @@ export async function programmeCreatePages(app: FastifyInstance) {
     const form = readProgrammeForm(body, request.lang);
     if (form.problems.length > 0) return formPage(request, reply, form.entered, form.problems, 422);
     try {
-      const programme = createProgramme(app.engine, actor, form.input, form.planned);
+      const programme = await app.engine.write(() => createProgramme(app.engine, actor, form.input, form.planned));
       request.log.info({ admin: actor.login, ip: request.ip, programmeId: programme.id }, 'programme created');
       return reply.redirect(`/programmes/${programme.id}?done=created`, 303);
     } catch (error) {

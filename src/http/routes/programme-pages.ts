@@ -15,7 +15,7 @@ import { currentStatechart } from '../../audit/views.ts';
 import { access, allows } from '../authorization.ts';
 import { holdsText, programmeTimeline } from '../programme-timeline.ts';
 import { bodyText } from '../forms.ts';
-import { actorOf, attempt, formBody, formVersion, type Notice } from '../page-kit.ts';
+import { actorOf, attempt, attemptWrite, formBody, formVersion, type Notice } from '../page-kit.ts';
 import { isHtmx } from '../plugins/auth.ts';
 import { blockerText, doneText, refusalText, stageName } from '../refusals.ts';
 import { idParam } from './params.ts';
@@ -152,7 +152,7 @@ export async function programmePages(app: FastifyInstance) {
       const value = bodyText(body, name);
       if (value !== undefined) payload[name] = name === 'reason' ? value.trim() : value;
     }
-    const sent = await attempt(() => sendStageEvent(app.engine, actor, programmeId, no, type, payload, formVersion(body)));
+    const sent = await attemptWrite(app.engine, () => sendStageEvent(app.engine, actor, programmeId, no, type, payload, formVersion(body)));
     if (!sent.ok) {
       if (sent.error instanceof ConflictError) return showStage(request, reply, programmeId, no, 409, { notice: { tone: 'warning', text: request.t('stage.stale') } });
       return showStage(request, reply, programmeId, no, sent.status, { notice: { tone: 'error', text: request.t('stage.refused', { message: refusalText(request.t, request.lang, sent.error) }) } });
@@ -179,7 +179,7 @@ export async function programmePages(app: FastifyInstance) {
     const { payload, problems } = readEventPayload('record-contribution', body, request.lang);
     const words = (list: { field: string; code: string }[]) => list.map((p) => describeProblem(request.t, request.lang, p)).join(' ');
     if (problems.length > 0) return refuse(422, request.t('app.refused', { message: words(problems) }), problemsByField(request.t, request.lang, problems));
-    const sent = await attempt(() => sendApplicationEvent(app.engine, actor, id, 'record-contribution', payload, formVersion(body)));
+    const sent = await attemptWrite(app.engine, () => sendApplicationEvent(app.engine, actor, id, 'record-contribution', payload, formVersion(body)));
     if (!sent.ok) {
       if (sent.error instanceof ConflictError) return refuse(409, request.t('app.stale'), {});
       if (sent.error instanceof ValidationError) return refuse(422, request.t('app.refused', { message: words(sent.error.problems) }), problemsByField(request.t, request.lang, sent.error.problems));

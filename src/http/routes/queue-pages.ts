@@ -11,7 +11,7 @@ import { declareConflict, reviewerStreamVersion, withdrawConflict } from '../../
 import { describeProblem } from '../application-view.ts';
 import { access, allows } from '../authorization.ts';
 import { bodyText } from '../forms.ts';
-import { actorOf, attempt, formBody, formVersion, type Notice } from '../page-kit.ts';
+import { actorOf, attempt, attemptWrite, formBody, formVersion, type Notice } from '../page-kit.ts';
 import { isHtmx } from '../plugins/auth.ts';
 import { refusalText } from '../refusals.ts';
 import { daysSince, defaultProgramme, defaultTab, displayedDirection, queueColumns, queueSuffix, tabsFor } from '../queue-view.ts';
@@ -117,7 +117,7 @@ export async function queuePages(app: FastifyInstance) {
     let assigned = 0;
     for (const value of ticked.slice(0, 500)) {
       const [id, version] = value.split(':').map(Number) as [number, number];
-      const sent = await attempt(() => sendApplicationEvent(app.engine, actor, id, 'assign', { reviewerId }, version));
+      const sent = await attemptWrite(app.engine, () => sendApplicationEvent(app.engine, actor, id, 'assign', { reviewerId }, version));
       if (sent.ok) {
         assigned += 1;
         continue;
@@ -178,7 +178,7 @@ export async function queuePages(app: FastifyInstance) {
     else if (reason.length > 500) problems.reason = request.t('problem.too-long-max', { max: 500 });
     const refuse = (notice: Notice, fieldProblems: Record<string, string>, status: number) => conflictsPage(request, reply, { values, problems: fieldProblems, notice }, status);
     if (Object.keys(problems).length > 0) return refuse({ tone: 'error', text: request.t('form.errors', { count: Object.keys(problems).length }) }, problems, 422);
-    const sent = await attempt(() => declareConflict(app.engine, actor, { municipalityId: Number(municipalityText), reason }, formVersion(body)));
+    const sent = await attemptWrite(app.engine, () => declareConflict(app.engine, actor, { municipalityId: Number(municipalityText), reason }, formVersion(body)));
     if (sent.ok) return reply.redirect('/account/conflicts', 303);
     if (sent.error instanceof ConflictError) return refuse({ tone: 'warning', text: request.t('conflicts.stale') }, {}, 409);
     if (sent.error instanceof ValidationError) {
@@ -192,7 +192,7 @@ export async function queuePages(app: FastifyInstance) {
     const actor = actorOf(request);
     const text = String((request.params as Record<string, unknown>).municipalityId);
     if (!/^\d{1,9}$/.test(text)) throw new NotFoundError('no such municipality');
-    const sent = await attempt(() => withdrawConflict(app.engine, actor, Number(text), formVersion(formBody(request))));
+    const sent = await attemptWrite(app.engine, () => withdrawConflict(app.engine, actor, Number(text), formVersion(formBody(request))));
     if (sent.ok) return reply.redirect('/account/conflicts', 303);
     if (sent.error instanceof ConflictError) return conflictsPage(request, reply, { notice: { tone: 'warning', text: request.t('conflicts.stale') } }, 409);
     return conflictsPage(request, reply, { notice: { tone: 'error', text: request.t('app.refused', { message: refusalText(request.t, request.lang, sent.error) }) } }, sent.status);

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { ConflictError } from '../../engine/errors.ts';
 import { acceptPendingDocuments } from '../../workflows/documents/accept-all.ts';
 import { access } from '../authorization.ts';
-import { actorOf, attempt, formBody, formVersion, type ShowApplication } from '../page-kit.ts';
+import { actorOf, attempt, attemptWrite, formBody, formVersion, type ShowApplication } from '../page-kit.ts';
 import { isHtmx } from '../plugins/auth.ts';
 import { statusOf } from '../plugins/errors.ts';
 import { queueContextOf, queueSuffix } from '../queue-view.ts';
@@ -18,7 +18,7 @@ export function reviewPages(app: FastifyInstance, showApplication: ShowApplicati
     const actor = actorOf(request);
     const id = idParam(request.params);
     const t = request.t;
-    const done = await attempt(() => acceptPendingDocuments(app.engine, actor, id, formVersion(formBody(request))));
+    const done = await attemptWrite(app.engine, () => acceptPendingDocuments(app.engine, actor, id, formVersion(formBody(request))));
     if (!done.ok) {
       if (done.error instanceof ConflictError) return showApplication(request, reply, id, 409, { notice: { tone: 'warning', text: t('app.stale') } });
       return showApplication(request, reply, id, statusOf(done.error), { notice: { tone: 'error', text: t('app.refused', { message: refusalText(t, request.lang, done.error) }) } });

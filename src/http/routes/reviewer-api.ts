@@ -83,10 +83,10 @@ export async function reviewerApi(app: FastifyInstance) {
         // The first declaration opens the reviewer's own stream; nobody else's.
         if (id !== actor.id) throw new NotFoundError();
         if (type !== 'declare-conflict') throw new ForbiddenError('nothing was declared yet');
-        const applied = declareConflict(app.engine, actor, payload as { municipalityId: number; reason: string }, 0);
+        const applied = await app.engine.write(() => declareConflict(app.engine, actor, payload as { municipalityId: number; reason: string }, 0));
         return reply.header('ETag', `"${applied.version}"`).send({ state: applied.state, version: applied.version });
       }
-      const applied = app.engine.apply(streamId, { type, payload }, expectedVersionOf(request.body, request.headers['if-match']), actor);
+      const applied = await app.engine.write(() => app.engine.apply(streamId, { type, payload }, expectedVersionOf(request.body, request.headers['if-match']), actor));
       return reply.header('ETag', `"${applied.version}"`).send({ state: applied.state, version: applied.version });
     },
   );

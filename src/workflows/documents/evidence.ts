@@ -5,7 +5,7 @@ import type { Actor } from '../../domain/roles.ts';
 import type { AppliedEvent, Engine } from '../../engine/engine.ts';
 import { ValidationError } from '../../engine/errors.ts';
 import { loadApplication, type LoadedApplication } from '../application/reads.ts';
-import { attachReceived, drain } from './upload.ts';
+import { attachReceived, drain, inGroupCommit } from './upload.ts';
 import type { DocumentStore, ReceivedFile } from './store.ts';
 
 /**
@@ -49,7 +49,7 @@ export async function attachUploadedEvidence(engine: Engine, store: DocumentStor
     throw error;
   }
   const received = await store.receive(upload.source, checked.rule.maxBytes);
-  return recordEvidence(engine, store, actor, checked.application, checked.rule, upload.caption, cleanFileName(upload.fileName), received, upload.expectedVersion);
+  return inGroupCommit(engine, store, received, () => recordEvidence(engine, store, actor, checked.application, checked.rule, upload.caption, cleanFileName(upload.fileName), received, upload.expectedVersion));
 }
 
 /** The same for a file already in memory: the demo's generated photos and acts. */

@@ -86,7 +86,21 @@ export async function attachUploadedDocument(engine: Engine, store: DocumentStor
     throw error;
   }
   const received = await store.receive(upload.source, rule.maxBytes);
-  return attachReceived(engine, store, actor, application, rule, cleanFileName(upload.fileName), received, upload.expectedVersion);
+  return inGroupCommit(engine, store, received, () => attachReceived(engine, store, actor, application, rule, cleanFileName(upload.fileName), received, upload.expectedVersion));
+}
+
+/**
+ * An upload's event in the engine's next group commit (issue 18). A refused event forgets its file
+ * itself (`attachReceived`); a batch whose commit failed leaves the file named by no event, and
+ * that is forgotten here.
+ */
+export async function inGroupCommit(engine: Engine, store: DocumentStore, received: ReceivedFile, send: () => AppliedEvent): Promise<AppliedEvent> {
+  try {
+    return await engine.write(send);
+  } catch (error) {
+    if (!received.tooLarge && store.has(received.sha256) && !isReferenced(engine, received.sha256)) store.forget(received.sha256);
+    throw error;
+  }
 }
 
 /** The same for a file already in memory: the demo's generated documents. */
