@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
+import { perDatabase } from '../db/statements.ts';
 import { storageFaultOf } from '../db/storage-faults.ts';
 import { sessions, users } from '../db/schema.ts';
 import { sha256 } from '../engine/ledger.ts';
@@ -36,28 +37,35 @@ export function openSession(db: Db, userId: number, kind: SessionKind, now = new
   return { token, expiresAt };
 }
 
+interface SessionRow {
+  tokenHash: string;
+  kind: string;
+  expiresAt: string;
+  lastSeenAt: string;
+  revokedAt: string | null;
+  id: number;
+  login: string;
+  name: string;
+  role: string;
+  municipalityId: number | null;
+  active: number;
+}
+
+const sessionStatements = perDatabase((db) => ({
+  find: db.$client.prepare<[string], SessionRow>(
+    `SELECT s.token_hash AS tokenHash, s.kind, s.expires_at AS expiresAt, s.last_seen_at AS lastSeenAt, s.revoked_at AS revokedAt,
+       u.id, u.login, u.name, u.role, u.municipality_id AS municipalityId, u.active
+     FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?`,
+  ),
+  touch: db.$client.prepare<[string, string]>('UPDATE sessions SET last_seen_at = ? WHERE token_hash = ?'),
+}));
+
 /** The session behind a token, if it is live: not revoked, not past its absolute or idle expiry, its user active. */
 export function findSession(db: Db, token: string, kind: SessionKind, now = new Date()): Session | undefined {
   if (token.length < 20 || token.length > 200) return undefined;
   const tokenHash = sha256(token);
-  const row = db
-    .select({
-      tokenHash: sessions.tokenHash,
-      kind: sessions.kind,
-      expiresAt: sessions.expiresAt,
-      lastSeenAt: sessions.lastSeenAt,
-      revokedAt: sessions.revokedAt,
-      id: users.id,
-      login: users.login,
-      name: users.name,
-      role: users.role,
-      municipalityId: users.municipalityId,
-      active: users.active,
-    })
-    .from(sessions)
-    .innerJoin(users, sql`${users.id} = ${sessions.userId}`)
-    .where(sql`${sessions.tokenHash} = ${tokenHash}`)
-    .get();
+  // Every request asks this: one statement prepared per database, no query built per call (issue 18).
+  const row = sessionStatements(db).find.get(tokenHash);
   if (!row || row.kind !== kind || row.revokedAt || !row.active) return undefined;
   const nowIso = now.toISOString();
   if (row.expiresAt <= nowIso) return undefined;
@@ -65,7 +73,7 @@ export function findSession(db: Db, token: string, kind: SessionKind, now = new 
   // Touch at most once a minute: a read should not write on every request.
   if (now.getTime() - Date.parse(row.lastSeenAt) > 60_000) {
     try {
-      db.update(sessions).set({ lastSeenAt: nowIso }).where(sql`${sessions.tokenHash} = ${tokenHash}`).run();
+      sessionStatements(db).touch.run(nowIso, tokenHash);
     } catch (error) {
       // A disk that cannot take the touch (full, read-only) must not stop a read: the write that matters answers 503.
       if (!storageFaultOf(error)) throw error;

@@ -1,4 +1,4 @@
-import { initialTransition, transition, type AnyMachineSnapshot } from 'xstate';
+import type { AnyMachineSnapshot } from 'xstate';
 import type { Db } from '../db/client.ts';
 import { isBlocking, zodProblems, type FieldProblem, type Problem } from '../domain/problems.ts';
 import type { Actor } from '../domain/roles.ts';
@@ -7,7 +7,7 @@ import { ConflictError, ForbiddenError, NotAllowedError, NotFoundError, Validati
 import { GroupCommit, type GroupCommitOptions } from './group-commit.ts';
 import { GENESIS_HASH, canonicalJson, hashEvent } from './ledger.ts';
 import type { EventRow, StreamRow } from './rows.ts';
-import { creationInput, declaredEvents, machineEvent, persistSnapshot, stateToString } from './snapshots.ts';
+import { creationInput, declaredEvents, firstSnapshot, machineEvent, nextSnapshot, persistSnapshot, stateToString } from './snapshots.ts';
 import { currentMachine } from './versions.ts';
 
 export type { EventRow, StreamRow } from './rows.ts';
@@ -186,7 +186,7 @@ export class Engine {
       const at = this.now().toISOString();
       const payload = canonicalJson(options.input);
       const actor = actorRecord(options.actor);
-      const [snapshot] = initialTransition(entry.machine, creationInput({ payload, actor, at }));
+      const snapshot = firstSnapshot(entry.machine, creationInput({ payload, actor, at }));
       const state = stateToString(snapshot.value);
       const row: Omit<EventRow, 'hash'> = {
         position: this.nextPosition.get()!.next,
@@ -262,7 +262,7 @@ export class Engine {
       const at = this.now().toISOString();
       const row = { type: incoming.type, payload: canonicalJson(parsed.data), facts: canonicalJson(facts), actor: actorRecord(actor), at };
       const event = machineEvent(row);
-      const [next] = transition(entry.machine, current, event as never);
+      const next = nextSnapshot(entry.machine, current, event as never);
       if (next === current) {
         // A state that has a transition for the event says why its rules refused it.
         const problems = declaredEvents(current).has(incoming.type) ? (entry.whyNot?.(current.context, event) ?? []) : [];

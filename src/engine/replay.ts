@@ -1,11 +1,11 @@
-import { initialTransition, transition, type AnyMachineSnapshot } from 'xstate';
+import type { AnyMachineSnapshot } from 'xstate';
 import type { Db } from '../db/client.ts';
 import { statement } from '../db/statements.ts';
 import type { MachineRegistry, RegisteredMachine } from '../../machines/registry.ts';
 import { GENESIS_HASH, hashEvent } from './ledger.ts';
 import type { EventRow, StreamRow } from './rows.ts';
 import type { ProjectionDifference } from './projections.ts';
-import { creationInput, machineEvent, persistSnapshot, restoreSnapshot, stateToString } from './snapshots.ts';
+import { creationInput, firstSnapshot, machineEvent, nextSnapshot, persistSnapshot, restoreSnapshot, stateToString } from './snapshots.ts';
 import { hasState, migrateSnapshot } from './versions.ts';
 
 /** Every column of an event row, in the names the code uses. */
@@ -146,10 +146,10 @@ export function replayStream(registry: MachineRegistry, stream: StreamRow, rows:
         snapshot = migrated.snapshot;
       }
       if (row.type === 'create' || snapshot === undefined) {
-        [snapshot] = initialTransition(entry.machine, creationInput(row));
+        snapshot = firstSnapshot(entry.machine, creationInput(row));
       } else {
         const before: AnyMachineSnapshot = snapshot;
-        const [next] = transition(entry.machine, before, machineEvent(row) as never);
+        const next = nextSnapshot(entry.machine, before, machineEvent(row) as never);
         if (next === before) problem(row.seq, 'state-mismatch', `the machine does not take ${row.type} in ${stateToString(before.value)}`);
         snapshot = next;
       }
