@@ -14,4 +14,3 @@ if (!existsSync(join(dir, 'demo.sqlite'))) {
   db.$client.close();
 }
 console.log('batched', await transitionsOver(join(dir, 'demo.sqlite'), join(dir, 'a.sqlite'), 'a', undefined, 10));
-console.log('single', await transitionsOver(join(dir, 'demo.sqlite'), join(dir, 'b.sqlite'), 'b', 1, 5));

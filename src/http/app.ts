@@ -4,7 +4,6 @@ import cookie from '@fastify/cookie';
 import csrf from '@fastify/csrf-protection';
 import formbody from '@fastify/formbody';
 import multipart from '@fastify/multipart';
-import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import fastifyStatic from '@fastify/static';
 import view from '@fastify/view';
@@ -20,6 +19,7 @@ import type { GroupCommitOptions } from '../engine/group-commit.ts';
 import { workflowEngine } from '../workflows/index.ts';
 import { authPlugin, csrfTokenOf, csrfUserInfo } from './plugins/auth.ts';
 import { pagePlugin } from './plugins/page.ts';
+import { securityHeaders } from './plugins/security-headers.ts';
 import { errorsPlugin } from './plugins/errors.ts';
 import { i18nPlugin } from './plugins/i18n.ts';
 import { sessionRoutes } from './routes/session.ts';
@@ -145,7 +145,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     routerOptions: { maxParamLength: 200 },
   });
 
-  await app.register(helmet, {
+  const headers = securityHeaders({
     contentSecurityPolicy: {
       directives: {
         defaultSrc: ["'self'"],
@@ -160,6 +160,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       },
     },
     hsts: options.secureCookies ? undefined : false,
+  });
+  app.addHook('onRequest', (_request, reply, done) => {
+    reply.headers(headers);
+    done();
   });
   // Off globally at 0; the routes with a limit of their own (the login) keep it.
   const perMinute = options.rateLimitMax ?? DEFAULT_RATE_LIMIT_PER_MINUTE;
