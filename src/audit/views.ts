@@ -326,5 +326,16 @@ export function stepView(t: Translate, lang: Lang, timeZone: string, engine: Eng
 export function currentStatechart(t: Translate, engine: Engine, stream: StreamRow): string {
   const entry = engine.registry.get(stream.machineId, stream.machineVersion);
   if (!entry) return '';
-  return chartSvg(t, entry.machine, { active: stream.state, description: t('audit.chartCurrent', { state: chartLabels(t).stateLabel(stream.state) }), idPrefix: 'sc-current' });
+  // The same machine, state and language draw the same picture: drawn once (issue 18), for the few states a machine has.
+  let drawn = currentCharts.get(t);
+  if (!drawn) currentCharts.set(t, (drawn = new Map()));
+  const key = `${entry.id}@${entry.version}:${stream.state}`;
+  let svg = drawn.get(key);
+  if (svg === undefined) {
+    svg = chartSvg(t, entry.machine, { active: stream.state, description: t('audit.chartCurrent', { state: chartLabels(t).stateLabel(stream.state) }), idPrefix: 'sc-current' });
+    drawn.set(key, svg);
+  }
+  return svg;
 }
+
+const currentCharts = new WeakMap<Translate, Map<string, string>>();

@@ -19,7 +19,19 @@ const pluralRules: Record<Lang, Intl.PluralRules> = { ru: new Intl.PluralRules('
  * A numeric `count` picks the plural form `key#one`, `key#few`, `key#many` or `key#other` where
  * the catalogue has one («21 заявка», «22 заявки», «25 заявок»).
  */
+const translators = new Map<Lang, Translate>();
+
+/** The translating function of a language: one per language, so that what is computed from it can be kept (a statechart's SVG). */
 export function translator(lang: Lang): Translate {
+  let made = translators.get(lang);
+  if (!made) {
+    made = makeTranslator(lang);
+    translators.set(lang, made);
+  }
+  return made;
+}
+
+function makeTranslator(lang: Lang): Translate {
   const catalogue = catalogues[lang];
   const lookup = (key: string) => catalogue[key] ?? ru[key as MessageKey];
   return (key, params) => {

@@ -5,7 +5,7 @@ import { applications, events, municipalities, programmes } from '../db/schema.t
 import { projectTypes } from '../domain/application.ts';
 import type { Actor } from '../domain/roles.ts';
 import { applicationStates } from '../../machines/application.ts';
-import { statement } from '../db/statements.ts';
+import { perDatabase, statement } from '../db/statements.ts';
 
 const optionalId = z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER).optional().catch(undefined);
 
@@ -44,9 +44,9 @@ export const PAGE_SIZE = 50;
 
 /**
  * The application lists read indexed columns of the projection only, through prepared statements
- * (DESIGN §4.8): no snapshot is parsed per row.
+ * (DESIGN §4.8): no snapshot is parsed per row. Prepared once per database (the application page asks for them on every request).
  */
-export function applicationQueries(db: Db) {
+export const applicationQueries = perDatabase((db: Db) => {
   const where = sql`
     (${sql.placeholder('programmeId')} IS NULL OR ${applications.programmeId} = ${sql.placeholder('programmeId')})
     AND (${sql.placeholder('municipalityId')} IS NULL OR ${applications.municipalityId} = ${sql.placeholder('municipalityId')})
@@ -120,7 +120,7 @@ export function applicationQueries(db: Db) {
       return history.all({ streamId });
     },
   };
-}
+});
 
 export type ApplicationQueries = ReturnType<typeof applicationQueries>;
 

@@ -1,0 +1,13 @@
+import { join } from 'node:path';
+import { copyFileSync, rmSync } from 'node:fs';
+import { serve } from './transitions.ts';
+import { load } from './load.ts';
+import { sessionOf } from './session.ts';
+const dir = '/tmp/trdemo';
+for (const s of ['-wal', '-shm']) rmSync(join(dir, 'p.sqlite') + s, { force: true });
+copyFileSync(join(dir, 'demo.sqlite'), join(dir, 'p.sqlite'));
+const server = await serve(['app', join(dir, 'p.sqlite')]);
+const cookie = await sessionOf(`http://127.0.0.1:${server.port}`, 'reviewer1');
+const path = process.argv[2]!;
+console.log(path, await load({ port: server.port, connections: 50, seconds: 8, next: () => ({ method: 'GET', path, headers: { cookie } }) }));
+await server.stop();
