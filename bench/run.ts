@@ -6,7 +6,7 @@
  * while verify runs in a worker thread.
  * It reports numbers; no test depends on them.
  */
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,6 +25,8 @@ import { DocumentStore, documentsDirFor } from '../src/workflows/documents/store
 import { createApplication, sendApplicationEvent } from '../src/workflows/application/commands.ts';
 import { dashboardAtScale } from './dashboard.ts';
 import { sessionOf } from './session.ts';
+import { copyDatabase, memoryUnderLoad, pageFigures, transitionFigures, type Figure } from './throughput.ts';
+import { publicPath, scaleApplications } from './scale.ts';
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
@@ -38,9 +40,13 @@ function memory(after: string) {
   console.log(`  memory after ${after.padEnd(22)} rss ${mib(rss)} MiB, heap ${mib(heapUsed)} MiB, peak rss ${mib(peak * 1024)} MiB`);
 }
 
+/** Every figure of the run, written as JSON at the end (`--json <file>`, bench-results.json by default). */
+const figures: Record<string, unknown> = { at: new Date().toISOString(), node: process.version };
+
 function report(name: string, samples: number[]) {
   const sorted = [...samples].sort((a, b) => a - b);
   const mean = samples.reduce((a, b) => a + b, 0) / samples.length;
+  figures[name] = { n: samples.length, meanMs: mean, p50Ms: percentile(sorted, 50), p95Ms: percentile(sorted, 95), p99Ms: percentile(sorted, 99), perSecond: 1000 / mean };
   console.log(
     `${name.padEnd(34)} n=${String(samples.length).padStart(5)}  mean ${mean.toFixed(3)} ms  p50 ${percentile(sorted, 50).toFixed(3)} ms  p95 ${percentile(sorted, 95).toFixed(3)} ms  → ${(1000 / mean).toFixed(0)}/s`,
   );
@@ -136,6 +142,16 @@ async function queueAtAMillion(demoPath: string, bigPath: string): Promise<void>
   memory('the queue at a million');
 }
 
+/** `--name value` from the command line. */
+function option(name: string): string | undefined {
+  const at = process.argv.indexOf(`--${name}`);
+  return at >= 0 ? process.argv[at + 1] : undefined;
+}
+const loadSeconds = Number(option('seconds') ?? 5);
+const sustainSeconds = Number(option('sustain') ?? 60);
+const scale = option('scale') === undefined ? null : Number(option('scale'));
+const jsonPath = option('json') ?? 'bench-results.json';
+
 const dir = mkdtempSync(join(tmpdir(), 'isu-ib-bench-'));
 try {
   const db = openDb({ path: join(dir, 'bench.sqlite') });
@@ -143,6 +159,22 @@ try {
   await seedDemo(db);
   console.log(`seed of the demo (synchronous=FULL)      ${(performance.now() - started).toFixed(0)} ms`);
   memory('the seed');
+
+  // Throughput at 50 connections (issue 18), the server in a process of its own, on copies of the demo.
+  db.$client.pragma('wal_checkpoint(TRUNCATE)');
+  const demoPath = join(dir, 'demo.sqlite');
+  copyDatabase(join(dir, 'bench.sqlite'), demoPath);
+  figures.transitions = await transitionFigures(demoPath, dir, loadSeconds);
+  const pagesPath = join(dir, 'pages.sqlite');
+  copyDatabase(demoPath, pagesPath);
+  const publicPage = await publicPath(pagesPath);
+  figures.pages = await pageFigures(pagesPath, 'demo', { queue: '/queue', application: '/applications/5', public: publicPage }, loadSeconds);
+  if (scale !== null) {
+    const scaledPath = join(dir, 'scaled.sqlite');
+    const built = scaleApplications(demoPath, scaledPath, scale);
+    figures.scaled = { ...built, pages: await pageFigures(scaledPath, `${built.applications} applications`, { queue: '/queue', application: `/applications/${built.deepApplication}`, public: publicPage }, loadSeconds, (figures.pages as { hello: Figure }).hello) };
+  }
+  figures.memory = await memoryUnderLoad(demoPath, dir, sustainSeconds);
 
   const actorOf = (login: string): Actor => {
     const row = db.select().from(users).where(sql`${users.login} = ${login}`).get()!;
@@ -257,12 +289,12 @@ try {
     verifyMs += performance.now() - t0;
   }
   await jobs.close();
-  const figures = (samples: number[]) => {
+  const spread = (samples: number[]) => {
     const sorted = [...samples].sort((a, b) => a - b);
     return { p50: percentile(sorted, 50), p99: percentile(sorted, 99), max: sorted.at(-1)! };
   };
-  const quiet = figures(alone);
-  const busy = figures(during);
+  const quiet = spread(alone);
+  const busy = spread(during);
   const ms = (n: number) => `${n.toFixed(1)} ms`;
   console.log(`a concurrent write's wait while a whole-ledger verify runs (${verifies} full verifies in a worker, ${(verifyMs / verifies).toFixed(0)} ms each, ${during.length} writes):`);
   console.log(`  during verify  p50 ${ms(busy.p50)}  p99 ${ms(busy.p99)}  max ${ms(busy.max)}`);
@@ -270,7 +302,10 @@ try {
   const verdict = busy.max <= WRITE_WAIT_BUDGET_MS ? 'within' : 'OVER';
   console.log(`  ratio p50 ${(busy.p50 / quiet.p50).toFixed(2)}×  p99 ${(busy.p99 / quiet.p99).toFixed(2)}×  — max ${ms(busy.max)}: ${verdict} the budget of ${WRITE_WAIT_BUDGET_MS} ms`);
   memory('writes during verify');
+  figures.writeWaitDuringVerify = { quiet, busy, verifies, budgetMs: WRITE_WAIT_BUDGET_MS };
   db.$client.close();
+  writeFileSync(jsonPath, `${JSON.stringify(figures, null, 2)}\n`);
+  console.log(`the figures as JSON: ${jsonPath}`);
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

@@ -17,6 +17,7 @@ const pinned = spawnSync('taskset', ['--version']).status === 0;
 
 export interface Served {
   port: number;
+  pid: number;
   stop(): Promise<string>;
 }
 
@@ -34,6 +35,7 @@ export function serve(args: string[]): Promise<Served> {
       if (port)
         resolve({
           port: Number(port[1]),
+          pid: child.pid!,
           stop: () =>
             new Promise((done) => {
               child.removeAllListeners('exit');

@@ -1,4 +1,5 @@
 import { formPatchSchema, type ApplicationForm } from '../../domain/application.ts';
+import { statement } from '../../db/statements.ts';
 import { zodProblems } from '../../domain/problems.ts';
 import type { Actor } from '../../domain/roles.ts';
 import type { AppliedEvent, Engine } from '../../engine/engine.ts';
@@ -20,12 +21,12 @@ export function createApplication(engine: Engine, actor: Actor, input: { program
   if (actor.municipalityId === null) problems.push({ field: 'municipalityId', code: 'required' });
   if (!parsedForm.success || problems.length > 0) throw new ValidationError('the application is invalid', problems);
   const form: ApplicationForm = parsedForm.data;
-  const sqlite = engine.db.$client;
+  const db = engine.db;
   return engine.transaction(() => {
-    if (!sqlite.prepare('SELECT 1 FROM programmes WHERE id = ?').get(programmeId)) throw new ValidationError('no such programme', [{ field: 'programmeId', code: 'unknown' }]);
-    const municipality = sqlite.prepare<[number | null], { id: number }>('SELECT id FROM municipalities WHERE id = ?').get(actor.municipalityId);
+    if (!statement<[number]>(db, 'SELECT 1 FROM programmes WHERE id = ?').get(programmeId)) throw new ValidationError('no such programme', [{ field: 'programmeId', code: 'unknown' }]);
+    const municipality = statement<[number | null], { id: number }>(db, 'SELECT id FROM municipalities WHERE id = ?').get(actor.municipalityId);
     if (!municipality) throw new ValidationError('no such municipality', [{ field: 'municipalityId', code: 'unknown' }]);
-    const next = sqlite.prepare<[], { id: number }>('SELECT COALESCE(MAX(id), 0) + 1 AS id FROM applications').get()!.id;
+    const next = statement<[], { id: number }>(db, 'SELECT COALESCE(MAX(id), 0) + 1 AS id FROM applications').get()!.id;
     const streamId = applicationStreamId(next);
     const applied = engine.create({
       streamId,
@@ -36,12 +37,11 @@ export function createApplication(engine: Engine, actor: Actor, input: { program
       // Applications are created only while a stage that owns `create` is active (the machine's `whyNotCreate`).
       facts: { activeStages: stageReads(engine.db).activeStageKeys(programmeId) },
       afterCreate: (stream) => {
-        sqlite
-          .prepare(
-            `INSERT INTO applications (id, stream_id, programme_id, municipality_id, title, state, version, created_at, updated_at)
-             VALUES (@id, @streamId, @programmeId, @municipalityId, @title, @state, @version, @createdAt, @updatedAt)`,
-          )
-          .run({ id: next, streamId, programmeId, municipalityId: municipality.id, title: form.title ?? '', state: stream.state, version: stream.version, createdAt: stream.updatedAt, updatedAt: stream.updatedAt });
+        statement(
+          db,
+          `INSERT INTO applications (id, stream_id, programme_id, municipality_id, title, state, version, created_at, updated_at)
+           VALUES (@id, @streamId, @programmeId, @municipalityId, @title, @state, @version, @createdAt, @updatedAt)`,
+        ).run({ id: next, streamId, programmeId, municipalityId: municipality.id, title: form.title ?? '', state: stream.state, version: stream.version, createdAt: stream.updatedAt, updatedAt: stream.updatedAt });
       },
     });
     return { ...applied, id: next };
