@@ -1,31 +1,42 @@
 import { dateTimeFormat, localeOf } from './intl.ts';
 
+/**
+ * The two formats every list and page uses, kept by language and zone: `dateTimeFormat` keys its
+ * cache by the options' JSON, which a page of a hundred dates made a hundred times (issue 18).
+ */
+const dayAndTime = new Map<string, Intl.DateTimeFormat>();
+const dayOnly = new Map<string, Intl.DateTimeFormat>();
+
+function kept(cache: Map<string, Intl.DateTimeFormat>, lang: 'ru' | 'en', timeZone: string, withTime: boolean): Intl.DateTimeFormat {
+  const key = `${lang}|${timeZone}`;
+  let format = cache.get(key);
+  if (!format) {
+    format = dateTimeFormat(localeOf(lang), { timeZone, year: 'numeric', month: '2-digit', day: '2-digit', ...(withTime ? { hour: '2-digit', minute: '2-digit' } : {}) });
+    if (cache.size >= 256) cache.clear();
+    cache.set(key, format);
+  }
+  return format;
+}
+
 /** Stored times are UTC ISO strings; people see them in the programme's time zone. */
 export function formatDateTime(iso: string | null | undefined, timeZone: string, lang: 'ru' | 'en' = 'ru'): string {
   if (!iso) return '—';
   const date = new Date(iso);
   if (Number.isNaN(date.getTime())) return '—';
-  return dateTimeFormat(localeOf(lang), {
-    timeZone,
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-  }).format(date);
+  return kept(dayAndTime, lang, timeZone, true).format(date);
 }
 
 export function formatDate(iso: string | null | undefined, timeZone: string, lang: 'ru' | 'en' = 'ru'): string {
   if (!iso) return '—';
   const date = new Date(iso);
   if (Number.isNaN(date.getTime())) return '—';
-  return dateTimeFormat(localeOf(lang), { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(date);
+  return kept(dayOnly, lang, timeZone, false).format(date);
 }
 
 /** A calendar day stored as `YYYY-MM-DD` (a planned date: no time, no zone) as people write it: 01.03.2027. */
 export function formatDay(day: string | null | undefined, lang: 'ru' | 'en' = 'ru'): string {
   if (!day || !/^\d{4}-\d{2}-\d{2}$/.test(day)) return '—';
-  return dateTimeFormat(localeOf(lang), { timeZone: 'UTC', year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date(`${day}T00:00:00Z`));
+  return kept(dayOnly, lang, 'UTC', false).format(new Date(`${day}T00:00:00Z`));
 }
 
 /** The short name of the zone offset, e.g. "GMT+4", shown beside times so that nobody guesses. */

@@ -1,4 +1,5 @@
 import type { Db } from '../../db/client.ts';
+import { statement } from '../../db/statements.ts';
 import type { EventRow } from '../../engine/engine.ts';
 
 /** The code an application's number starts with when the admin has set none for its programme. */
@@ -66,8 +67,6 @@ export function saveProgrammeCode(db: Db, programmeId: number, code: string): bo
 /** The labels of a page of applications at once (the queue reads its own table): id → number or id. */
 export function applicationLabels(db: Db, ids: readonly number[]): Map<number, string> {
   if (ids.length === 0) return new Map();
-  const rows = db.$client
-    .prepare<[string], { id: number; registrationNo: string | null }>('SELECT id, registration_no AS registrationNo FROM applications WHERE id IN (SELECT value FROM json_each(?))')
-    .all(JSON.stringify(ids));
+  const rows = statement<[string], { id: number; registrationNo: string | null }>(db, 'SELECT id, registration_no AS registrationNo FROM applications WHERE id IN (SELECT value FROM json_each(?))').all(JSON.stringify(ids));
   return new Map(rows.map((row) => [row.id, applicationLabel(row)]));
 }
