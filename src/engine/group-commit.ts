@@ -35,6 +35,8 @@ export interface GroupCommitStats {
 export class GroupCommit {
   private queue: Unit[] = [];
   private scheduled = false;
+  /** A batch is being run: a write queued from inside one waits for the next batch, never joins this one's transaction. */
+  private flushing = false;
   private readonly maxBatch: number;
   private readonly begin;
   private readonly commit;
@@ -58,7 +60,7 @@ export class GroupCommit {
   run<T>(work: () => T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.queue.push({ work, resolve: resolve as (value: unknown) => void, reject });
-      if (this.queue.length >= this.maxBatch) this.flush();
+      if (this.queue.length >= this.maxBatch && !this.flushing) this.flush();
       else if (!this.scheduled) {
         this.scheduled = true;
         setImmediate(() => {
@@ -71,7 +73,13 @@ export class GroupCommit {
 
   /** Runs and commits what is queued now, one batch after another until the queue is empty. */
   flush(): void {
-    while (this.queue.length > 0) this.flushOne(this.queue.splice(0, this.maxBatch));
+    if (this.flushing) return;
+    this.flushing = true;
+    try {
+      while (this.queue.length > 0) this.flushOne(this.queue.splice(0, this.maxBatch));
+    } finally {
+      this.flushing = false;
+    }
   }
 
   private flushOne(units: Unit[]): void {

@@ -121,6 +121,24 @@ describe('the engine’s group commit', () => {
     expect(commits.stats).toEqual({ batches: 3, units: 7, largest: 3 });
   });
 
+  it('gives a write queued from inside a batch a batch of its own: the refusal of the one that queued it does not take it along', async () => {
+    const w = world('reentrant');
+    const commits = new GroupCommit(w.db.$client, { maxBatch: 1 });
+    const [a, b] = [w.draft(), w.draft()];
+    const version = (id: number) => w.engine.loadStream(`application-${id}`)!.version;
+    let inner: Promise<unknown> | undefined;
+    const outer = commits.run(() => {
+      inner = commits.run(() => sendApplicationEvent(w.engine, w.actors.applicant, b, 'update', { title: 'Изнутри' }, version(b)));
+      sendApplicationEvent(w.engine, w.actors.applicant, a, 'update', { title: 'Снаружи' }, version(a));
+      throw new Error('the outer write is refused after it queued another');
+    });
+    await expect(outer).rejects.toThrow(/refused/);
+    await expect(inner).resolves.toMatchObject({ version: 2 });
+    // Acknowledged, so written: the inner write was not inside the outer one's rolled-back savepoint.
+    expect([version(a), version(b)]).toEqual([1, 2]);
+    expect(commits.stats).toEqual({ batches: 2, units: 2, largest: 1 });
+  });
+
   it('refuses work that is not synchronous, as a transaction does', async () => {
     const w = world('async');
     await expect(w.engine.write(() => Promise.resolve(1))).rejects.toThrow(/promise/);
