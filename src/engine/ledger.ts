@@ -16,16 +16,34 @@ export function canonicalJson(value: unknown): string {
     return `${out}]`;
   }
   const record = value as Record<string, unknown>;
-  const keys = Object.keys(record).sort();
+  const keys = Object.keys(record);
+  // Most objects are built in key order already; integer-like keys come first whatever the order.
+  for (let i = 1; i < keys.length; i += 1) {
+    if (keys[i - 1]! > keys[i]!) {
+      keys.sort();
+      break;
+    }
+  }
   let out = '{';
   let first = true;
   for (const key of keys) {
     const item = record[key];
     if (item === undefined) continue;
-    out += (first ? '' : ',') + JSON.stringify(key) + ':' + canonicalJson(item);
+    out += (first ? '' : ',') + quotedKey(key) + (typeof item === 'string' ? JSON.stringify(item) : canonicalJson(item));
     first = false;
   }
   return `${out}}`;
+}
+
+/** `"key":` for the keys our events and snapshots repeat, quoted once (a bounded cache: keys come from our schemas). */
+const quotedKeys = new Map<string, string>();
+function quotedKey(key: string): string {
+  let quoted = quotedKeys.get(key);
+  if (quoted === undefined) {
+    quoted = `${JSON.stringify(key)}:`;
+    if (quotedKeys.size < 4096) quotedKeys.set(key, quoted);
+  }
+  return quoted;
 }
 
 export function sha256(text: string): string {
