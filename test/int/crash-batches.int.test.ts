@@ -19,7 +19,6 @@ import { smallWorld } from './small-world.ts';
  * before the commit that holds it.
  */
 const root = fileURLToPath(new URL('../../', import.meta.url));
-const tsx = join(root, 'node_modules', '.bin', 'tsx');
 const cleanups: (() => void)[] = [];
 afterEach(() => {
   for (const cleanup of cleanups.splice(0).reverse()) cleanup();
@@ -65,7 +64,8 @@ describe('a crash under load with group commit', () => {
     for (let round = 0; round < ROUNDS; round += 1) {
       const port = await freePort();
       const env = { ...process.env, DATABASE_PATH: path, PORT: String(port), SEED_DEMO: 'false', RATE_LIMIT_PER_MINUTE: '0' };
-      const child = spawn(tsx, ['src/server.ts'], { cwd: root, env, stdio: 'ignore' });
+      // node itself, not the tsx wrapper: SIGKILL must reach the process that writes (tsx's child would outlive its parent).
+      const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], { cwd: root, env, stdio: 'ignore' });
       const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
       cleanups.push(() => {
         if (child.exitCode === null) child.kill('SIGKILL');
@@ -102,6 +102,8 @@ describe('a crash under load with group commit', () => {
       await exited;
       await writing;
       totalAcks += roundAcks;
+      // Killed, not still answering: nothing listens on its port any more.
+      await expect(fetch(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();
 
       const db = openDb({ path });
       const stored = db.$client.prepare<[string], { version: number }>('SELECT version FROM streams WHERE id = ?');
