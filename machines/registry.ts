@@ -34,6 +34,7 @@ import {
   whyNotCreateApplicationV2,
 } from './application-v2.ts';
 import { emptyImplementation } from '../src/domain/implementation.ts';
+import { stageCreateRolesV2, stageEventRolesV2, stageEventSchemasV2, stageMachineV2, stageMachineV2Version, whyNotStageV2 } from './stage-v2.ts';
 import { stageCreateRolesV1, stageEventRolesV1, stageEventSchemasV1, stageMachineV1, stageMachineV1Version, whyNotStageV1 } from './stage-v1.ts';
 import {
   conversationCreateRoles,
@@ -139,6 +140,20 @@ export const applicationV1: RegisteredMachine = {
   channels: applicationEventChannelsV1,
 };
 
+/** Version 2 of a stage, frozen: version 3 adds the closing stage's recommendations (issue 13). */
+export const stageV2: RegisteredMachine = {
+  id: stageMachineId,
+  version: stageMachineV2Version,
+  machine: stageMachineV2,
+  eventSchemas: stageEventSchemasV2,
+  eventRoles: stageEventRolesV2,
+  createRoles: stageCreateRolesV2,
+  whyNot: whyNotStageV2,
+  // Version 2's context is version 1's: a stage moves over as it stands; what changed is the
+  // exit conditions (they read the journal), and v1 keeps its own copy of the old ones.
+  migrate: (snapshot) => snapshot,
+};
+
 /** Version 1 of a stage, frozen: it replays the histories written with it. */
 export const stageV1: RegisteredMachine = {
   id: stageMachineId,
@@ -199,7 +214,7 @@ export function migrateApplicationV2toV3(snapshot: PersistedMachineSnapshot): Pe
 }
 
 export function defaultRegistry(): MachineRegistry {
-  return new MachineRegistry().register(applicationV1).register(stageV1).register(applicationV2).register({
+  return new MachineRegistry().register(applicationV1).register(stageV1).register(stageV2).register(applicationV2).register({
     id: applicationMachineId,
     version: applicationMachineVersion,
     machine: applicationMachine,
@@ -218,8 +233,8 @@ export function defaultRegistry(): MachineRegistry {
     eventRoles: stageEventRoles,
     createRoles: stageCreateRoles,
     whyNot: whyNotStage,
-    // Version 2's context is version 1's: a stage moves over as it stands; what changed is the
-    // exit conditions (they read the journal), and v1 keeps its own copy of the old ones.
+    // Version 3's context is version 2's with the closing stage's recommendations, which a stream
+    // moved over has none of yet: it moves as it stands (issue 13).
     migrate: (snapshot) => snapshot,
   }).register({
     id: reviewerMachineId,

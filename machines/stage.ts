@@ -11,8 +11,15 @@ import { stageDefinition, stageDefinitions, type StageFacts } from './stages.ts'
  * condition looks at arrive in the event.
  */
 export const stageMachineId = 'stage';
-/** Version 2: the current one. Version 1 (machines/stage-v1.ts) stays registered for the streams written with it. */
-export const stageMachineVersion = 2;
+/**
+ * Version 3: the current one — the closing stage takes the coordinator's recommendations of the
+ * analytical report (issue 13) as an event. Versions 1 and 2 (machines/stage-v1.ts, stage-v2.ts)
+ * stay registered for the streams written with them.
+ */
+export const stageMachineVersion = 3;
+
+/** The stage whose report the recommendations belong to (stage 12). */
+export const recommendationsStage = 'closing';
 
 const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/).refine((value) => !Number.isNaN(Date.parse(`${value}T00:00:00Z`)), 'not a date');
 
@@ -25,6 +32,7 @@ export const stageEventSchemas = {
   'reopen-task': z.strictObject({ task: refineText(z.string().min(1).max(64)) }),
   complete: z.strictObject({}),
   reopen: z.strictObject({ reason: text({ max: 2000, multiline: true }) }),
+  'record-recommendations': z.strictObject({ text: text({ max: 20_000, multiline: true }) }),
 } as const;
 
 export type StageEventType = keyof typeof stageEventSchemas;
@@ -37,6 +45,7 @@ export const stageEventRoles: Record<StageEventType, readonly Role[]> = {
   'reopen-task': ['coordinator'],
   complete: ['coordinator'],
   reopen: ['coordinator'],
+  'record-recommendations': ['coordinator'],
 };
 
 /** Stages are created with their programme, by the admin who creates it. */
@@ -105,6 +114,14 @@ export interface StageContext {
   reopenings: { at: string; reason: string }[];
   /** The delivery record that ticked the informing task; absent until then (older snapshots stay as they were). */
   informed?: InformingFacts & { at: string };
+  /** The closing stage's recommendations, each version as it was recorded, the last one current (version 3; absent before). */
+  recommendations?: Recommendations[];
+}
+
+export interface Recommendations {
+  text: string;
+  at: string;
+  by: string;
 }
 
 const hasTask = (context: StageContext, key: string, done: boolean) => context.tasks.some((t) => t.key === key && t.done === done);
@@ -137,6 +154,7 @@ const stageRules: { [K in StageEventType]?: (context: StageContext, event: Extra
     return event.payload.task === informingTask ? informingProblems(event.facts.informing) : [];
   },
   'reopen-task': (context, event) => (event.payload === undefined || hasTask(context, event.payload.task, true) ? [] : [{ code: 'stage.refused.task-not-done', params: { task: event.payload.task } }]),
+  'record-recommendations': (context) => (context.key === recommendationsStage ? [] : [{ code: 'stage.refused.recommendations-closing-only' }]),
   complete: (context, event) => {
     const problems: Problem[] = [];
     const open = context.tasks.filter((t) => !t.done).length;
@@ -181,6 +199,10 @@ export const stageMachine = setup({
         event.type === 'reopen-task' ? context.tasks.map((t) => (t.key === event.payload.task ? { ...t, done: false, doneAt: null, doneBy: null } : t)) : context.tasks,
     }),
     markCompleted: assign({ completedAt: ({ event }) => event.at }),
+    recordRecommendations: assign({
+      recommendations: ({ context, event }) =>
+        event.type === 'record-recommendations' ? [...(context.recommendations ?? []), { text: event.payload.text, at: event.at, by: event.actor.name }] : context.recommendations,
+    }),
     recordReopening: assign({
       completedAt: () => null,
       reopenings: ({ context, event }) => (event.type === 'reopen' ? [...context.reopenings, { at: event.at, reason: event.payload.reason }] : context.reopenings),
@@ -213,11 +235,14 @@ export const stageMachine = setup({
         'complete-task': { guard: 'allowed', actions: 'completeTask' },
         'reopen-task': { guard: 'allowed', actions: 'reopenTask' },
         complete: { guard: 'allowed', target: 'completed', actions: 'markCompleted' },
+        'record-recommendations': { guard: 'allowed', actions: 'recordRecommendations' },
       },
     },
     completed: {
       on: {
         reopen: { guard: 'allowed', target: 'active', actions: 'recordReopening' },
+        // The report is written once the stage's work is done: its recommendations may come after.
+        'record-recommendations': { guard: 'allowed', actions: 'recordRecommendations' },
       },
     },
   },

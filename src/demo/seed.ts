@@ -190,6 +190,17 @@ export function isEmpty(db: Db): boolean {
  * one, real municipalities of Udmurtia, the demo users and applications whose histories were made
  * by sending real events through the engine at realistic moments, so that they replay and verify.
  */
+/** The past programme's recommendations, as a coordinator writes them: a draft and the revised text. */
+const demoRecommendations = [
+  'Провести обучение инициативных групп до начала приёма заявок: в 2025 году половина возвратов на доработку — из-за протоколов собраний.',
+  [
+    '1. Проводить обучение инициативных групп до начала приёма заявок: половина возвратов на доработку в прошлом году — из-за протоколов собраний и смет.',
+    '2. Просить муниципалитеты вносить средства населения до подписания контракта: два проекта задержались из-за поздних поступлений.',
+    '3. Сохранить правило о возврате экономии по контрактам и публиковать её в отчёте по каждому проекту.',
+    '4. Уделить внимание поселениям, не подавшим заявок: провести в них выездные консультации на этапе подготовки.',
+  ].join('\n'),
+] as const;
+
 export async function seedDemo(db: Db, options: { now?: Date; documentsDir?: string } = {}): Promise<DemoSummary> {
   const now = options.now ?? new Date();
   const year = now.getUTCFullYear();
@@ -607,6 +618,9 @@ export async function seedDemo(db: Db, options: { now?: Date; documentsDir?: str
   const finished = db.select({ id: applications.id }).from(applications).where(sql`${applications.programmeId} = ${pastProgramme} AND ${applications.state} = 'implementation.completed'`).all();
   journal.openingCeremonies(pastProgramme, new Date(d(12, 6).getTime() + 2 * HOUR), d(12, 7), finished.map((row) => row.id));
   runPhase(past, 'close', d(12, 8), d(12, 20));
+  // The coordinator's conclusions for the analytical report (issue 13): a first draft, then the version the report prints.
+  stageEvent(pastProgramme, 12, d(12, 21), 'record-recommendations', { text: demoRecommendations[0] });
+  stageEvent(pastProgramme, 12, d(12, 23), 'record-recommendations', { text: demoRecommendations[1] });
 
   // This year's programme: stages 1–4 done, documentation (overdue) and intake running, 7–12 planned.
   const r = (days: number) => new Date(now.getTime() + days * DAY);

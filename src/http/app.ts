@@ -52,6 +52,7 @@ import { SignInLockout } from '../accounts/sign-in-lockout.ts';
 import { communicationSettings, communicationsPlugin, type CommunicationsOptions } from './plugins/communications.ts';
 import { conversationApi } from './routes/conversation-api.ts';
 import { registerRoutes } from './routes/register-routes.ts';
+import { reportRoutes } from './routes/report-routes.ts';
 import { dashboardRoutes } from './routes/dashboard-routes.ts';
 import { notificationRoutes } from './routes/notification-routes.ts';
 import { communicationsAdminRoutes } from './routes/communications-admin.ts';
@@ -259,6 +260,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(journalApi);
   await app.register(conversationApi);
   await app.register(registerRoutes);
+  await app.register(reportRoutes);
   await app.register(dashboardRoutes);
   await app.register(notificationRoutes);
   await app.register(communicationsAdminRoutes);

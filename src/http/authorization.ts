@@ -86,6 +86,8 @@ export const access = {
   dashboard: ['coordinator', 'admin', 'auditor'],
   /** Who sends the participants their results (stage 7): whoever ticks the stage's tasks. */
   inform: stageEventRoles['complete-task'],
+  /** Who writes the analytical report's recommendations (stage 12, issue 13). */
+  recordRecommendations: stageEventRoles['record-recommendations'],
 } as const satisfies Record<string, Access>;
 
 /** The page each role lands on after signing in. */

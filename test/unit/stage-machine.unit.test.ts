@@ -2,11 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { initialTransition, transition } from 'xstate';
 import { getShortestPaths, getSimplePaths } from 'xstate/graph';
 import {
+  recommendationsStage,
   stageEventRoles,
   stageEventSchemas,
   stageEventTypes,
   stageMachine,
   stageStates,
+  whyNotStage,
   type StageEvent,
   type StageEventFacts,
   type StageEventType,
@@ -54,6 +56,7 @@ const samplePayloads: { [K in StageEventType]: PayloadOf<K> } = {
   'reopen-task': { task: 'consulting' },
   complete: {},
   reopen: { reason: reopenReason },
+  'record-recommendations': { text: 'Расширить обучение инициативных групп в малых поселениях.' },
 };
 
 function eventFor(
@@ -187,6 +190,9 @@ function fold(definition: StageDefinition, events: StageEvent[]): Snapshot {
 }
 
 const stage = (key: string) => stageDefinitions.find((d) => d.key === key)!;
+
+/** The declared transitions a stage can take: the recommendations belong to the closing stage's report only (issue 13). */
+const declaredFor = (definition: StageDefinition) => declared.filter((d) => d.type !== 'record-recommendations' || definition.key === recommendationsStage);
 const manyTasks = stageDefinitions.filter((d) => d.tasks.length > 1);
 
 describe('the stage machine, walked from its graph', () => {
@@ -210,6 +216,8 @@ describe('the stage machine, walked from its graph', () => {
         'active --reopen-task--> (stays)',
         'active --complete--> completed',
         'completed --reopen--> active',
+        'active --record-recommendations--> (stays)',
+        'completed --record-recommendations--> (stays)',
       ].sort(),
     );
   });
@@ -248,14 +256,14 @@ describe('the stage machine, walked from its graph', () => {
             if (key) taken.add(key);
           }
         }
-        expect(declared.map((d) => d.key).filter((key) => !taken.has(key))).toEqual([]);
+        expect(declaredFor(definition).map((d) => d.key).filter((key) => !taken.has(key))).toEqual([]);
       });
     });
   }
 
   it('never refuses the coordinator’s valid event in a state that declares it, once its guards can hold', () => {
     for (const definition of stageDefinitions) {
-      for (const d of declared) {
+      for (const d of declaredFor(definition)) {
         // The task events need a task in the right condition: one open for ticking, one done for reopening.
         const [first] = definition.tasks;
         const done = d.type === 'reopen-task' || d.type === 'complete' || d.from === 'completed' ? [...definition.tasks] : [];
@@ -308,11 +316,36 @@ describe('the stage machine, walked from its graph', () => {
   });
 });
 
+describe('the recommendations of the analytical report (version 3)', () => {
+  it('are kept by the closing stage, active or completed, each version with its time and author, the last one current', () => {
+    const closing = stage(recommendationsStage);
+    for (const state of ['active', 'completed']) {
+      const before = reach(closing, state, state === 'completed' ? [...closing.tasks] : []);
+      const [first] = transition(stageMachine, before, eventFor('record-recommendations', { payload: { text: 'Первая редакция.' } }));
+      const [second] = transition(stageMachine, first, eventFor('record-recommendations', { payload: { text: 'Вторая редакция.' }, at: '2027-12-20T09:00:00.000Z' }));
+      expect(stateOf(second)).toBe(state);
+      expect(second.context.recommendations).toEqual([
+        { text: 'Первая редакция.', at: AT, by: actors.coordinator.name },
+        { text: 'Вторая редакция.', at: '2027-12-20T09:00:00.000Z', by: actors.coordinator.name },
+      ]);
+    }
+  });
+
+  it('are refused by every other stage, with the reason', () => {
+    for (const definition of stageDefinitions.filter((d) => d.key !== recommendationsStage)) {
+      const before = reach(definition, 'active', []);
+      const event = eventFor('record-recommendations');
+      expect(transition(stageMachine, before, event)[0], definition.key).toBe(before);
+      expect(whyNotStage(before.context, event)).toEqual([{ code: 'stage.refused.recommendations-closing-only' }]);
+    }
+  });
+});
+
 describe('the guards refuse', () => {
   it('every role but the coordinator, for every declared transition of every stage', () => {
     let checked = 0;
     for (const definition of stageDefinitions) {
-      for (const d of declared) {
+      for (const d of declaredFor(definition)) {
         const done = d.type === 'reopen-task' || d.type === 'complete' || d.from === 'completed' ? [...definition.tasks] : [];
         const before = reach(definition, d.from, done);
         const payload = d.type.endsWith('-task') ? { task: definition.tasks[0]! } : undefined;
@@ -325,7 +358,7 @@ describe('the guards refuse', () => {
         expect(taken, `coordinator: ${definition.key} ${d.key}`).not.toBe(before);
       }
     }
-    expect(checked).toBe(stageDefinitions.length * declared.length * (roles.length - 1));
+    expect(checked).toBe(stageDefinitions.reduce((sum, definition) => sum + declaredFor(definition).length, 0) * (roles.length - 1));
   });
 
   it('start while the stage before is planned, or while the engine did not say', () => {
