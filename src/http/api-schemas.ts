@@ -496,6 +496,13 @@ export const fileResponse = {
 
 export const csvResponse = { description: 'the history as CSV for a spreadsheet (UTF-8 with a BOM)', content: { 'text/csv': { schema: z.string() } } };
 
+/** The programme's open data (issue 13): the register as CSV, the analytical report as XLSX. */
+export const registerCsvResponse = { description: 'the register as CSV for a spreadsheet (UTF-8 with a BOM, `;` between fields, formula-safe)', content: { 'text/csv': { schema: z.string() } } };
+export const reportXlsxResponse = {
+  description: 'the analytical report as an XLSX workbook',
+  content: { 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet': { schema: z.string().meta({ format: 'binary' }) } },
+};
+
 /** A 204: nothing in the body. */
 export const noContent = z.undefined().meta({ description: 'done; nothing in the body' });
 

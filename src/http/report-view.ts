@@ -49,9 +49,11 @@ const FUNNEL: (keyof Funnel)[] = ['created', 'submitted', 'accepted', 'awarded',
 
 export function reportView(t: Translate, lang: Lang, timeZone: string, report: ProgrammeReport): ReportView {
   const locale = localeOf(lang);
-  const money = (kopecks: number | null): ReportCell => ({ text: kopecks === null ? '—' : formatRoubles(kopecks, lang), value: kopecks, kind: 'money' });
+  const roubles = (kopecks: number) => `${formatRoubles(kopecks, lang)}\u00a0₽`;
+  const money = (kopecks: number | null): ReportCell => ({ text: kopecks === null ? '—' : roubles(kopecks), value: kopecks, kind: 'money' });
   const count = (n: number | null): ReportCell => ({ text: n === null ? '—' : numberFormat(locale).format(n), value: n, kind: 'count' });
   const ratio = (n: number | null): ReportCell => ({ text: n === null ? '—' : t('report.ratio', { value: numberFormat(locale, { minimumFractionDigits: 2, maximumFractionDigits: 2 }).format(n) }), value: n, kind: 'ratio' });
+  // "0,26 ₽" per rouble of subsidy: the ₽ kept with its number.
   const perMillion = (n: number | null): ReportCell => ({ text: n === null ? '—' : numberFormat(locale, { maximumFractionDigits: 1 }).format(n), value: n, kind: 'ratio' });
   const share = (bp: number | null): ReportCell => ({ text: bp === null ? '—' : `${numberFormat(locale, { maximumFractionDigits: 1 }).format(bp / 100)} %`, value: bp, kind: 'share' });
   const { current, previous } = report;
@@ -162,7 +164,7 @@ export function reportView(t: Translate, lang: Lang, timeZone: string, report: P
     tables,
     fundsChart: renderFundsChart(
       reportSources.map((source) => ({ key: source, label: sourceLabel(source), agreed: current.agreements > 0 ? current.agreed[source] : null, received: current.received[source], spent: current.spent[source] })),
-      { title: t('report.chart.funds'), description: t('report.chart.fundsDesc'), agreed: t('report.col.agreed'), received: t('report.col.received'), spent: t('report.col.spent'), money: (k) => formatRoubles(k, lang) },
+      { title: t('report.chart.funds'), description: t('report.chart.fundsDesc'), agreed: t('report.col.agreed'), received: t('report.col.received'), spent: t('report.col.spent'), money: roubles },
     ),
     funnelChart: renderFunnelChart(
       (['created', 'submitted', 'accepted', 'awarded', 'closed'] as const).map((key) => ({ key, label: t(`report.funnel.${key}`), current: current.funnel[key], previous: previous?.funnel[key] ?? null })),

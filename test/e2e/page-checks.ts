@@ -31,6 +31,7 @@ export const notPages: Record<string, string> = {
   '/programmes/:id/coverage.csv': 'a download',
   '/programmes/:id/register.csv': 'a download',
   '/programmes/:id/register.xlsx': 'a download',
+  '/programmes/:id/report.xlsx': 'a download',
   '/programmes/:id/journal/:entryId/documents/:sha256': 'a file download',
   '/notifications/count': 'the badge fragment the layout polls',
   '/applications/:id/conversation': 'the conversation fragment an open application page fetches',
@@ -114,6 +115,8 @@ export function urlsOf(route: string, role: Role | null, ids: Ids): string[] {
     '/programmes/:id/deadlines': [String(ids.currentProgramme)],
     // The coordinator's dashboard (issue 13): this year's programme, in its intake, and last year's, closed.
     '/programmes/:id/dashboard': [String(ids.currentProgramme), String(ids.pastProgramme)],
+    // The analytical report (issue 13): last year's, closing with its recommendations, and this year's beside it.
+    '/programmes/:id/report': [String(ids.pastProgramme), String(ids.currentProgramme)],
   };
   if (!route.includes(':')) return [route];
   const values = fills[route];

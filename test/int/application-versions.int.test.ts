@@ -6,7 +6,7 @@ import { verifyLedger } from '../../src/engine/verify.ts';
 import { createApplication, sendApplicationEvent } from '../../src/workflows/application/commands.ts';
 import { applicationStreamId } from '../../src/workflows/application/reads.ts';
 import { workflowEngine } from '../../src/workflows/index.ts';
-import { MachineRegistry, applicationV1, applicationV2, defaultRegistry, stageV1 } from '../../machines/registry.ts';
+import { MachineRegistry, applicationV1, applicationV2, defaultRegistry, stageV1, stageV2 } from '../../machines/registry.ts';
 import { stageMachineId, stageMachineVersion } from '../../machines/stage.ts';
 import { sendStageEvent } from '../../src/workflows/stage/commands.ts';
 import { stageStreamId } from '../../src/workflows/stage/reads.ts';
@@ -127,6 +127,26 @@ describe('the application machine, version 1 and the current version', () => {
     expect(replayStream(w.current.registry, w.current.loadStream(streamId)!, rows).problems).toEqual([]);
     expect(verifyLedger(w.db, w.current.registry).problems).toEqual([]);
     expect(w.current.registry.get(stageMachineId, 1)).toBe(stageV1);
+  });
+
+  it('moves a version 2 closing stage to version 3 at its recommendations (issue 13), and the history replays and verifies across the border', () => {
+    const w = world();
+    const registry = defaultRegistry().register(stageV2, { current: true });
+    const old = workflowEngine(w.db, { registry, now: w.now });
+    const programme = programmeWithActiveStages(old, w.actors, ['documentation', 'intake', 'commission', 'legal', 'procurement', 'works', 'monitoring', 'closing']);
+    const streamId = stageStreamId(programme.programmeId, 12);
+    expect(w.current.loadStream(streamId)!.machineVersion).toBe(2);
+    // Version 2 does not know the event: the old installation refuses it.
+    expect(() => sendStageEvent(old, w.actors.coordinator, programme.programmeId, 12, 'record-recommendations', { text: 'Рано.' }, programme.versions.get(12)!)).toThrow(/unknown event type/);
+    const recorded = sendStageEvent(w.current, w.actors.coordinator, programme.programmeId, 12, 'record-recommendations', { text: 'Сохранить обучение групп.' }, programme.versions.get(12)!);
+    expect((recorded.snapshot.context as { recommendations?: { text: string }[] }).recommendations?.map((r) => r.text)).toEqual(['Сохранить обучение групп.']);
+    const rows = loadStreamEvents(w.db, streamId);
+    expect(rows.at(-1)!.machineVersion).toBe(stageMachineVersion);
+    expect(stageMachineVersion).toBe(3);
+    expect(rows.slice(0, -1).every((row) => row.machineVersion === 2)).toBe(true);
+    expect(replayStream(w.current.registry, w.current.loadStream(streamId)!, rows).problems).toEqual([]);
+    expect(verifyLedger(w.db, w.current.registry).problems).toEqual([]);
+    expect(w.current.registry.get(stageMachineId, 2)).toBe(stageV2);
   });
 
   it('moves a version 2 stream in the middle of its works to version 3 (issue 11): what version 2 recorded is kept, and the works go on to closed', () => {

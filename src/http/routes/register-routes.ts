@@ -7,7 +7,7 @@ import { findProgramme, type ProgrammeRow } from '../../workflows/programme/read
 import { programmeRegister, registerQuerySchema, registerStates, type RegisterQuery } from '../../workflows/application/register.ts';
 import { DEFAULT_PROGRAMME_CODE, formatRegistrationNo, saveProgrammeCode } from '../../workflows/application/registration.ts';
 import { access } from '../authorization.ts';
-import { errors, idParams, json, pathErrors, registerResponse } from '../api-schemas.ts';
+import { errors, idParams, json, pathErrors, registerCsvResponse, registerResponse } from '../api-schemas.ts';
 import { contentDisposition } from '../content-disposition.ts';
 import { registerCsv, registerXlsx } from '../exports/register.ts';
 import { bodyText } from '../forms.ts';
@@ -114,6 +114,32 @@ export async function registerRoutes(app: FastifyInstance) {
   });
 
   const api = app.withTypeProvider<ZodTypeProvider>();
+  // The programme's open data (issue 13): the register of submitted applications as CSV, for anyone —
+  // numbers, dates, places, types, states and money, no person and no remark (README, "Open data").
+  api.get(
+    '/api/programmes/:id/register.csv',
+    {
+      config: { access: access.public },
+      schema: {
+        tags: ['open data'],
+        summary: 'The register of submitted applications as CSV: the programme’s open data',
+        description: 'No sign-in. The same columns as the register page, in Russian unless `lang=en`; `municipalityId` and `state` filter as on the page.',
+        params: idParams,
+        querystring: registerQuerySchema,
+        response: { 200: registerCsvResponse, ...errors(...pathErrors) },
+      },
+    },
+    async (request, reply) => {
+      const programme = findProgramme(app.db, request.params.id);
+      if (!programme) throw new NotFoundError();
+      const register = programmeRegister(app.db, programme.id, request.query);
+      return reply
+        .header('Content-Disposition', contentDisposition('attachment', `${fileName(programme)}.csv`))
+        .type('text/csv; charset=utf-8')
+        .send(registerCsv(request.t, request.lang, programme.timeZone, register));
+    },
+  );
+
   api.get(
     '/api/programmes/:id/register',
     {

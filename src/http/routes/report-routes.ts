@@ -7,7 +7,7 @@ import { sendStageEvent } from '../../workflows/stage/commands.ts';
 import { stageReads } from '../../workflows/stage/reads.ts';
 import { recommendationsStage } from '../../../machines/stage.ts';
 import { access, allows } from '../authorization.ts';
-import { errors, idParams, json, pathErrors } from '../api-schemas.ts';
+import { errors, idParams, json, pathErrors, reportXlsxResponse } from '../api-schemas.ts';
 import { contentDisposition } from '../content-disposition.ts';
 import { reportXlsx } from '../exports/report.ts';
 import { bodyText } from '../forms.ts';
@@ -86,6 +86,32 @@ export async function reportRoutes(app: FastifyInstance) {
   });
 
   const api = app.withTypeProvider<ZodTypeProvider>();
+  // The report's XLSX is the programme's open data (README, "Open data"): figures only, no person.
+  api.get(
+    '/api/programmes/:id/report.xlsx',
+    {
+      config: { access: access.public },
+      schema: {
+        tags: ['open data'],
+        summary: 'The analytical report as XLSX: the programme’s open data',
+        description: 'No sign-in. Sheets: the summary (funds by source, leverage, people, the ledger head), project types, municipalities, kinds of municipality, the applications’ path. In Russian unless `lang=en`.',
+        params: idParams,
+        response: { 200: reportXlsxResponse, ...errors(...pathErrors) },
+      },
+    },
+    async (request, reply) => {
+      const programme = findProgramme(app.db, request.params.id);
+      if (!programme) throw new NotFoundError();
+      const view = reportView(request.t, request.lang, programme.timeZone, reportOf(programme));
+      // A workbook, not the JSON the type provider expects of a 200.
+      const binary: FastifyReply = reply;
+      return binary
+        .header('Content-Disposition', contentDisposition('attachment', `report-${programme.id}.xlsx`))
+        .type('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet')
+        .send(await reportXlsx(request.t, view, app.engine.now()));
+    },
+  );
+
   api.get(
     '/api/programmes/:id/report',
     {

@@ -61,7 +61,7 @@ export const report = {
   'report.funnel.rejected': 'Rejected',
   'report.funnel.notAwarded': 'Not ranked high enough',
   'report.funnel.withdrawn': 'Withdrawn',
-  'report.ratio': '{value} ₽',
+  'report.ratio': '{value}\u00a0₽',
   'report.chart.funds': 'Funds by source: in winners’ applications, agreed, received and spent',
   'report.chart.fundsDesc': 'Four bars per source: planned in the winners’ applications, agreed, received and spent; the figures are in the table below.',
   'report.chart.funnel': 'The applications’ path: created, submitted, admitted, won, closed',
