@@ -97,7 +97,8 @@ describe('a crash between the event and the delivery', () => {
     await smtp.start(smtpPort);
     const second = await startServer(env);
     await until(() => queued().every((row) => row.mailState === 'sent'), 20_000, 'the delivery after the restart');
-    const returnMails = smtp.received.filter((mail) => mail.subject.includes(`№ ${id} возвращена`));
+    const number = reader.$client.prepare<[number], { no: string | null }>('SELECT registration_no AS no FROM applications WHERE id = ?').get(id)?.no ?? String(id);
+    const returnMails = smtp.received.filter((mail) => mail.subject.includes(`№ ${number} возвращена`));
     expect(returnMails.map((mail) => mail.to).flat().sort()).toEqual(applicants);
     expect(new Set(returnMails.map((mail) => mail.messageId)).size).toBe(2);
     second.child.kill('SIGTERM');

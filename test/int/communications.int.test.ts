@@ -24,6 +24,8 @@ afterEach(async () => {
 });
 
 const mailStates = (w: World) => Object.fromEntries(w.db.$client.prepare<[], { s: string; n: number }>('SELECT mail_state AS s, count(*) AS n FROM notifications GROUP BY mail_state').all().map((r) => [r.s, r.n]));
+/** How a notification names the application: its registration number (issue 13). */
+const numberOf = (w: World, id: number) => w.db.$client.prepare<[number], { no: string | null }>('SELECT registration_no AS no FROM applications WHERE id = ?').get(id)?.no ?? String(id);
 const pendingMail = (w: World) => w.db.$client.prepare<[], { n: number }>("SELECT count(*) AS n FROM notifications WHERE mail_state IN ('pending', 'sending')").get()!.n;
 
 describe('e-mail by SMTP', () => {
@@ -46,8 +48,8 @@ describe('e-mail by SMTP', () => {
     expect(mails.filter((m) => m.to.includes(w.users.applicantB.email))).toEqual([]);
     const russian = mails.find((m) => m.to.includes(w.users.applicantA1.email))!;
     const english = mails.find((m) => m.to.includes(w.users.applicantA2.email))!;
-    expect(russian.subject).toContain(`Заявка № ${id} возвращена на доработку`);
-    expect(english.subject).toContain(`Application No. ${id} was returned for revision`);
+    expect(russian.subject).toContain(`Заявка № ${numberOf(w, id)} возвращена на доработку`);
+    expect(english.subject).toContain(`Application No. ${numberOf(w, id)} was returned for revision`);
     for (const mail of mails) {
       expect(mail.text).toContain(`https://isu.example.org/applications/${id}`);
       expect(mail.html).toContain(`href="https://isu.example.org/applications/${id}"`);
@@ -64,7 +66,7 @@ describe('e-mail by SMTP', () => {
     expect(server.received).toEqual([]);
     await server.start(port);
     await until(() => pendingMail(w) === 0, 10_000, 'delivery after the server came back');
-    const returns = server.received.filter((m) => m.subject.includes(`№ ${id} возвращена`));
+    const returns = server.received.filter((m) => m.subject.includes(`№ ${numberOf(w, id)} возвращена`));
     expect(returns.map((m) => m.to).flat().sort()).toEqual([w.users.applicantA1.email, w.users.applicantA2.email].sort());
     expect(mailStates(w).failed ?? 0).toBe(0);
   });
@@ -93,7 +95,7 @@ describe('e-mail by SMTP', () => {
     await admin.get('/admin/mail');
     expect((await admin.post(`/admin/mail/${failed[0]!.id}/retry`, {})).statusCode).toBe(303);
     await until(() => pendingMail(w) === 0);
-    expect(smtp.to('applicant.a2@example.org').some((m) => m.subject.includes(`№ ${id} возвращена`))).toBe(true);
+    expect(smtp.to('applicant.a2@example.org').some((m) => m.subject.includes(`№ ${numberOf(w, id)} возвращена`))).toBe(true);
   });
 
   it('restarting the app while mail is pending sends each message exactly once', async () => {
@@ -301,7 +303,7 @@ describe('the inbox', () => {
     const page = await w.app.inject({ method: 'GET', url: '/notifications', headers: { cookie: w.cookie(w.users.applicantA1) } });
     expect(page.body).toContain('inbox__item--unread');
     expect(page.body.indexOf('inbox__item--unread')).toBeLessThan(page.body.indexOf('class="inbox__item"'));
-    expect(page.body.indexOf('Новое сообщение по заявке')).toBeLessThan(page.body.indexOf(`Заявка № ${id} возвращена`));
+    expect(page.body.indexOf('Новое сообщение по заявке')).toBeLessThan(page.body.indexOf(`Заявка № ${numberOf(w, id)} возвращена`));
     expect(page.body).toMatch(/id="unread-count"[^>]*>1</);
     const all = await w.app.inject({ method: 'POST', url: '/api/notifications/read', headers: bearer, payload: { all: true } });
     expect(all.json()).toEqual({ read: 1, unread: 0 });
@@ -325,7 +327,7 @@ describe('the inbox', () => {
     expect(states).toEqual([{ kind: 'returned', mailState: 'none' }, { kind: 'message', mailState: 'pending' }]);
     await until(() => pendingMail(w) === 0);
     // In English, the language chosen: only the kind asked for by e-mail.
-    expect(smtp.to(w.users.applicantA1.email).filter((m) => m.subject.includes(`No. ${id}`) || m.subject.includes(`№ ${id}`)).map((m) => m.subject)).toEqual([`ISU-IB: New message on application No. ${id}`]);
+    expect(smtp.to(w.users.applicantA1.email).filter((m) => m.subject.includes(`No. ${numberOf(w, id)}`) || m.subject.includes(`№ ${numberOf(w, id)}`)).map((m) => m.subject)).toEqual([`ISU-IB: New message on application No. ${numberOf(w, id)}`]);
   });
 });
 

@@ -211,6 +211,37 @@ describe('the analytical report’s XLSX', () => {
   });
 });
 
+describe('the registration number names the application (issue 13)', () => {
+  it('in the commission’s ranking, the protocol, the journal and the notifications', async () => {
+    const winner = t.db.$client
+      .prepare<[number], { id: number; no: string }>('SELECT id, registration_no AS no FROM applications WHERE programme_id = ? AND awarded_kopecks IS NOT NULL AND registration_no IS NOT NULL ORDER BY id LIMIT 1')
+      .get(PAST_PROGRAMME)!;
+    const coordinator = await login(t.app, 'coordinator1');
+    for (const url of [`/programmes/${PAST_PROGRAMME}/protocol`, `/programmes/${PAST_PROGRAMME}/commission`]) {
+      const page = await coordinator.get(url);
+      expect(page.statusCode).toBe(200);
+      expect(page.body, url).toContain(`Заявка № ${winner.no}`);
+      expect(page.body, url).not.toContain(`Заявка № ${winner.id}<`);
+    }
+    const linked = t.db.$client.prepare<[], { applicationId: number; no: string }>(
+      "SELECT e.application_id AS applicationId, a.registration_no AS no FROM journal_entries e JOIN applications a ON a.id = e.application_id WHERE a.registration_no IS NOT NULL LIMIT 1",
+    ).get();
+    if (linked) {
+      const journal = await coordinator.get(`/programmes/${CURRENT_PROGRAMME}/journal`);
+      const past = await coordinator.get(`/programmes/${PAST_PROGRAMME}/journal`);
+      expect(journal.body + past.body).toContain(`Заявка № ${linked.no}`);
+    }
+    // A notification written after the number was given names the application by it.
+    const noticed = t.db.$client
+      .prepare<[], { userId: number; no: string }>("SELECT n.user_id AS userId, a.registration_no AS no FROM notifications n JOIN applications a ON a.id = n.application_id JOIN users u ON u.id = n.user_id WHERE a.registration_no IS NOT NULL AND u.login = 'applicant1' AND json_extract(n.params, '$.number') IS NOT NULL LIMIT 1")
+      .get()!;
+    expect(noticed).toBeDefined();
+    const applicant = await login(t.app, 'applicant1');
+    const inbox = await applicant.get('/notifications');
+    expect(inbox.body).toContain(`№ ${noticed.no}`);
+  });
+});
+
 describe('the programme’s open data', () => {
   it('serves the register as CSV and the report as XLSX without signing in, with no person in either', async () => {
     const csv = await t.app.inject({ url: `/api/programmes/${PAST_PROGRAMME}/register.csv` });

@@ -4,6 +4,8 @@ import { navigation, permissionsOf } from '../authorization.ts';
 import { viewHelpers } from '../view-helpers.ts';
 import { csrfUserInfo, isHtmx } from './auth.ts';
 import { unreadCount } from '../../workflows/notifications/inbox.ts';
+import { statement } from '../../db/statements.ts';
+import { applicationLabel } from '../../workflows/application/registration.ts';
 
 declare module 'fastify' {
   interface FastifyReply {
@@ -23,6 +25,17 @@ export const pagePlugin = fp(async (app) => {
     const fragment = isHtmx(request) && request.headers['hx-boosted'] !== 'true';
     const csrfToken = this.generateCsrf({ userInfo: csrfUserInfo(request) });
     const role = request.actor?.role ?? null;
+    // An application is named by its registration number wherever a page names it (issue 13), read once per page.
+    const labels = new Map<number, string>();
+    const appNo = (id: number): string => {
+      let label = labels.get(id);
+      if (label === undefined) {
+        const registrationNo = statement<[number], { no: string | null }>(request.server.db, 'SELECT registration_no AS no FROM applications WHERE id = ?').get(id)?.no ?? null;
+        label = applicationLabel({ id, registrationNo });
+        labels.set(id, label);
+      }
+      return label;
+    };
     const locals = {
       ...viewHelpers(request.lang),
       t: request.t,
@@ -31,6 +44,7 @@ export const pagePlugin = fp(async (app) => {
       may: permissionsOf(role),
       nav: role ? navigation(role, request.url) : [],
       csrfToken,
+      appNo,
       url: request.url,
       fragment,
       // The header's unread count, refreshed by the page itself every few seconds (issue 12).

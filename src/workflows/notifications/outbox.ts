@@ -31,6 +31,7 @@ const USER_COLUMNS = 'id, role, email';
 const outboxStatements = perDatabase((db: Db) => {
   const sqlite = db.$client;
   return {
+    registrationNo: sqlite.prepare<[number], { registrationNo: string | null }>('SELECT registration_no AS registrationNo FROM applications WHERE id = ?'),
     applicantsOf: sqlite.prepare<[number], Recipient>(`SELECT ${USER_COLUMNS} FROM users WHERE role = 'applicant' AND municipality_id = ? AND active = 1 ORDER BY id`),
     ofRole: sqlite.prepare<[string], Recipient>(`SELECT ${USER_COLUMNS} FROM users WHERE role = ? AND active = 1 ORDER BY id`),
     byIds: sqlite.prepare<[string], Recipient>(`SELECT ${USER_COLUMNS} FROM users WHERE id IN (SELECT value FROM json_each(?)) AND active = 1 ORDER BY id`),
@@ -85,6 +86,9 @@ export function writeNotifications(db: Db, options: OutboxOptions, plans: readon
   let written = 0;
   for (const plan of plans) {
     const seen = new Set<number>(plan.exclude);
+    // The application's registration number, as the projection has it in this same transaction (issue 13).
+    const number = plan.applicationId === null || plan.applicationId === undefined ? undefined : s.registrationNo.get(plan.applicationId)?.registrationNo;
+    const params = JSON.stringify(number ? { ...plan.params, number } : plan.params);
     const dedupeKey = key(plan);
     for (const audience of plan.audience) {
       for (const user of resolve(db, audience)) {
@@ -100,7 +104,7 @@ export function writeNotifications(db: Db, options: OutboxOptions, plans: readon
           dedupeKey,
           programmeId: plan.programmeId,
           applicationId: plan.applicationId,
-          params: JSON.stringify(plan.params),
+          params,
           link: plan.link,
           createdAt: at,
           mailState: mailed ? 'pending' : 'none',

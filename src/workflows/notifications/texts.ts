@@ -16,6 +16,8 @@ export interface NotificationText {
 function words(lang: Lang, params: Record<string, string | number>, timeZone: string): Record<string, string | number> {
   const t = translator(lang);
   const shown: Record<string, string | number> = { ...params };
+  // The application is named by its registration number (issue 13); a notification written before numbers, by its id.
+  if (shown.number === undefined && params.id !== undefined) shown.number = params.id;
   if (typeof params.amountKopecks === 'number') shown.amount = `${formatRoubles(params.amountKopecks, lang)} ₽`;
   if (typeof params.stage === 'string') shown.stage = t(`stage.name.${params.stage}`);
   if (typeof params.document === 'string') shown.document = t(`field.document.${params.document}`);
