@@ -4,7 +4,7 @@ import { formatPoints } from '../../domain/criteria.ts';
 import { NotFoundError } from '../../engine/errors.ts';
 import { listMunicipalities } from '../../read/applications.ts';
 import { findProgramme, type ProgrammeRow } from '../../workflows/programme/reads.ts';
-import { programmeRegister, registerQuerySchema, registerStates, type RegisterQuery } from '../../workflows/application/register.ts';
+import { programmeRegister, registerPage, registerQuerySchema, registerStates, type RegisterQuery } from '../../workflows/application/register.ts';
 import { DEFAULT_PROGRAMME_CODE, formatRegistrationNo, saveProgrammeCode } from '../../workflows/application/registration.ts';
 import { access } from '../authorization.ts';
 import { errors, idParams, json, pathErrors, registerCsvResponse, registerResponse } from '../api-schemas.ts';
@@ -25,6 +25,7 @@ function registerHref(base: string, query: RegisterQuery, change: Partial<Regist
   if (merged.state) params.set('state', merged.state);
   if (merged.sort !== 'number') params.set('sort', merged.sort);
   if (merged.dir !== 'asc') params.set('dir', merged.dir);
+  if (merged.page > 1) params.set('page', String(merged.page));
   const text = params.toString();
   return text ? `${base}?${text}` : base;
 }
@@ -46,7 +47,7 @@ export async function registerRoutes(app: FastifyInstance) {
   app.get('/programmes/:id/register', { config: { access: access.staff } }, async (request, reply) => {
     const programme = programmeOf(request);
     const query = queryOf(request);
-    const register = programmeRegister(app.db, programme.id, query);
+    const register = registerPage(app.db, programme.id, query);
     const base = `/programmes/${programme.id}/register`;
     const t = request.t;
     const columns = (['number', 'submitted', 'municipality', 'settlement', 'type', 'state', 'subsidy', 'localBudget', 'residents', 'business', 'total', 'score', 'awarded', 'decided', 'received', 'spent'] as const).map((key) => {
@@ -57,7 +58,7 @@ export async function registerRoutes(app: FastifyInstance) {
         numeric: numericSorts.has(key),
         sorted: sorted ? query.dir : null,
         aria: sorted ? (query.dir === 'asc' ? 'ascending' : 'descending') : 'none',
-        href: registerHref(base, query, { sort: key, dir: sorted && query.dir === 'asc' ? 'desc' : 'asc' }),
+        href: registerHref(base, query, { sort: key, dir: sorted && query.dir === 'asc' ? 'desc' : 'asc', page: 1 }),
       };
     });
     return reply.page('pages/register.eta', {
@@ -68,8 +69,14 @@ export async function registerRoutes(app: FastifyInstance) {
       columns,
       municipalities: listMunicipalities(app.db),
       states: registerStates,
-      csvHref: registerHref(`${base}.csv`, query),
-      xlsxHref: registerHref(`${base}.xlsx`, query),
+      csvHref: registerHref(`${base}.csv`, query, { page: 1 }),
+      xlsxHref: registerHref(`${base}.xlsx`, query, { page: 1 }),
+      pager: {
+        page: register.page,
+        pages: register.pages,
+        previous: register.page > 1 ? registerHref(base, query, { page: register.page - 1 }) : null,
+        next: register.page < register.pages ? registerHref(base, query, { page: register.page + 1 }) : null,
+      },
       base,
       points: (centi: number) => formatPoints(centi, request.lang),
     });

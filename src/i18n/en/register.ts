@@ -1,5 +1,9 @@
 /** The register of applications and registration numbers (issue 13). */
 export const register = {
+  'register.pager': 'Pages of the register',
+  'register.previous': 'Previous',
+  'register.next': 'Next',
+  'register.pageOf': 'Page {page} of {pages}; the totals are of every application under the filters',
   'register.short': 'Register of applications',
   'register.title': 'Register of applications: {title}',
   'register.intro': 'Every submitted application of the programme: registration number, date submitted, municipality, project type, state, cost by source, ranking score and subsidy awarded.',

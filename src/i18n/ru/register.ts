@@ -1,5 +1,9 @@
 /** The register of applications and registration numbers (issue 13). */
 export const register = {
+  'register.pager': 'Страницы реестра',
+  'register.previous': 'Предыдущие',
+  'register.next': 'Следующие',
+  'register.pageOf': 'Страница {page} из {pages}; итоги — по всем заявкам под фильтрами',
   'register.short': 'Реестр заявок',
   'register.title': 'Реестр заявок: {title}',
   'register.intro': 'Каждая поданная заявка программы: регистрационный номер, дата подачи, муниципалитет, тип проекта, статус, стоимость по источникам, балл рейтинга и присуждённая субсидия.',
