@@ -28,6 +28,8 @@ export interface ReportTable {
   key: string;
   caption: string;
   note: string;
+  /** The footnote's number on the page, set once the notes are known. */
+  noteNo?: number;
   columns: string[];
   rows: ReportRow[];
   totals?: ReportRow;
@@ -154,6 +156,8 @@ export function reportView(t: Translate, lang: Lang, timeZone: string, report: P
     groupTable('by-municipality', t('report.section.byMunicipality'), t('report.col.municipality'), current.byMunicipality, (g) => g.name ?? g.key),
     groupTable('by-kind', t('report.section.byKind'), t('report.col.kind'), current.byKind, (g) => t(`admin.municipalityKind.${g.key}`)),
   ];
+  const noteKeys = ['planned', 'agreed', 'leverage', 'people', 'funnel', 'savings', 'groups'];
+  for (const table of tables) table.noteNo = noteKeys.indexOf(table.note) + 1;
   const byLine = (r: { by: string; at: string }) => t('report.recommendations.by', { by: r.by, at: formatDateTime(r.at, timeZone, lang) });
   const versions = report.recommendations.map((r) => ({ text: r.text, byLine: byLine(r) }));
   return {
@@ -171,7 +175,7 @@ export function reportView(t: Translate, lang: Lang, timeZone: string, report: P
       { title: t('report.chart.funnel'), description: t('report.chart.funnelDesc'), current: sideBySide[0]!, previous: sideBySide[1] ?? null, number: (n) => numberFormat(locale).format(n) },
     ),
     recommendations: { current: versions.at(-1) ?? null, earlier: versions.slice(0, -1).reverse() },
-    notes: ['planned', 'agreed', 'leverage', 'people', 'funnel', 'savings', 'groups'].map((key) => ({ key, text: t(`report.note.${key}`) })),
+    notes: noteKeys.map((key) => ({ key, text: t(`report.note.${key}`) })),
   };
 }
 
