@@ -12,6 +12,7 @@ import {
 } from '../../domain/criteria.ts';
 import { rankAndAllocate, type Outcome, type SkipReason } from '../../domain/ranking.ts';
 import type { DecisionFacts } from './rules.ts';
+import { decisionDifferences } from '../../engine/decision-check.ts';
 
 /**
  * What the commission reads (issue 5): the settings, the ranking as it stands — computed from the
@@ -93,6 +94,11 @@ export interface DecisionView {
   recordHash: string;
   ledgerHead: string;
   ledgerEvents: number;
+  /**
+   * The columns of the stored record that are not what the ledger sealed (src/engine/decision-check.ts):
+   * empty when the record is proven; otherwise the protocol warns that what it prints is not the decision.
+   */
+  unproven: string[];
 }
 
 /** The programme's settings; a programme made before they existed reads the defaults. */
@@ -264,6 +270,7 @@ export const commissionReads = perDatabase((db: Db) => {
         recordHash: row.recordHash,
         ledgerHead: row.ledgerHead,
         ledgerEvents: row.ledgerEvents,
+        unproven: [...new Set(decisionDifferences(db, undefined, programmeId).map((d) => d.column))],
       };
     },
 

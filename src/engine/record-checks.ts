@@ -1,0 +1,17 @@
+import type { Db } from '../db/client.ts';
+import { decisionDifferences } from './decision-check.ts';
+import type { LedgerProblem } from './replay.ts';
+import { projectionMessage } from './verify.ts';
+
+/**
+ * The checks verify runs after its pass over the streams (issue 17.2), each in its own module so
+ * that the pass stays lean: the commission's decision records against the seals in their events.
+ * `heads` is the head after every prefix of the log, with the prefix's length.
+ */
+export function recordProblems(db: Db, heads: Map<string, number>): LedgerProblem[] {
+  const problems: LedgerProblem[] = [];
+  for (const difference of decisionDifferences(db, heads)) {
+    problems.push({ stream: '*', seq: null, kind: 'projection-mismatch', message: projectionMessage(difference), projection: difference });
+  }
+  return problems;
+}
