@@ -1,5 +1,6 @@
 import type { Db } from '../db/client.ts';
 import { decisionDifferences } from './decision-check.ts';
+import { factDifferences } from './facts-check.ts';
 import type { LedgerProblem } from './replay.ts';
 import { projectionMessage } from './verify.ts';
 
@@ -12,6 +13,15 @@ export function recordProblems(db: Db, heads: Map<string, number>): LedgerProble
   const problems: LedgerProblem[] = [];
   for (const difference of decisionDifferences(db, heads)) {
     problems.push({ stream: '*', seq: null, kind: 'projection-mismatch', message: projectionMessage(difference), projection: difference });
+  }
+  for (const { stream, seq, position, ...difference } of factDifferences(db)) {
+    problems.push({
+      stream,
+      seq,
+      kind: 'fact-mismatch',
+      message: `event ${seq} of ${stream} (position ${position}) recorded ${difference.column.replace('facts.', '')} ${difference.stored}; the streams gave ${difference.derived} there`,
+      projection: difference,
+    });
   }
   return problems;
 }

@@ -3,6 +3,9 @@ import type { Db } from '../../src/db/client.ts';
 import { demoDb } from '../demo-template.ts';
 import type { LedgerProblem } from '../../src/engine/replay.ts';
 import { verifyLedger } from '../../src/engine/verify.ts';
+import { EVENT_COLUMNS } from '../../src/engine/replay.ts';
+import { GENESIS_HASH, canonicalJson, hashEvent, sha256 } from '../../src/engine/ledger.ts';
+import type { EventRow } from '../../src/engine/rows.ts';
 import { commissionReads } from '../../src/workflows/commission/reads.ts';
 import { defaultRegistry } from '../../machines/registry.ts';
 
@@ -62,7 +65,6 @@ describe('the commission decision is proven by the ledger', () => {
     const target = record.rows.find((r) => r.allocatedKopecks > 0)!;
     const was = target.allocatedKopecks;
     target.allocatedKopecks = 90_000_000;
-    const { canonicalJson, sha256 } = await import('../../src/engine/ledger.ts');
     const text = canonicalJson(record);
     forge(db, 'record = ?, record_hash = ?', text, sha256(text));
     const found = mismatches(verifyLedger(db, registry).problems);
@@ -102,5 +104,67 @@ describe('the commission decision is proven by the ledger', () => {
     forge(db, "decided_at = '2020-01-01T00:00:00.000Z', ledger_events = ledger_events - 1");
     const columns = mismatches(verifyLedger(db, registry).problems).map((d) => d!.column).sort();
     expect(columns).toEqual(['decided_at', 'ledger_head']);
+  });
+});
+
+/**
+ * Writes a fact that was wrong when written, as a bug or a forged table at write time would: the
+ * event's facts changed and the stream's chain recomputed from it on (the triggers dropped), so
+ * that every hash is sound and only the fact itself can be wrong.
+ */
+function rewriteFacts(db: Db, streamId: string, seq: number, edit: (facts: Record<string, unknown>) => Record<string, unknown>): void {
+  const sqlite = db.$client;
+  sqlite.exec('DROP TRIGGER IF EXISTS events_no_update');
+  const rows = sqlite.prepare<[string], EventRow>(`SELECT ${EVENT_COLUMNS} FROM events WHERE stream_id = ? ORDER BY seq`).all(streamId);
+  let prevHash = rows.find((r) => r.seq === seq - 1)?.hash ?? GENESIS_HASH;
+  const update = sqlite.prepare('UPDATE events SET facts = ?, prev_hash = ?, hash = ? WHERE position = ?');
+  for (const row of rows.filter((r) => r.seq >= seq)) {
+    const { hash: _old, ...rest } = row;
+    const facts = row.seq === seq ? canonicalJson(edit(JSON.parse(row.facts) as Record<string, unknown>)) : row.facts;
+    const hash = hashEvent({ ...rest, facts, prevHash });
+    update.run(facts, prevHash, hash, row.position);
+    prevHash = hash;
+  }
+  sqlite.prepare('UPDATE streams SET head_hash = ? WHERE id = ?').run(prevHash, streamId);
+}
+
+const factProblems = (problems: LedgerProblem[]) => problems.filter((p) => p.kind === 'fact-mismatch');
+
+describe('the facts stored with events are checked against the streams at their position', () => {
+  it('the demo’s facts all agree with its stage streams', async () => {
+    const db = await demo();
+    expect(factProblems(verifyLedger(db, registry).problems)).toEqual([]);
+  });
+
+  it('a submission that recorded the commission among the active stages, its chain sound: verify names the event and the fact', async () => {
+    const db = await demo();
+    const event = db.$client
+      .prepare<[], { streamId: string; seq: number; facts: string }>("SELECT stream_id AS streamId, seq, facts FROM events WHERE type = 'submit' AND facts NOT LIKE '%\"commission\"%' ESCAPE '\\' ORDER BY position LIMIT 1")
+      .get()!;
+    expect(event).toBeDefined();
+    const was = (JSON.parse(event.facts) as { activeStages: string[] }).activeStages;
+    rewriteFacts(db, event.streamId, event.seq, (facts) => ({ ...facts, activeStages: [...was, 'commission'] }));
+    const report = verifyLedger(db, registry);
+    // Every hash of the stream holds: only the fact is wrong (and the head a later decision quoted, which the rewrite changed).
+    expect(report.problems.filter((p) => p.kind !== 'fact-mismatch' && p.projection?.column !== 'ledger_head')).toEqual([]);
+    expect(factProblems(report.problems)).toEqual([
+      expect.objectContaining({
+        stream: event.streamId,
+        seq: event.seq,
+        projection: { table: 'events', key: `${event.streamId}/${event.seq}`, column: 'facts.activeStages', stored: JSON.stringify([...was, 'commission']), derived: JSON.stringify(was) },
+      }),
+    ]);
+  });
+
+  it('a stage left out of a later event’s facts is named too', async () => {
+    const db = await demo();
+    const event = db.$client
+      .prepare<[], { streamId: string; seq: number; facts: string }>("SELECT stream_id AS streamId, seq, facts FROM events WHERE json_array_length(facts, '$.activeStages') > 0 ORDER BY position DESC LIMIT 1")
+      .get()!;
+    const was = (JSON.parse(event.facts) as { activeStages: string[] }).activeStages;
+    rewriteFacts(db, event.streamId, event.seq, (facts) => ({ ...facts, activeStages: [] }));
+    expect(factProblems(verifyLedger(db, registry).problems).map((p) => p.projection)).toEqual([
+      { table: 'events', key: `${event.streamId}/${event.seq}`, column: 'facts.activeStages', stored: '[]', derived: JSON.stringify(was) },
+    ]);
   });
 });

@@ -44,6 +44,7 @@ export const audit: Record<keyof typeof ruAudit, string> = {
   'audit.kind.unknown-state': "A state is recorded that does not exist in this version of the statechart.",
   'audit.kind.state-mismatch': "The recorded state is not the one the statechart gives.",
   'audit.kind.snapshot-mismatch': "The application as stored now is not what its history produces.",
+  'audit.kind.fact-mismatch': 'A fact stored with an event (the active stages, say) is not what the ledger’s streams gave at that moment.',
   'audit.kind.projection-mismatch': "What the pages show (a table's row) is not what the ledger proves.",
   'audit.kind.head-mismatch': "The last hash is not the one published earlier, or not that of the last event.",
   'audit.kind.version-mismatch': "The version number of the application is not the number of its events in the log.",
