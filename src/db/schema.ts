@@ -622,3 +622,25 @@ export const verifyCheckpoints = sqliteTable('verify_checkpoints', {
   snapshot: text('snapshot').notNull(),
   verifiedAt: text('verified_at').notNull(),
 });
+
+/**
+ * The security log (issue 17.2, ASVS 7.x): every change to a user — created, role or municipality
+ * changed, password set or reset, sessions revoked, deactivated, activated — appended in the
+ * change's transaction, hash-chained like the events and append-only by trigger (migration 0020).
+ * Verify checks its chain and that the users table is what the log folds to.
+ */
+export const securityLog = sqliteTable('security_log', {
+  position: integer('position').primaryKey({ autoIncrement: true }),
+  at: text('at').notNull(),
+  /** Who did it (canonical JSON: id, login, role), or "system" for the command line and the seed. */
+  actor: text('actor').notNull(),
+  action: text('action').notNull(),
+  /** The user it is about, by id. */
+  subject: text('subject').notNull(),
+  /** What changed, canonical JSON. */
+  details: text('details').notNull(),
+  /** How many events the ledger held then: where the entry falls among the events. */
+  ledgerPosition: integer('ledger_position').notNull(),
+  prevHash: text('prev_hash').notNull(),
+  hash: text('hash').notNull(),
+});

@@ -1,6 +1,7 @@
 import type { Db } from '../db/client.ts';
 import { decisionDifferences } from './decision-check.ts';
 import { factDifferences } from './facts-check.ts';
+import { verifySecurityLog } from '../accounts/security-log.ts';
 import type { LedgerProblem } from './replay.ts';
 import { projectionMessage } from './verify.ts';
 
@@ -22,6 +23,11 @@ export function recordProblems(db: Db, heads: Map<string, number>): LedgerProble
       message: `event ${seq} of ${stream} (position ${position}) recorded ${difference.column.replace('facts.', '')} ${difference.stored}; the streams gave ${difference.derived} there`,
       projection: difference,
     });
+  }
+  const security = verifySecurityLog(db);
+  for (const problem of security.problems) problems.push({ stream: 'security_log', seq: problem.position, kind: problem.kind, message: problem.message });
+  for (const difference of security.differences) {
+    problems.push({ stream: 'security_log', seq: null, kind: 'projection-mismatch', message: projectionMessage(difference), projection: difference });
   }
   return problems;
 }

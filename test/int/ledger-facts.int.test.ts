@@ -168,3 +168,87 @@ describe('the facts stored with events are checked against the streams at their 
     ]);
   });
 });
+
+describe('the security log', () => {
+  const PASSWORD = 'a long enough passphrase for tests';
+
+  it('has an entry for every demo user, and verify finds the users table as it folds', async () => {
+    const db = await demo();
+    const { verifySecurityLog } = await import('../../src/accounts/security-log.ts');
+    const users = db.$client.prepare<[], { n: number }>('SELECT count(*) AS n FROM users').get()!.n;
+    const created = db.$client.prepare<[], { n: number }>("SELECT count(DISTINCT subject) AS n FROM security_log WHERE action = 'user-created'").get()!.n;
+    expect(created).toBe(users);
+    expect(verifySecurityLog(db)).toEqual({ problems: [], differences: [], entries: expect.any(Number) });
+  });
+
+  it('every administrative action writes one chained entry, in its transaction, naming who did it', async () => {
+    const db = await demo();
+    const admin = await import('../../src/accounts/user-admin.ts');
+    const { verifySecurityLog } = await import('../../src/accounts/security-log.ts');
+    const root = db.$client.prepare<[], { id: number; login: string; role: 'admin' }>("SELECT id, login, role FROM users WHERE role = 'admin' LIMIT 1").get()!;
+    const municipality = db.$client.prepare<[], { id: number }>('SELECT id FROM municipalities ORDER BY id LIMIT 1').get()!.id;
+    const entries = () => db.$client.prepare<[], { action: string; subject: string; actor: string; details: string }>('SELECT action, subject, actor, details FROM security_log ORDER BY position').all();
+    const before = entries().length;
+    const user = await admin.createUser(db, { login: 'log.reviewer', name: 'Log Reviewer', role: 'reviewer', password: PASSWORD }, new Date(), root);
+    admin.changeUser(db, user.id, { name: 'Log Applicant', role: 'applicant', municipalityId: municipality }, new Date(), root);
+    await admin.resetPassword(db, user.id, `${PASSWORD}!`, `${PASSWORD}!`, new Date(), root);
+    admin.revokeUserSessions(db, user.id, new Date(), root);
+    admin.deactivateUser(db, root as never, user.id);
+    admin.activateUser(db, user.id, new Date(), root);
+    await admin.changeOwnPassword(db, user.id, { current: `${PASSWORD}!`, password: `${PASSWORD}?`, confirmation: `${PASSWORD}?` }, 'no-such-token');
+    // A refused change writes nothing.
+    expect(() => admin.changeUser(db, user.id, { name: '', role: 'nobody' })).toThrow();
+    const added = entries().slice(before);
+    expect(added.map((e) => e.action)).toEqual(['user-created', 'user-changed', 'password-reset', 'sessions-revoked', 'user-deactivated', 'user-activated', 'password-changed']);
+    expect(added.every((e) => e.subject === String(user.id))).toBe(true);
+    expect(JSON.parse(added[0]!.actor)).toEqual({ id: root.id, login: root.login, role: 'admin' });
+    expect(JSON.parse(added[1]!.details)).toMatchObject({ role: 'applicant', municipalityId: municipality, from: { role: 'reviewer', municipalityId: null } });
+    expect(JSON.stringify(added)).not.toContain(PASSWORD);
+    expect(verifySecurityLog(db).problems).toEqual([]);
+    expect(verifySecurityLog(db).differences).toEqual([]);
+    expect(verifyLedger(db, registry).problems).toEqual([]);
+  });
+
+  it('a role, a municipality and the active flag edited in the users table: verify names each', async () => {
+    const db = await demo();
+    const reviewer = db.$client.prepare<[], { id: number }>("SELECT id FROM users WHERE role = 'reviewer' ORDER BY id LIMIT 1").get()!.id;
+    const applicant = db.$client.prepare<[], { id: number; municipalityId: number }>("SELECT id, municipality_id AS municipalityId FROM users WHERE role = 'applicant' ORDER BY id LIMIT 1").get()!;
+    db.$client.prepare("UPDATE users SET role = 'admin' WHERE id = ?").run(reviewer);
+    db.$client.prepare('UPDATE users SET municipality_id = (SELECT max(id) FROM municipalities WHERE id <> ?), active = 0 WHERE id = ?').run(applicant.municipalityId, applicant.id);
+    const found = mismatches(verifyLedger(db, registry).problems);
+    expect(found).toEqual(
+      expect.arrayContaining([
+        { table: 'users', key: String(reviewer), column: 'role', stored: 'admin', derived: 'reviewer' },
+        expect.objectContaining({ table: 'users', key: String(applicant.id), column: 'municipality_id', derived: applicant.municipalityId }),
+        { table: 'users', key: String(applicant.id), column: 'active', stored: 0, derived: 1 },
+      ]),
+    );
+    expect(found).toHaveLength(3);
+  });
+
+  it('a user inserted behind the application’s back has no entry: named', async () => {
+    const db = await demo();
+    const id = Number(db.$client.prepare("INSERT INTO users (login, name, role, password_hash, created_at) VALUES ('ghost', 'Ghost', 'admin', 'x', '2026-01-01T00:00:00.000Z')").run().lastInsertRowid);
+    expect(mismatches(verifyLedger(db, registry).problems)).toEqual([{ table: 'users', key: String(id), column: '*', stored: 'a row', derived: 'no entry in the security log' }]);
+  });
+
+  it('an entry edited, or the last removed, with the trigger dropped: the chain names it', async () => {
+    const db = await demo();
+    db.$client.exec('DROP TRIGGER security_log_no_update; DROP TRIGGER security_log_no_delete');
+    const first = db.$client.prepare<[], { position: number; details: string }>('SELECT position, details FROM security_log ORDER BY position LIMIT 1').get()!;
+    db.$client.prepare('UPDATE security_log SET details = ? WHERE position = ?').run(first.details.replace(/"role":"[a-z]+"/, '"role":"admin"'), first.position);
+    const last = db.$client.prepare<[], { position: number }>('SELECT max(position) AS position FROM security_log').get()!.position;
+    db.$client.prepare('DELETE FROM security_log WHERE position = ?').run(last);
+    const problems = verifyLedger(db, registry).problems.filter((p) => p.stream === 'security_log' && p.kind !== 'projection-mismatch');
+    expect(problems).toEqual([
+      expect.objectContaining({ kind: 'hash-mismatch', seq: first.position }),
+      expect.objectContaining({ kind: 'missing-event', message: `security log entries up to ${last} were written, the log ends at ${last - 1}` }),
+    ]);
+  });
+
+  it('the append-only trigger refuses a change', async () => {
+    const db = await demo();
+    expect(() => db.$client.prepare("UPDATE security_log SET action = 'user-activated'").run()).toThrow(/append-only/);
+    expect(() => db.$client.prepare('DELETE FROM security_log').run()).toThrow(/append-only/);
+  });
+});
