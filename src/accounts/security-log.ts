@@ -1,8 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { Db } from '../db/client.ts';
 import { statement } from '../db/statements.ts';
-import type { Actor } from '../domain/roles.ts';
-import { GENESIS_HASH, canonicalJson, sha256 } from '../engine/ledger.ts';
+import { appendChained, chainedPage, readChain, type ChainProblem, type ChainedRow, type LogActor } from '../engine/chained-log.ts';
 import type { ProjectionDifference } from '../engine/projections.ts';
 
 /**
@@ -24,56 +23,18 @@ export type SecurityAction =
   | 'user-deactivated'
   | 'user-activated';
 
-export interface SecurityLogRow {
-  position: number;
-  at: string;
-  actor: string;
+export interface SecurityLogRow extends ChainedRow {
   action: SecurityAction;
-  subject: string;
-  details: string;
-  ledgerPosition: number;
-  prevHash: string;
-  hash: string;
 }
 
-/** Who acted, as the log keeps them: an actor, or the system (the command line, the seed, a migration). */
-export type LogActor = Pick<Actor, 'id' | 'login' | 'role'> | null;
-
-const actorText = (actor: LogActor) => (actor ? canonicalJson({ id: actor.id, login: actor.login, role: actor.role }) : '"system"');
-
-/** hash = sha256(prev_hash ‖ canonical JSON of the entry's other columns). */
-export function hashSecurityEntry(row: Omit<SecurityLogRow, 'hash'>): string {
-  const { prevHash, ...rest } = row;
-  return sha256(prevHash + canonicalJson(rest));
-}
-
-const COLUMNS = 'position, at, actor, action, subject, details, ledger_position AS ledgerPosition, prev_hash AS prevHash, hash';
+export type { LogActor } from '../engine/chained-log.ts';
 
 /**
  * Appends one entry. Call it inside the transaction of the change it records: the entry and the
  * change commit or roll back together. `details` is what changed, kept as canonical JSON.
  */
-export function logSecurity(db: Db | Database.Database, entry: { at: Date | string; actor: LogActor; action: SecurityAction; subject: number; details?: Record<string, unknown> }): SecurityLogRow {
-  const last = statement<[], { position: number; hash: string }>(db, 'SELECT position, hash FROM security_log ORDER BY position DESC LIMIT 1').get();
-  const sequence = statement<[], { seq: number }>(db, "SELECT seq FROM sqlite_sequence WHERE name = 'security_log'").get()?.seq ?? 0;
-  const ledgerPosition = statement<[], { n: number }>(db, 'SELECT COALESCE(MAX(position), 0) AS n FROM events').get()!.n;
-  const row: Omit<SecurityLogRow, 'hash'> = {
-    position: Math.max(last?.position ?? 0, sequence) + 1,
-    at: typeof entry.at === 'string' ? entry.at : entry.at.toISOString(),
-    actor: actorText(entry.actor),
-    action: entry.action,
-    subject: String(entry.subject),
-    details: canonicalJson(entry.details ?? {}),
-    ledgerPosition,
-    prevHash: last?.hash ?? GENESIS_HASH,
-  };
-  const stored: SecurityLogRow = { ...row, hash: hashSecurityEntry(row) };
-  statement<[SecurityLogRow]>(
-    db,
-    `INSERT INTO security_log (position, at, actor, action, subject, details, ledger_position, prev_hash, hash)
-     VALUES (@position, @at, @actor, @action, @subject, @details, @ledgerPosition, @prevHash, @hash)`,
-  ).run(stored);
-  return stored;
+export function logSecurity(db: Db | Database.Database, entry: { at: Date | string; actor: LogActor; action: SecurityAction; subject: number; details?: Record<string, unknown> }): ChainedRow {
+  return appendChained(db, 'security_log', entry);
 }
 
 /** The state of a user's account as the log folds it. */
@@ -101,41 +62,22 @@ function foldEntry(user: LoggedUser | undefined, row: SecurityLogRow): LoggedUse
   }
 }
 
-export interface SecurityLogProblem {
-  kind: 'hash-mismatch' | 'broken-chain' | 'missing-event' | 'out-of-order';
-  position: number | null;
-  message: string;
-}
-
 /**
  * The security log's chain (each hash over its entry, each entry naming the hash before it,
  * positions without gaps up to the highest ever given) and the users table against the log's fold:
  * each user's role, municipality and active flag, by table `users`, key the user's id and column.
  */
-export function verifySecurityLog(db: Db): { problems: SecurityLogProblem[]; differences: ProjectionDifference[]; entries: number } {
-  const problems: SecurityLogProblem[] = [];
-  const rows = statement<[], SecurityLogRow>(db, `SELECT ${COLUMNS} FROM security_log ORDER BY position`).all();
-  let prevHash = GENESIS_HASH;
-  let lastPosition = 0;
+export function verifySecurityLog(db: Db): { problems: ChainProblem[]; differences: ProjectionDifference[]; entries: number } {
+  const { rows, problems } = readChain(db, 'security_log');
   const folded = new Map<string, LoggedUser>();
   for (const row of rows) {
-    if (row.position !== lastPosition + 1) {
-      problems.push({ kind: 'missing-event', position: row.position, message: `security log entries ${lastPosition + 1}–${row.position - 1} are missing` });
-    }
-    if (row.prevHash !== prevHash) problems.push({ kind: 'broken-chain', position: row.position, message: `security log entry ${row.position} does not follow the entry before it` });
-    const { hash, ...rest } = row;
-    if (hashSecurityEntry(rest) !== hash) problems.push({ kind: 'hash-mismatch', position: row.position, message: `security log entry ${row.position} (${row.action} of user ${row.subject}) is not what was written` });
-    prevHash = hash;
-    lastPosition = row.position;
     try {
-      const next = foldEntry(folded.get(row.subject), row);
+      const next = foldEntry(folded.get(row.subject), row as SecurityLogRow);
       if (next) folded.set(row.subject, next);
     } catch {
       problems.push({ kind: 'hash-mismatch', position: row.position, message: `security log entry ${row.position} has unreadable details` });
     }
   }
-  const sequence = statement<[], { seq: number }>(db, "SELECT seq FROM sqlite_sequence WHERE name = 'security_log'").get()?.seq ?? 0;
-  if (sequence > lastPosition) problems.push({ kind: 'missing-event', position: null, message: `security log entries up to ${sequence} were written, the log ends at ${lastPosition}` });
   const differences: ProjectionDifference[] = [];
   const stored = statement<[], { id: number; role: string; municipality_id: number | null; active: number }>(db, 'SELECT id, role, municipality_id, active FROM users ORDER BY id').all();
   for (const user of stored) {
@@ -176,9 +118,6 @@ export function recordExistingUsers(db: Db): void {
 }
 
 /** A page of the log, newest first, for the admins' and auditors' page. */
-export function securityLogPage(db: Db, options: { before?: number; limit: number }): SecurityLogRow[] {
-  return statement<[number, number], SecurityLogRow>(db, `SELECT ${COLUMNS} FROM security_log WHERE position < ? ORDER BY position DESC LIMIT ?`).all(
-    options.before ?? Number.MAX_SAFE_INTEGER,
-    options.limit,
-  );
+export function securityLogPage(db: Db, options: { before?: number; limit: number }): ChainedRow[] {
+  return chainedPage(db, 'security_log', options);
 }

@@ -6,6 +6,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as schema from './schema.ts';
 import { recordExistingUsers } from '../accounts/security-log.ts';
+import { recordExistingSettings } from '../workflows/programme/settings-log.ts';
 
 export type Db = BetterSQLite3Database<typeof schema> & { $client: Database.Database };
 
@@ -30,5 +31,6 @@ export function openDb(options: OpenOptions): Db {
   migrate(db, { migrationsFolder });
   // The users that were there before the security log (migration 0020), entered once as they stand.
   recordExistingUsers(db);
+  recordExistingSettings(db);
   return db;
 }

@@ -644,3 +644,24 @@ export const securityLog = sqliteTable('security_log', {
   prevHash: text('prev_hash').notNull(),
   hash: text('hash').notNull(),
 });
+
+/**
+ * The settings log (issue 17.2): every change to what a programme is set to — the programme's own
+ * row, its commission settings (criteria, quorum), its deadlines, the documents it requires —
+ * entered whole (the row's checked columns) in the change's transaction, hash-chained and
+ * append-only like the security log. Verify re-derives those tables from it, and the documents an
+ * event's facts say were required from it at the event's position.
+ */
+export const settingsLog = sqliteTable('settings_log', {
+  position: integer('position').primaryKey({ autoIncrement: true }),
+  at: text('at').notNull(),
+  actor: text('actor').notNull(),
+  /** `set` (the row as it now is) or `remove`; `recorded` for a row that predates the log. */
+  action: text('action').notNull(),
+  /** The table and the row's key: `document_requirements:3/any/estimate`. */
+  subject: text('subject').notNull(),
+  details: text('details').notNull(),
+  ledgerPosition: integer('ledger_position').notNull(),
+  prevHash: text('prev_hash').notNull(),
+  hash: text('hash').notNull(),
+});

@@ -1,13 +1,18 @@
 import type { Db } from '../db/client.ts';
 import { statement } from '../db/statements.ts';
 import type { ProjectionDifference } from './projections.ts';
+import { effectiveRules, type DocumentRequirement, type RequirementProjectType } from '../domain/document-requirements.ts';
+import type { DocumentKind, FileTypeKey } from '../domain/documents.ts';
+import type { SettingEntry } from '../workflows/programme/settings-log.ts';
 
 /**
  * The facts stored with events checked against the streams they came from (issue 17.2). An event's
  * facts are what its guards read at that moment; replay trusts them, and the chain proves only
  * that they were not changed since. What is checked here is that they were right when written: the
  * active stages an event recorded must be the stages whose stage streams were active at its place
- * in the log — a forged stages table, or a bug, at write time shows here.
+ * in the log — a forged stages table, or a bug, at write time shows here. The documents a
+ * submission or an acceptance recorded as required must be what the programme's requirements (as
+ * the settings log folds them at that position) and the application's project type then gave.
  */
 
 /** A fact of an event that is not what the streams gave at its position: table `events`, key `stream/seq`, column `facts.<name>`. */
@@ -37,7 +42,11 @@ interface FactRow {
  * Every event whose `activeStages` fact is not the stages active at its position: one pass over the
  * log in order, keeping each stage stream's state as its events set it.
  */
-export function factDifferences(db: Db): FactDifference[] {
+export function factDifferences(db: Db, settings: readonly SettingEntry[] = []): FactDifference[] {
+  return [...activeStageDifferences(db), ...requiredDocumentDifferences(db, settings)];
+}
+
+function activeStageDifferences(db: Db): FactDifference[] {
   const stageRows = statement<[], StageRow>(db, 'SELECT stream_id AS streamId, programme_id AS programmeId, no, key FROM stages ORDER BY programme_id, no').all();
   const stagesOfProgramme = new Map<number, StageRow[]>();
   for (const row of stageRows) {
@@ -74,6 +83,86 @@ export function factDifferences(db: Db): FactDifference[] {
     const stored = row.active;
     if (stored !== JSON.stringify(derived)) {
       found.push({ table: 'events', key: `${row.streamId}/${row.seq}`, column: 'facts.activeStages', stored, derived: JSON.stringify(derived), stream: row.streamId, seq: row.seq, position: row.position });
+    }
+  }
+  return found;
+}
+
+interface ApplicationEventRow {
+  position: number;
+  streamId: string;
+  seq: number;
+  type: string;
+  payload: string;
+  required: string | null;
+}
+
+/**
+ * Every `submit` and `accept` whose `requiredDocuments` fact is not what the requirements gave at
+ * its position: the settings log's entries for document_requirements applied up to there, the
+ * project type as the stream's `create` and `update` events had set it. A programme whose
+ * requirements predate the log (entered as `recorded`) is checked from then on only.
+ */
+function requiredDocumentDifferences(db: Db, settings: readonly SettingEntry[]): FactDifference[] {
+  const entries = settings.filter((entry) => entry.table === 'document_requirements');
+  const byProgramme = new Map<number, Map<string, DocumentRequirement>>();
+  const knownAfter = new Map<number, number>();
+  for (const entry of entries) {
+    const programmeId = Number(entry.key.split('/')[0]);
+    if (!knownAfter.has(programmeId)) knownAfter.set(programmeId, entry.recorded ? entry.ledgerPosition : 0);
+  }
+  let next = 0;
+  const apply = (until: number) => {
+    // An entry written after event L falls before event L + 1.
+    while (next < entries.length && entries[next]!.ledgerPosition < until) {
+      const entry = entries[next]!;
+      next += 1;
+      const programmeId = Number(entry.key.split('/')[0]);
+      const rows = byProgramme.get(programmeId) ?? new Map<string, DocumentRequirement>();
+      byProgramme.set(programmeId, rows);
+      if (entry.row === null) {
+        rows.delete(entry.key);
+        continue;
+      }
+      const row = entry.row;
+      rows.set(entry.key, {
+        projectType: row.project_type as RequirementProjectType,
+        kind: row.kind as DocumentKind,
+        required: Boolean(row.required),
+        fileTypes: JSON.parse(String(row.file_types)) as FileTypeKey[],
+        maxBytes: Number(row.max_bytes),
+      });
+    }
+  };
+  const projectTypeOf = new Map<string, string | null>();
+  const programmeOf = new Map<string, number>();
+  const found: FactDifference[] = [];
+  const rows = statement<[], ApplicationEventRow>(
+    db,
+    `SELECT position, stream_id AS streamId, seq, type, payload, json_extract(facts, '$.requiredDocuments') AS required
+     FROM events WHERE machine_id = 'application' AND type IN ('create', 'update', 'submit', 'accept') ORDER BY position`,
+  );
+  for (const row of rows.iterate()) {
+    if (row.type === 'create' || row.type === 'update') {
+      const payload = JSON.parse(row.payload) as { programmeId?: number; form?: { projectType?: string | null }; projectType?: string | null };
+      if (row.type === 'create') {
+        if (typeof payload.programmeId === 'number') programmeOf.set(row.streamId, payload.programmeId);
+        projectTypeOf.set(row.streamId, payload.form?.projectType ?? null);
+      } else if (payload.projectType !== undefined) {
+        projectTypeOf.set(row.streamId, payload.projectType);
+      }
+      continue;
+    }
+    const programmeId = programmeOf.get(row.streamId);
+    if (programmeId === undefined) continue;
+    const from = knownAfter.get(programmeId);
+    if (from === undefined || row.position <= from) continue;
+    apply(row.position);
+    const requirements = [...(byProgramme.get(programmeId)?.values() ?? [])];
+    const derived = JSON.stringify(effectiveRules(requirements, projectTypeOf.get(row.streamId)).filter((rule) => rule.required).map((rule) => rule.kind));
+    const stored = row.required ?? '[]';
+    if (stored !== derived) {
+      found.push({ table: 'events', key: `${row.streamId}/${row.seq}`, column: 'facts.requiredDocuments', stored, derived, stream: row.streamId, seq: row.seq, position: row.position });
     }
   }
   return found;

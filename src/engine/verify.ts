@@ -200,7 +200,7 @@ function verifySnapshot(db: Db, registry: MachineRegistry, options: VerifyOption
   return { report, checkpoints };
 }
 
-export function projectionMessage(d: ProjectionDifference): string {
+function projectionMessage(d: ProjectionDifference): string {
   if (d.column === '*') return `the ${d.table} table has no row for this stream`;
   return `${d.table} ${d.key}: ${d.column} is ${JSON.stringify(d.stored)}, the ledger gives ${JSON.stringify(d.derived)}`;
 }

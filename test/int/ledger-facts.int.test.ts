@@ -252,3 +252,82 @@ describe('the security log', () => {
     expect(() => db.$client.prepare('DELETE FROM security_log').run()).toThrow(/append-only/);
   });
 });
+
+describe('the settings log: programmes, commission settings, deadlines and document requirements re-derived', () => {
+  const adminOf = (db: Db) => db.$client.prepare<[], { id: number; login: string; name: string; role: 'admin'; municipalityId: null }>("SELECT id, login, name, role, municipality_id AS municipalityId FROM users WHERE role = 'admin' LIMIT 1").get()!;
+
+  it('every programme’s settings are in the log as they stand', async () => {
+    const db = await demo();
+    const { verifySettingsLog } = await import('../../src/workflows/programme/settings-log.ts');
+    const result = verifySettingsLog(db);
+    expect(result.problems).toEqual([]);
+    expect(result.differences).toEqual([]);
+    const programmes = db.$client.prepare<[], { n: number }>('SELECT count(*) AS n FROM programmes').get()!.n;
+    expect(result.entries.filter((e) => e.table === 'programmes')).toHaveLength(programmes);
+    expect(result.entries.some((e) => e.table === 'document_requirements')).toBe(true);
+    expect(result.entries.some((e) => e.table === 'commission_settings')).toBe(true);
+  });
+
+  it('each table edited behind the engine’s back: verify names table, key and column', async () => {
+    const db = await demo();
+    const sqlite = db.$client;
+    const requirement = sqlite.prepare<[], { programmeId: number; projectType: string; kind: string; required: number }>(
+      'SELECT programme_id AS programmeId, project_type AS projectType, kind, required FROM document_requirements ORDER BY id LIMIT 1',
+    ).get()!;
+    const gone = sqlite.prepare<[], { programmeId: number; projectType: string; kind: string }>('SELECT programme_id AS programmeId, project_type AS projectType, kind FROM document_requirements ORDER BY id DESC LIMIT 1').get()!;
+    const settings = sqlite.prepare<[], { programmeId: number; quorum: number }>('SELECT programme_id AS programmeId, quorum FROM commission_settings ORDER BY programme_id LIMIT 1').get()!;
+    const programme = sqlite.prepare<[], { id: number; fund: number }>('SELECT id, fund_kopecks AS fund FROM programmes ORDER BY id LIMIT 1').get()!;
+    sqlite.prepare('UPDATE document_requirements SET required = 1 - required WHERE programme_id = ? AND project_type = ? AND kind = ?').run(requirement.programmeId, requirement.projectType, requirement.kind);
+    sqlite.prepare('DELETE FROM document_requirements WHERE programme_id = ? AND project_type = ? AND kind = ?').run(gone.programmeId, gone.projectType, gone.kind);
+    sqlite.prepare('UPDATE commission_settings SET quorum = quorum + 1 WHERE programme_id = ?').run(settings.programmeId);
+    sqlite.prepare("UPDATE programmes SET fund_kopecks = fund_kopecks + 100, savings_rule = 'refund' WHERE id = ?").run(programme.id);
+    const deadlines = sqlite.prepare<[], { programmeId: number; reviewDays: number }>('SELECT programme_id AS programmeId, review_days AS reviewDays FROM programme_deadlines LIMIT 1').get();
+    if (deadlines) sqlite.prepare('UPDATE programme_deadlines SET review_days = review_days + 5 WHERE programme_id = ?').run(deadlines.programmeId);
+    const found = mismatches(verifyLedger(db, registry).problems);
+    const expected = [
+      { table: 'document_requirements', key: `${requirement.programmeId}/${requirement.projectType}/${requirement.kind}`, column: 'required', stored: 1 - requirement.required, derived: requirement.required },
+      { table: 'document_requirements', key: `${gone.programmeId}/${gone.projectType}/${gone.kind}`, column: '*', stored: null, derived: 'a row' },
+      { table: 'commission_settings', key: String(settings.programmeId), column: 'quorum', stored: settings.quorum + 1, derived: settings.quorum },
+      { table: 'programmes', key: String(programme.id), column: 'fund_kopecks', stored: programme.fund + 100, derived: programme.fund },
+      expect.objectContaining({ table: 'programmes', key: String(programme.id), column: 'savings_rule', stored: 'refund' }),
+      ...(deadlines ? [{ table: 'programme_deadlines', key: String(deadlines.programmeId), column: 'review_days', stored: deadlines.reviewDays + 5, derived: deadlines.reviewDays }] : []),
+    ];
+    expect(found).toEqual(expect.arrayContaining(expected));
+    expect(found).toHaveLength(expected.length);
+  });
+
+  it('changes made through the application are logged, and verify stays clean — the facts of earlier events included', async () => {
+    const db = await demo();
+    const { saveDocumentRequirement, removeDocumentRequirement } = await import('../../src/workflows/documents/requirements.ts');
+    const { saveProgrammeCode } = await import('../../src/workflows/application/registration.ts');
+    const { workflowEngine } = await import('../../src/workflows/index.ts');
+    const engine = workflowEngine(db);
+    const admin = adminOf(db);
+    const submitted = db.$client.prepare<[], { programmeId: number }>("SELECT a.programme_id AS programmeId FROM events e JOIN applications a ON a.stream_id = e.stream_id WHERE e.type = 'submit' LIMIT 1").get()!;
+    const before = db.$client.prepare<[], { n: number }>('SELECT count(*) AS n FROM settings_log').get()!.n;
+    // The programme now asks for sponsor letters, and no longer for the budget extract: the submissions made before asked otherwise.
+    saveDocumentRequirement(engine, admin, submitted.programmeId, { projectType: '*', kind: 'sponsor-letters', required: true, fileTypes: ['pdf'], maxBytes: 1024 * 1024 });
+    removeDocumentRequirement(engine, admin, submitted.programmeId, '*', 'budget-extract');
+    expect(saveProgrammeCode(db, submitted.programmeId, 'ТСТ', admin)).toBe(true);
+    const added = db.$client.prepare<[number], { action: string; subject: string; actor: string }>('SELECT action, subject, actor FROM settings_log WHERE position > ? ORDER BY position').all(before);
+    expect(added.map((e) => [e.action, e.subject])).toEqual([
+      ['set', `document_requirements:${submitted.programmeId}/*/sponsor-letters`],
+      ['remove', `document_requirements:${submitted.programmeId}/*/budget-extract`],
+      ['set', `programmes:${submitted.programmeId}`],
+    ]);
+    expect(JSON.parse(added[0]!.actor)).toMatchObject({ login: admin.login });
+    expect(verifyLedger(db, registry).problems).toEqual([]);
+  });
+
+  it('a submission that recorded the wrong documents as required, its chain sound: verify names the fact', async () => {
+    const db = await demo();
+    const event = db.$client
+      .prepare<[], { streamId: string; seq: number; facts: string }>("SELECT stream_id AS streamId, seq, facts FROM events WHERE type = 'submit' AND json_array_length(facts, '$.requiredDocuments') > 1 ORDER BY position DESC LIMIT 1")
+      .get()!;
+    expect(event).toBeDefined();
+    const was = (JSON.parse(event.facts) as { requiredDocuments: string[] }).requiredDocuments;
+    rewriteFacts(db, event.streamId, event.seq, (facts) => ({ ...facts, requiredDocuments: was.slice(1) }));
+    const found = factProblems(verifyLedger(db, registry).problems).map((p) => p.projection);
+    expect(found).toEqual([{ table: 'events', key: `${event.streamId}/${event.seq}`, column: 'facts.requiredDocuments', stored: JSON.stringify(was.slice(1)), derived: JSON.stringify(was) }]);
+  });
+});
