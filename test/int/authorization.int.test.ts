@@ -174,6 +174,7 @@ const expectedAccess: Record<string, Expected> = {
   'GET /audit/ledger': auditors,
   'POST /audit/ledger': auditors,
   'GET /audit/ledger/jobs/:job': auditors,
+  'GET /audit/security-log': auditors,
   'GET /audit/machines': 'signed in',
 
   'GET /admin/users': ['admin'],

@@ -331,3 +331,36 @@ describe('the settings log: programmes, commission settings, deadlines and docum
     expect(found).toEqual([{ table: 'events', key: `${event.streamId}/${event.seq}`, column: 'facts.requiredDocuments', stored: JSON.stringify(was.slice(1)), derived: JSON.stringify(was) }]);
   });
 });
+
+describe('the security log page', () => {
+  it('shows admins and auditors the entries, escaped and paged; others are refused', async () => {
+    const { startApp, login } = await import('./http-helpers.ts');
+    const { createUser } = await import('../../src/accounts/user-admin.ts');
+    const t = await startApp();
+    try {
+      for (let i = 0; i < 55; i += 1) {
+        await createUser(t.db, { login: `page.user${i}`, name: `<script>alert(${i})</script>`, role: 'reviewer', password: 'a long enough passphrase for tests' });
+      }
+      const auditor = await login(t.app, 'auditor1');
+      const page = await auditor.get('/audit/security-log');
+      expect(page.statusCode).toBe(200);
+      expect(page.body).not.toContain('<script>alert(');
+      expect(page.body).toContain('&lt;script&gt;alert(54)');
+      expect(page.body).toContain('page.user54');
+      const older = /href="\/audit\/security-log\?before=(\d+)"/.exec(page.body);
+      expect(older).not.toBeNull();
+      const next = await auditor.get(`/audit/security-log?before=${older![1]}`);
+      expect(next.statusCode).toBe(200);
+      expect(next.body).toContain('page.user0');
+      expect(next.body).not.toContain('page.user54');
+      expect((await (await login(t.app, 'admin1')).get('/audit/security-log')).statusCode).toBe(200);
+      expect((await (await login(t.app, 'reviewer1')).get('/audit/security-log')).statusCode).toBe(403);
+      // A role edited behind the application's back shows on the page too.
+      t.db.$client.prepare("UPDATE users SET role = 'admin' WHERE login = 'page.user1'").run();
+      const warned = await auditor.get('/audit/security-log');
+      expect(warned.body).toContain('role="alert"');
+    } finally {
+      await t.close();
+    }
+  });
+});
