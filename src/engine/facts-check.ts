@@ -1,6 +1,7 @@
 import type { Db } from '../db/client.ts';
 import { statement } from '../db/statements.ts';
 import type { ProjectionDifference } from './projections.ts';
+import { canonicalJson } from './ledger.ts';
 import { effectiveRules, type DocumentRequirement, type RequirementProjectType } from '../domain/document-requirements.ts';
 import type { DocumentKind, FileTypeKey } from '../domain/documents.ts';
 import type { SettingEntry } from '../workflows/programme/settings-log.ts';
@@ -94,32 +95,42 @@ interface ApplicationEventRow {
   seq: number;
   type: string;
   payload: string;
-  required: string | null;
+  facts: string;
 }
 
+type SettingRow = Record<string, string | number | null>;
+
 /**
- * Every `submit` and `accept` whose `requiredDocuments` fact is not what the requirements gave at
- * its position: the settings log's entries for document_requirements applied up to there, the
- * project type as the stream's `create` and `update` events had set it. A programme whose
- * requirements predate the log (entered as `recorded`) is checked from then on only.
+ * Every application event whose facts about the programme's settings are not what the settings
+ * log gave at its position: `requiredDocuments` (submit, accept) and `documentRules`
+ * (attach-document) from the document requirements and the project type as the stream's `create`
+ * and `update` events had set it; `rules` (submit, sign-agreement) and `savingsRule`
+ * (sign-contract) from the programme's row. A programme whose settings predate the log (entered
+ * as `recorded`) is checked from then on only.
  */
 function requiredDocumentDifferences(db: Db, settings: readonly SettingEntry[]): FactDifference[] {
-  const entries = settings.filter((entry) => entry.table === 'document_requirements');
-  const byProgramme = new Map<number, Map<string, DocumentRequirement>>();
+  const programmeOfEntry = (entry: SettingEntry) => Number(entry.key.split('/')[0]);
+  const requirements = new Map<number, Map<string, DocumentRequirement>>();
+  const programmeRows = new Map<number, SettingRow>();
   const knownAfter = new Map<number, number>();
-  for (const entry of entries) {
-    const programmeId = Number(entry.key.split('/')[0]);
+  for (const entry of settings) {
+    const programmeId = programmeOfEntry(entry);
     if (!knownAfter.has(programmeId)) knownAfter.set(programmeId, entry.recorded ? entry.ledgerPosition : 0);
   }
   let next = 0;
   const apply = (until: number) => {
     // An entry written after event L falls before event L + 1.
-    while (next < entries.length && entries[next]!.ledgerPosition < until) {
-      const entry = entries[next]!;
+    while (next < settings.length && settings[next]!.ledgerPosition < until) {
+      const entry = settings[next]!;
       next += 1;
-      const programmeId = Number(entry.key.split('/')[0]);
-      const rows = byProgramme.get(programmeId) ?? new Map<string, DocumentRequirement>();
-      byProgramme.set(programmeId, rows);
+      const programmeId = programmeOfEntry(entry);
+      if (entry.table === 'programmes') {
+        if (entry.row) programmeRows.set(programmeId, entry.row);
+        continue;
+      }
+      if (entry.table !== 'document_requirements') continue;
+      const rows = requirements.get(programmeId) ?? new Map<string, DocumentRequirement>();
+      requirements.set(programmeId, rows);
       if (entry.row === null) {
         rows.delete(entry.key);
         continue;
@@ -139,8 +150,8 @@ function requiredDocumentDifferences(db: Db, settings: readonly SettingEntry[]):
   const found: FactDifference[] = [];
   const rows = statement<[], ApplicationEventRow>(
     db,
-    `SELECT position, stream_id AS streamId, seq, type, payload, json_extract(facts, '$.requiredDocuments') AS required
-     FROM events WHERE machine_id = 'application' AND type IN ('create', 'update', 'submit', 'accept') ORDER BY position`,
+    `SELECT position, stream_id AS streamId, seq, type, payload, facts FROM events
+     WHERE machine_id = 'application' AND type IN ('create', 'update', 'submit', 'accept', 'attach-document', 'sign-agreement', 'sign-contract') ORDER BY position`,
   );
   for (const row of rows.iterate()) {
     if (row.type === 'create' || row.type === 'update') {
@@ -158,11 +169,26 @@ function requiredDocumentDifferences(db: Db, settings: readonly SettingEntry[]):
     const from = knownAfter.get(programmeId);
     if (from === undefined || row.position <= from) continue;
     apply(row.position);
-    const requirements = [...(byProgramme.get(programmeId)?.values() ?? [])];
-    const derived = JSON.stringify(effectiveRules(requirements, projectTypeOf.get(row.streamId)).filter((rule) => rule.required).map((rule) => rule.kind));
-    const stored = row.required ?? '[]';
-    if (stored !== derived) {
-      found.push({ table: 'events', key: `${row.streamId}/${row.seq}`, column: 'facts.requiredDocuments', stored, derived, stream: row.streamId, seq: row.seq, position: row.position });
+    const facts = JSON.parse(row.facts) as { requiredDocuments?: unknown; documentRules?: unknown; rules?: unknown; savingsRule?: unknown };
+    const differ = (name: string, stored: unknown, derived: unknown) => {
+      const storedText = canonicalJson(stored ?? null);
+      const derivedText = canonicalJson(derived ?? null);
+      if (storedText !== derivedText) found.push({ table: 'events', key: `${row.streamId}/${row.seq}`, column: `facts.${name}`, stored: storedText, derived: derivedText, stream: row.streamId, seq: row.seq, position: row.position });
+    };
+    const rules = effectiveRules([...(requirements.get(programmeId)?.values() ?? [])], projectTypeOf.get(row.streamId));
+    const programme = programmeRows.get(programmeId);
+    if (row.type === 'submit' || row.type === 'accept') {
+      // None required, no fact (the kind's `facts`).
+      const required = rules.filter((rule) => rule.required).map((rule) => rule.kind);
+      differ('requiredDocuments', facts.requiredDocuments ?? [], required);
+    }
+    if (row.type === 'attach-document') differ('documentRules', facts.documentRules, rules);
+    if ((row.type === 'submit' || row.type === 'sign-agreement') && programme) {
+      differ('rules', facts.rules, { capKopecks: programme.cap_kopecks, minLocalShareBp: programme.min_local_share_bp, minResidentsShareBp: programme.min_residents_share_bp });
+    }
+    if (row.type === 'sign-contract' && programme) {
+      const rule = programme.savings_rule;
+      differ('savingsRule', facts.savingsRule, rule === 'keep' || rule === 'refund' ? rule : undefined);
     }
   }
   return found;

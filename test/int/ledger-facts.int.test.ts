@@ -332,6 +332,30 @@ describe('the settings log: programmes, commission settings, deadlines and docum
   });
 });
 
+describe('the programme’s rules and the documents’ rules in the facts', () => {
+  it('a submission that recorded a lower minimum local share, and an upload that recorded other file rules: both named', async () => {
+    const db = await demo();
+    const submit = db.$client
+      .prepare<[], { streamId: string; seq: number; facts: string }>("SELECT stream_id AS streamId, seq, facts FROM events WHERE type = 'submit' AND json_type(facts, '$.rules') = 'object' ORDER BY position DESC LIMIT 1")
+      .get()!;
+    const upload = db.$client
+      .prepare<[string], { streamId: string; seq: number; facts: string }>("SELECT stream_id AS streamId, seq, facts FROM events WHERE type = 'attach-document' AND stream_id <> ? ORDER BY position DESC LIMIT 1")
+      .get(submit.streamId)!;
+    expect(upload).toBeDefined();
+    const rules = (JSON.parse(submit.facts) as { rules: { minLocalShareBp: number } }).rules;
+    rewriteFacts(db, submit.streamId, submit.seq, (facts) => ({ ...facts, rules: { ...rules, minLocalShareBp: 0 } }));
+    rewriteFacts(db, upload.streamId, upload.seq, (facts) => ({ ...facts, documentRules: [] }));
+    const found = factProblems(verifyLedger(db, registry).problems).map((p) => [p.projection!.key, p.projection!.column]);
+    expect(found).toEqual(
+      expect.arrayContaining([
+        [`${submit.streamId}/${submit.seq}`, 'facts.rules'],
+        [`${upload.streamId}/${upload.seq}`, 'facts.documentRules'],
+      ]),
+    );
+    expect(found).toHaveLength(2);
+  });
+});
+
 describe('the security log page', () => {
   it('shows admins and auditors the entries, escaped and paged; others are refused', async () => {
     const { startApp, login } = await import('./http-helpers.ts');
