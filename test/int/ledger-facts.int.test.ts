@@ -356,6 +356,29 @@ describe('the programme’s rules and the documents’ rules in the facts', () =
   });
 });
 
+describe('the protocol page', () => {
+  it('warns, in an alert, when the decision record it prints is not what the ledger sealed', async () => {
+    const { startApp, login } = await import('./http-helpers.ts');
+    const t = await startApp();
+    try {
+      const row = decided(t.db);
+      const browser = await login(t.app, 'coordinator1');
+      const clean = await browser.get(`/programmes/${row.programmeId}/protocol`);
+      expect(clean.statusCode).toBe(200);
+      expect(clean.body).not.toContain('decision-unproven');
+      const record = JSON.parse(row.record) as { rows: { allocatedKopecks: number }[] };
+      record.rows.find((r) => r.allocatedKopecks > 0)!.allocatedKopecks = 90_000_000;
+      const text = canonicalJson(record);
+      forge(t.db, 'record = ?, record_hash = ?', text, sha256(text));
+      const forged = await browser.get(`/programmes/${row.programmeId}/protocol`);
+      expect(forged.statusCode).toBe(200);
+      expect(forged.body).toMatch(/class="notice notice--error decision-unproven" role="alert">[^<]*record/);
+    } finally {
+      await t.close();
+    }
+  });
+});
+
 describe('the security log page', () => {
   it('shows admins and auditors the entries, escaped and paged; others are refused', async () => {
     const { startApp, login } = await import('./http-helpers.ts');
