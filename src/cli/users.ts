@@ -1,4 +1,5 @@
 import { sql } from 'drizzle-orm';
+import { recordExistingEntries } from '../db/existing-logs.ts';
 import { parseArgs } from 'node:util';
 import { openDb, type Db } from '../db/client.ts';
 import { municipalities, users } from '../db/schema.ts';
@@ -127,7 +128,7 @@ async function main(argv: string[]): Promise<number> {
     console.log(usage);
     return command || values.help ? 0 : 2;
   }
-  const db = openDb({ path: databasePath() });
+  const db = recordExistingEntries(openDb({ path: databasePath() }));
   try {
     switch (command) {
       case 'add': {

@@ -5,8 +5,6 @@ import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as schema from './schema.ts';
-import { recordExistingUsers } from '../accounts/security-log.ts';
-import { recordExistingSettings } from '../workflows/programme/settings-log.ts';
 
 export type Db = BetterSQLite3Database<typeof schema> & { $client: Database.Database };
 
@@ -29,8 +27,5 @@ export function openDb(options: OpenOptions): Db {
   sqlite.pragma('busy_timeout = 5000');
   const db = drizzle({ client: sqlite, schema }) as Db;
   migrate(db, { migrationsFolder });
-  // The users that were there before the security log (migration 0020), entered once as they stand.
-  recordExistingUsers(db);
-  recordExistingSettings(db);
   return db;
 }

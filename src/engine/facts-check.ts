@@ -4,7 +4,7 @@ import type { ProjectionDifference } from './projections.ts';
 import { canonicalJson } from './ledger.ts';
 import { effectiveRules, type DocumentRequirement, type RequirementProjectType } from '../domain/document-requirements.ts';
 import type { DocumentKind, FileTypeKey } from '../domain/documents.ts';
-import type { SettingEntry } from '../workflows/programme/settings-log.ts';
+import type { SettingEntry } from './settings-log.ts';
 
 /**
  * The facts stored with events checked against the streams they came from (issue 17.2). An event's

@@ -2,7 +2,7 @@ import type { Db } from '../db/client.ts';
 import { decisionDifferences } from './decision-check.ts';
 import { factDifferences } from './facts-check.ts';
 import { verifySecurityLog } from '../accounts/security-log.ts';
-import { verifySettingsLog } from '../workflows/programme/settings-log.ts';
+import { verifySettingsLog } from './settings-log.ts';
 import type { LedgerProblem } from './replay.ts';
 import type { ProjectionDifference } from './projections.ts';
 

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { recordSetting } from '../../src/workflows/programme/settings-log.ts';
+import { recordSetting } from '../../src/engine/settings-log.ts';
 import { sql } from 'drizzle-orm';
 import type { Db } from '../../src/db/client.ts';
 import { users } from '../../src/db/schema.ts';

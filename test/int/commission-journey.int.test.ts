@@ -1,5 +1,5 @@
 import ExcelJS from 'exceljs';
-import { recordSetting } from '../../src/workflows/programme/settings-log.ts';
+import { recordSetting } from '../../src/engine/settings-log.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CURRENT_PROGRAMME, api, eventCount, login, startApp, token, type Browser, type TestApp } from './http-helpers.ts';
 import { verifyLedger } from '../../src/engine/verify.ts';

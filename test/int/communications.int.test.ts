@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { recordSetting } from '../../src/workflows/programme/settings-log.ts';
+import { recordSetting } from '../../src/engine/settings-log.ts';
 import { sendApplicationEvent } from '../../src/workflows/application/commands.ts';
 import { postMessage } from '../../src/workflows/conversation/commands.ts';
 import { verifyLedger } from '../../src/engine/verify.ts';

@@ -1,5 +1,5 @@
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
-import { recordSetting } from '../../src/workflows/programme/settings-log.ts';
+import { recordSetting } from '../../src/engine/settings-log.ts';
 import { expect } from 'vitest';
 import { buildApp } from '../../src/http/app.ts';
 import type { Db } from '../../src/db/client.ts';

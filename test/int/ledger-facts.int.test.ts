@@ -258,7 +258,7 @@ describe('the settings log: programmes, commission settings, deadlines and docum
 
   it('every programme’s settings are in the log as they stand', async () => {
     const db = await demo();
-    const { verifySettingsLog } = await import('../../src/workflows/programme/settings-log.ts');
+    const { verifySettingsLog } = await import('../../src/engine/settings-log.ts');
     const result = verifySettingsLog(db);
     expect(result.problems).toEqual([]);
     expect(result.differences).toEqual([]);
@@ -376,6 +376,27 @@ describe('the protocol page', () => {
     } finally {
       await t.close();
     }
+  });
+});
+
+describe('a database from before the logs (migration 0020)', () => {
+  it('has its users and settings entered once, as they stand, and verifies clean; the facts of earlier events are not judged by them', async () => {
+    const db = await demo();
+    const sqlite = db.$client;
+    // The logs as migration 0020 leaves them on an older database: empty, never written.
+    sqlite.exec(`DROP TRIGGER security_log_no_delete; DROP TRIGGER settings_log_no_delete;
+      DELETE FROM security_log; DELETE FROM settings_log; DELETE FROM sqlite_sequence WHERE name IN ('security_log', 'settings_log')`);
+    const { recordExistingEntries } = await import('../../src/db/existing-logs.ts');
+    recordExistingEntries(db);
+    const users = sqlite.prepare<[], { n: number }>('SELECT count(*) AS n FROM users').get()!.n;
+    expect(sqlite.prepare<[], { n: number }>("SELECT count(*) AS n FROM security_log WHERE action = 'user-recorded'").get()!.n).toBe(users);
+    expect(sqlite.prepare<[], { n: number }>("SELECT count(*) AS n FROM settings_log WHERE action <> 'recorded'").get()!.n).toBe(0);
+    expect(verifyLedger(db, registry).problems).toEqual([]);
+    // Once: a second open enters nothing more.
+    const entries = sqlite.prepare<[], { n: number }>('SELECT count(*) AS n FROM security_log').pluck();
+    const before = entries.get();
+    recordExistingEntries(db);
+    expect(entries.get()).toBe(before);
   });
 });
 

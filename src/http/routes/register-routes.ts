@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { recordSetting } from '../../workflows/programme/settings-log.ts';
+import { recordSetting } from '../../engine/settings-log.ts';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { formatPoints } from '../../domain/criteria.ts';
 import { NotFoundError } from '../../engine/errors.ts';

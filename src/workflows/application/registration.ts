@@ -1,5 +1,5 @@
 import type { Db } from '../../db/client.ts';
-import { recordSetting } from '../programme/settings-log.ts';
+import { recordSetting } from '../../engine/settings-log.ts';
 import type { LogActor } from '../../engine/chained-log.ts';
 import { statement } from '../../db/statements.ts';
 import type { EventRow } from '../../engine/engine.ts';

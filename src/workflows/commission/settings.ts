@@ -1,5 +1,5 @@
 import type { Db } from '../../db/client.ts';
-import { recordSetting } from '../programme/settings-log.ts';
+import { recordSetting } from '../../engine/settings-log.ts';
 import { commissionSettings } from '../../db/schema.ts';
 import { commissionSettingsSchema, defaultCommissionSettings, type CommissionSettings } from '../../domain/criteria.ts';
 import { zodProblems } from '../../domain/problems.ts';

@@ -1,5 +1,5 @@
 import type { Db } from '../../db/client.ts';
-import { recordSetting } from '../programme/settings-log.ts';
+import { recordSetting } from '../../engine/settings-log.ts';
 import { perDatabase } from '../../db/statements.ts';
 import { zodProblems } from '../../domain/problems.ts';
 import type { Actor } from '../../domain/roles.ts';

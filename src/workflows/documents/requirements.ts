@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { recordSetting } from '../programme/settings-log.ts';
+import { recordSetting } from '../../engine/settings-log.ts';
 import type { Db } from '../../db/client.ts';
 import { applications, documentRequirements, programmes } from '../../db/schema.ts';
 import {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { recordProgrammeSettings } from './settings-log.ts';
+import { recordProgrammeSettings } from '../../engine/settings-log.ts';
 import { programmes } from '../../db/schema.ts';
 import type { DocumentRule } from '../../domain/documents.ts';
 import { zodProblems, type FieldProblem } from '../../domain/problems.ts';

@@ -1,8 +1,8 @@
 import type Database from 'better-sqlite3';
-import type { Db } from '../../db/client.ts';
-import { statement } from '../../db/statements.ts';
-import { appendChained, readChain, type ChainProblem, type ChainedRow, type LogActor } from '../../engine/chained-log.ts';
-import type { ProjectionDifference } from '../../engine/projections.ts';
+import type { Db } from '../db/client.ts';
+import { statement } from '../db/statements.ts';
+import { appendChained, readChain, type ChainProblem, type ChainedRow, type LogActor } from './chained-log.ts';
+import type { ProjectionDifference } from './projections.ts';
 
 /**
  * The settings log (issue 17.2): what a programme is set to — its own row, its commission settings
