@@ -77,7 +77,7 @@ export function decisionDifferences(db: Db, heads?: Map<string, number>, program
     db,
     // Through the programme's applications: the events' index by stream, not a scan of the log.
     `SELECT e.facts, e.payload, e.type, e.stream_id AS streamId FROM applications a JOIN events e ON e.stream_id = a.stream_id
-     WHERE a.programme_id = @programmeId AND e.type IN ('award', 'not-award') AND json_extract(e.facts, '$.decision.programmeId') = @programmeId
+     WHERE a.programme_id = @programmeId AND e.type IN ('award', 'not-award')
      ORDER BY e.position`,
   );
   const applicationOf = statement<[string], { id: number }>(db, 'SELECT id FROM applications WHERE stream_id = ?');
@@ -92,13 +92,16 @@ export function decisionDifferences(db: Db, heads?: Map<string, number>, program
     }
     const sealed = sealsOf.all({ programmeId: row.programmeId });
     if (sealed.length === 0) {
-      differ('*', 'a row', 'no event of the ledger seals this decision');
+      differ('*', 'a row', 'no award or not-award event of this programme');
       continue;
     }
-    const seal = (JSON.parse(sealed[0]!.facts) as { decision: DecisionSeal }).decision;
-    const now = decisionSeal(row);
-    for (const [field, column] of sealedColumns) {
-      if (now[field] !== seal[field]) differ(column, row[field], `the text whose hash is ${seal[field]}`);
+    const seal = sealed.map((event) => (JSON.parse(event.facts) as { decision?: DecisionSeal }).decision).find((s) => s?.programmeId === row.programmeId);
+    // A decision recorded before the seal existed is proven by its amounts (below) and the head it quotes only.
+    if (seal) {
+      const now = decisionSeal(row);
+      for (const [field, column] of sealedColumns) {
+        if (now[field] !== seal[field]) differ(column, row[field], `the text whose hash is ${seal[field]}`);
+      }
     }
     // The amounts, named row by row: what the record allots against the `award` event of each application.
     const awarded = new Map<number, number>();
