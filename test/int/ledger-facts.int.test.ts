@@ -7,6 +7,7 @@ import { EVENT_COLUMNS } from '../../src/engine/replay.ts';
 import { GENESIS_HASH, canonicalJson, hashEvent, sha256 } from '../../src/engine/ledger.ts';
 import type { EventRow } from '../../src/engine/rows.ts';
 import { commissionReads } from '../../src/workflows/commission/reads.ts';
+import { formatRoubles } from '../../src/domain/money.ts';
 import { defaultRegistry } from '../../machines/registry.ts';
 
 /**
@@ -76,8 +77,10 @@ describe('the commission decision is proven by the ledger', () => {
       stored: 90_000_000,
       derived: was,
     });
-    // The protocol does not print the forged amount silently.
-    expect(commissionReads(db).decision(row.programmeId)!.unproven).toContain('record');
+    // The protocol does not print the forged amount silently: it warns, and prints the amount of the award event.
+    const view = commissionReads(db).decision(row.programmeId)!;
+    expect(view.unproven).toContain('record');
+    expect(view.record.rows.find((r) => r.applicationId === target.applicationId)!.allocatedKopecks).toBe(was);
   });
 
   it('the record changed without its hash: record_hash is named too', async () => {
@@ -367,12 +370,18 @@ describe('the protocol page', () => {
       expect(clean.statusCode).toBe(200);
       expect(clean.body).not.toContain('decision-unproven');
       const record = JSON.parse(row.record) as { rows: { allocatedKopecks: number }[] };
-      record.rows.find((r) => r.allocatedKopecks > 0)!.allocatedKopecks = 90_000_000;
+      const target = record.rows.find((r) => r.allocatedKopecks > 0)!;
+      const was = target.allocatedKopecks;
+      expect(clean.body).toContain(`${formatRoubles(was)} ₽</strong>`);
+      target.allocatedKopecks = 90_000_000;
       const text = canonicalJson(record);
       forge(t.db, 'record = ?, record_hash = ?', text, sha256(text));
       const forged = await browser.get(`/programmes/${row.programmeId}/protocol`);
       expect(forged.statusCode).toBe(200);
       expect(forged.body).toMatch(/class="notice notice--error decision-unproven" role="alert">[^<]*record/);
+      // The forged 900 000 ₽ is not printed: the amount is the award event's.
+      expect(forged.body).not.toContain(formatRoubles(90_000_000));
+      expect(forged.body).toContain(`${formatRoubles(was)} ₽</strong>`);
     } finally {
       await t.close();
     }

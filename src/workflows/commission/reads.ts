@@ -259,18 +259,26 @@ export const commissionReads = perDatabase((db: Db) => {
     decision(programmeId: number): DecisionView | undefined {
       const row = decision.get({ programmeId });
       if (!row) return undefined;
+      const differences = decisionDifferences(db, undefined, programmeId);
+      const record = JSON.parse(row.record) as RankingView;
+      // An amount the record shows otherwise than its award event: the protocol prints the ledger's (and warns).
+      for (const d of differences) {
+        const match = /^record\.rows\[application (\d+)\]\.allocatedKopecks$/.exec(d.column);
+        const shown = match ? record.rows.find((r) => r.applicationId === Number(match[1])) : undefined;
+        if (shown && typeof d.derived === 'number') shown.allocatedKopecks = d.derived;
+      }
       return {
         id: row.id,
         programmeId: row.programmeId,
         decidedAt: row.decidedAt,
         decidedBy: JSON.parse(row.decidedBy) as DecisionView['decidedBy'],
         membersPresent: JSON.parse(row.membersPresent) as DecisionMember[],
-        record: JSON.parse(row.record) as RankingView,
+        record,
         recordText: row.record,
         recordHash: row.recordHash,
         ledgerHead: row.ledgerHead,
         ledgerEvents: row.ledgerEvents,
-        unproven: [...new Set(decisionDifferences(db, undefined, programmeId).map((d) => d.column))],
+        unproven: [...new Set(differences.map((d) => d.column))],
       };
     },
 
