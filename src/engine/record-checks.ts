@@ -19,7 +19,7 @@ export function recordProblems(db: Db, heads: Map<string, number>): LedgerProble
   const settings = verifySettingsLog(db);
   for (const problem of settings.problems) problems.push({ stream: 'settings_log', seq: problem.position, kind: problem.kind, message: problem.message });
   for (const difference of settings.differences) {
-    problems.push({ stream: 'settings_log', seq: null, kind: 'projection-mismatch', message: recordMessage(difference), projection: difference });
+    problems.push({ stream: 'settings_log', seq: null, kind: 'projection-mismatch', message: recordMessage(difference, 'the settings log'), projection: difference });
   }
   for (const { stream, seq, position, ...difference } of factDifferences(db, settings.entries)) {
     problems.push({
@@ -33,13 +33,13 @@ export function recordProblems(db: Db, heads: Map<string, number>): LedgerProble
   const security = verifySecurityLog(db);
   for (const problem of security.problems) problems.push({ stream: 'security_log', seq: problem.position, kind: problem.kind, message: problem.message });
   for (const difference of security.differences) {
-    problems.push({ stream: 'security_log', seq: null, kind: 'projection-mismatch', message: recordMessage(difference), projection: difference });
+    problems.push({ stream: 'security_log', seq: null, kind: 'projection-mismatch', message: recordMessage(difference, 'the security log'), projection: difference });
   }
   return problems;
 }
 
 /** What a difference of a record says: its table and key, the column, both values; a row missing or unknown to its log. */
-function recordMessage(d: ProjectionDifference): string {
-  if (d.column === '*') return d.stored === null ? `${d.table} ${d.key}: the row is missing, the log has it` : `${d.table} ${d.key}: the row is there, the log gives ${String(d.derived)}`;
-  return `${d.table} ${d.key}: ${d.column} is ${JSON.stringify(d.stored)}, the ledger gives ${JSON.stringify(d.derived)}`;
+function recordMessage(d: ProjectionDifference, source = 'the ledger'): string {
+  if (d.column === '*') return d.stored === null ? `${d.table} ${d.key}: the row is missing, ${source} has it` : `${d.table} ${d.key}: the row is there, ${source} gives ${String(d.derived)}`;
+  return `${d.table} ${d.key}: ${d.column} is ${JSON.stringify(d.stored)}, ${source} gives ${JSON.stringify(d.derived)}`;
 }
