@@ -1,4 +1,5 @@
 import { openDb, type Db } from './db/client.ts';
+import { recordExistingEntries } from './db/existing-logs.ts';
 import { isEmpty, seedDemo } from './demo/seed.ts';
 import { buildApp } from './http/app.ts';
 import { ConfigError, mailSettings, publicUrl, serverConfig, type ServerConfig } from './config.ts';
@@ -32,7 +33,7 @@ function cannotWrite(why: string): never {
 }
 let db: Db;
 try {
-  db = openDb({ path });
+  db = recordExistingEntries(openDb({ path }));
 } catch (error) {
   const fault = storageFaultOf(error);
   if (!fault) throw error;

@@ -8,6 +8,8 @@ import { hashPassword, verifyPassword } from './passwords.ts';
 import { passwordProblems } from './password-policy.ts';
 import { hasForbiddenCharacters, TEXT_CHARACTERS_PROBLEM } from '../domain/text.ts';
 import { renameInReviewQueue } from '../workflows/application/review-queue.ts';
+import { logSecurity, type LogActor } from './security-log.ts';
+import { insertUser } from './users.ts';
 
 /**
  * User administration (issue 6): create, change role and municipality, reset a password,
@@ -132,8 +134,8 @@ export interface NewUser {
   email?: unknown;
 }
 
-/** Creates a user; every problem is reported at once, tied to its field. */
-export async function createUser(db: Db, input: NewUser, now = new Date()): Promise<Actor> {
+/** Creates a user; every problem is reported at once, tied to its field. `by`: who, for the security log. */
+export async function createUser(db: Db, input: NewUser, now = new Date(), by: LogActor = null): Promise<Actor> {
   const problems: FieldProblem[] = [];
   const login = typeof input.login === 'string' ? input.login.trim() : '';
   if (!LOGIN.test(login)) problems.push({ field: 'login', code: 'login-format' });
@@ -149,10 +151,15 @@ export async function createUser(db: Db, input: NewUser, now = new Date()): Prom
   if (problems.length > 0 || !name || !role || !password) throw new ValidationError('the user is invalid', problems);
   const passwordHash = await hashPassword(password);
   // Checked again after the slow hash: another admin may have taken the login meanwhile (the unique index would refuse it too).
-  if (db.select({ id: users.id }).from(users).where(sql`lower(${users.login}) = lower(${login})`).get()) {
-    throw new ValidationError('the user is invalid', [{ field: 'login', code: 'login-taken' }]);
-  }
-  const row = db.insert(users).values({ login, name, role, municipalityId, passwordHash, email, createdAt: now.toISOString() }).returning().get();
+  const row = db.transaction(
+    () => {
+      if (db.select({ id: users.id }).from(users).where(sql`lower(${users.login}) = lower(${login})`).get()) {
+        throw new ValidationError('the user is invalid', [{ field: 'login', code: 'login-taken' }]);
+      }
+      return insertUser(db, { login, name, role, municipalityId, passwordHash, email, createdAt: now.toISOString() }, by);
+    },
+    { behavior: 'immediate' },
+  );
   return { id: row.id, login: row.login, name: row.name, role, municipalityId: row.municipalityId };
 }
 
@@ -165,7 +172,7 @@ export interface UserChange {
 }
 
 /** Changes a user's name, role and municipality. The last active admin keeps the admin role. */
-export function changeUser(db: Db, id: number, input: UserChange, now = new Date()): UserRow {
+export function changeUser(db: Db, id: number, input: UserChange, now = new Date(), by: LogActor = null): UserRow {
   const user = findUser(db, id, now);
   const problems: FieldProblem[] = [];
   const name = nameOf(input.name, problems);
@@ -180,6 +187,13 @@ export function changeUser(db: Db, id: number, input: UserChange, now = new Date
       }
       renameInReviewQueue(db, { userId: id, name });
       db.update(users).set({ name, role, municipalityId, email }).where(sql`${users.id} = ${id}`).run();
+      logSecurity(db.$client, {
+        at: now,
+        actor: by,
+        action: 'user-changed',
+        subject: id,
+        details: { from: { name: user.name, role: user.role, municipalityId: user.municipalityId }, name, role, municipalityId, emailChanged: email !== user.email },
+      });
       // A changed role or municipality takes effect at the next request: sessions read the user row each time.
       return findUser(db, id, now);
     },
@@ -188,7 +202,7 @@ export function changeUser(db: Db, id: number, input: UserChange, now = new Date
 }
 
 /** Sets a new password chosen by an admin, and signs the user out everywhere. */
-export async function resetPassword(db: Db, id: number, password: unknown, confirmation: unknown, now = new Date()): Promise<number> {
+export async function resetPassword(db: Db, id: number, password: unknown, confirmation: unknown, now = new Date(), by: LogActor = null): Promise<number> {
   const user = findUser(db, id, now);
   const problems: FieldProblem[] = [];
   const accepted = checkPassword(password, user.login, problems);
@@ -198,7 +212,9 @@ export async function resetPassword(db: Db, id: number, password: unknown, confi
   return db.transaction(
     () => {
       db.update(users).set({ passwordHash }).where(sql`${users.id} = ${id}`).run();
-      return revokeUserSessions(db, id, now);
+      const revoked = revokeSessionsOnly(db, id, now);
+      logSecurity(db.$client, { at: now, actor: by, action: 'password-reset', subject: id, details: { revokedSessions: revoked } });
+      return revoked;
     },
     { behavior: 'immediate' },
   );
@@ -215,7 +231,7 @@ export async function changeOwnPassword(
   keepTokenHash: string,
   now = new Date(),
 ): Promise<number> {
-  const row = db.select({ login: users.login, passwordHash: users.passwordHash }).from(users).where(sql`${users.id} = ${userId}`).get();
+  const row = db.select({ login: users.login, role: users.role, passwordHash: users.passwordHash }).from(users).where(sql`${users.id} = ${userId}`).get();
   if (!row) throw new NotFoundError();
   const problems: FieldProblem[] = [];
   const currentOk = typeof input.current === 'string' && input.current.length > 0 && input.current.length <= 200 && (await verifyPassword(input.current, row.passwordHash));
@@ -228,11 +244,13 @@ export async function changeOwnPassword(
   return db.transaction(
     () => {
       db.update(users).set({ passwordHash }).where(sql`${users.id} = ${userId}`).run();
-      return db
+      const ended = db
         .update(sessions)
         .set({ revokedAt: now.toISOString() })
         .where(sql`${sessions.userId} = ${userId} AND ${sessions.tokenHash} <> ${keepTokenHash} AND ${sessions.revokedAt} IS NULL AND ${sessions.expiresAt} > ${now.toISOString()}`)
         .run().changes;
+      logSecurity(db.$client, { at: now, actor: { id: userId, login: row.login, role: row.role as Role }, action: 'password-changed', subject: userId, details: { revokedSessions: ended } });
+      return ended;
     },
     { behavior: 'immediate' },
   );
@@ -248,19 +266,39 @@ export function deactivateUser(db: Db, by: Actor, id: number, now = new Date()):
         throw new NotAllowedError('the last active administrator cannot be deactivated', {}, 'admin.refused.last-admin');
       }
       db.update(users).set({ active: false }).where(sql`${users.id} = ${id}`).run();
-      return revokeUserSessions(db, id, now);
+      const revoked = revokeSessionsOnly(db, id, now);
+      logSecurity(db.$client, { at: now, actor: by, action: 'user-deactivated', subject: id, details: { revokedSessions: revoked } });
+      return revoked;
     },
     { behavior: 'immediate' },
   );
 }
 
-export function activateUser(db: Db, id: number, now = new Date()): void {
+export function activateUser(db: Db, id: number, now = new Date(), by: LogActor = null): void {
   findUser(db, id, now);
-  db.update(users).set({ active: true }).where(sql`${users.id} = ${id}`).run();
+  db.transaction(
+    () => {
+      db.update(users).set({ active: true }).where(sql`${users.id} = ${id}`).run();
+      logSecurity(db.$client, { at: now, actor: by, action: 'user-activated', subject: id });
+    },
+    { behavior: 'immediate' },
+  );
 }
 
-/** Revokes every live session and bearer token of a user; returns how many. */
-export function revokeUserSessions(db: Db, userId: number, now = new Date()): number {
+/** Revokes every live session and bearer token of a user; returns how many. The security log records it. */
+export function revokeUserSessions(db: Db, userId: number, now = new Date(), by: LogActor = null): number {
+  return db.transaction(
+    () => {
+      const revoked = revokeSessionsOnly(db, userId, now);
+      logSecurity(db.$client, { at: now, actor: by, action: 'sessions-revoked', subject: userId, details: { revokedSessions: revoked } });
+      return revoked;
+    },
+    { behavior: 'immediate' },
+  );
+}
+
+/** The revocation itself, for a change whose own log entry counts the sessions it ended. */
+function revokeSessionsOnly(db: Db, userId: number, now: Date): number {
   return db
     .update(sessions)
     .set({ revokedAt: now.toISOString() })

@@ -80,14 +80,15 @@ export class VerifyJobs {
 
   start(options: VerifyJobOptions): VerifyJob {
     const expectedHead = options.expectedHead ?? null;
-    // A full job answers an incremental request too.
-    const running = [...this.jobs.values()].find((j) => j.state === 'running' && j.expectedHead === expectedHead && (j.full || !options.full));
+    const save = options.save ?? true;
+    // A full job answers an incremental request too; a read never joins a job that keeps checkpoints (its answer would come with a write).
+    const running = [...this.jobs.values()].find((j) => j.state === 'running' && j.expectedHead === expectedHead && (j.full || !options.full) && j.save === save);
     if (running) return running;
     const job: VerifyJob = {
       id: randomBytes(8).toString('hex'),
       full: options.full,
       expectedHead,
-      save: options.save ?? true,
+      save,
       state: 'running',
       checked: 0,
       total: 0,
@@ -105,6 +106,13 @@ export class VerifyJobs {
 
   get(id: string): VerifyJob | undefined {
     return this.jobs.get(id);
+  }
+
+  /** Settles once no job is running: what a test waits for before it measures what a request wrote. */
+  async idle(): Promise<void> {
+    for (let running = [...this.jobs.values()].filter((j) => j.state === 'running'); running.length > 0; running = [...this.jobs.values()].filter((j) => j.state === 'running')) {
+      await Promise.all(running.map((j) => j.finished));
+    }
   }
 
   /** The newest job, running or not: what the ledger page shows when asked for none. */

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { recordExistingEntries } from '../db/existing-logs.ts';
 import { openDb } from '../db/client.ts';
 import { databasePath } from '../config.ts';
 import { municipalityKinds } from '../domain/municipality.ts';
@@ -51,7 +52,7 @@ function main(argv: string[]): number {
     return command || values.help ? 0 : 2;
   }
   if (!['add', 'change', 'list'].includes(command)) throw new UsageError(`unknown command ${command}`);
-  const db = openDb({ path: databasePath() });
+  const db = recordExistingEntries(openDb({ path: databasePath() }));
   try {
     switch (command) {
       case 'add': {

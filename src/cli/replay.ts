@@ -1,4 +1,5 @@
 import { openDb } from '../db/client.ts';
+import { recordExistingEntries } from '../db/existing-logs.ts';
 import { databasePath } from '../config.ts';
 import { loadStreamEvents, replayStream } from '../engine/replay.ts';
 import type { Actor } from '../domain/roles.ts';
@@ -15,7 +16,7 @@ if (!arg) {
   console.error('usage: npm run replay -- <application id | stream id>');
   process.exit(2);
 }
-const db = openDb({ path: databasePath() });
+const db = recordExistingEntries(openDb({ path: databasePath() }));
 const streamId = /^\d+$/.test(arg)
   ? db.$client.prepare<[number], { streamId: string }>('SELECT stream_id AS streamId FROM applications WHERE id = ?').get(Number(arg))?.streamId
   : arg;

@@ -1,4 +1,5 @@
 import { sql } from 'drizzle-orm';
+import { recordExistingEntries } from '../db/existing-logs.ts';
 import { parseArgs } from 'node:util';
 import { openDb, type Db } from '../db/client.ts';
 import { municipalities, users } from '../db/schema.ts';
@@ -127,14 +128,14 @@ async function main(argv: string[]): Promise<number> {
     console.log(usage);
     return command || values.help ? 0 : 2;
   }
-  const db = openDb({ path: databasePath() });
+  const db = recordExistingEntries(openDb({ path: databasePath() }));
   try {
     switch (command) {
       case 'add': {
         if (!values.login || !values.name || !values.role) throw new UsageError('add needs --login, --name and --role');
         const { password, confirmation } = await readPassword(values.password);
         if (password !== confirmation) throw new Error('the passwords do not match');
-        const user = await createUser(db, { login: values.login, name: values.name, role: values.role, municipalityId: municipalityId(db, values.municipality), password, email: values.email });
+        const user = await createUser(db, { login: values.login, name: values.name, role: values.role, municipalityId: municipalityId(db, values.municipality), password, email: values.email }, new Date(), shell);
         console.log(`created ${user.role} ${user.login} (id ${user.id})`);
         return 0;
       }
@@ -142,14 +143,14 @@ async function main(argv: string[]): Promise<number> {
         const user = userByLogin(db, values.login);
         if (values.email === undefined) throw new UsageError('set-email needs --email');
         const current = listUsers(db).find((row) => row.id === user.id)!;
-        changeUser(db, user.id, { name: current.name, role: current.role, municipalityId: current.municipalityId, email: values.email });
+        changeUser(db, user.id, { name: current.name, role: current.role, municipalityId: current.municipalityId, email: values.email }, new Date(), shell);
         console.log(values.email.trim() ? `notifications of ${user.login} go to ${values.email.trim()}` : `${user.login} gets notifications in the inbox only`);
         return 0;
       }
       case 'set-password': {
         const user = userByLogin(db, values.login);
         const { password, confirmation } = await readPassword(values.password);
-        const revoked = await resetPassword(db, user.id, password, confirmation);
+        const revoked = await resetPassword(db, user.id, password, confirmation, new Date(), shell);
         console.log(`password of ${user.login} changed; ${revoked} session(s) ended`);
         return 0;
       }
@@ -161,13 +162,13 @@ async function main(argv: string[]): Promise<number> {
       }
       case 'activate': {
         const user = userByLogin(db, values.login);
-        activateUser(db, user.id);
+        activateUser(db, user.id, new Date(), shell);
         console.log(`${user.login} can sign in again`);
         return 0;
       }
       case 'revoke': {
         const user = userByLogin(db, values.login);
-        console.log(`${revokeUserSessions(db, user.id)} session(s) of ${user.login} ended`);
+        console.log(`${revokeUserSessions(db, user.id, new Date(), shell)} session(s) of ${user.login} ended`);
         return 0;
       }
       case 'list': {

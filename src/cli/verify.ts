@@ -1,4 +1,5 @@
 import { openDb } from '../db/client.ts';
+import { recordExistingEntries } from '../db/existing-logs.ts';
 import { ledgerAnchor, type LedgerAnchor } from '../engine/verify.ts';
 import { verifyLedgerAndDocuments } from '../workflows/documents/check.ts';
 import { DocumentStore, documentsDirFor } from '../workflows/documents/store.ts';
@@ -19,7 +20,7 @@ const headIndex = args.indexOf('--head');
 const expectedHead = headIndex >= 0 ? args[headIndex + 1] : undefined;
 const anchorIndex = args.indexOf('--anchor');
 const anchor = anchorIndex >= 0 ? (JSON.parse(readFileSync(args[anchorIndex + 1] ?? '', 'utf8')) as LedgerAnchor) : undefined;
-const db = openDb({ path: databasePath() });
+const db = recordExistingEntries(openDb({ path: databasePath() }));
 const store = new DocumentStore(documentsDirFor(db));
 const report = await verifyLedgerAndDocuments(db, defaultRegistry(), store, { ...(expectedHead ? { expectedHead } : {}), ...(anchor ? { anchor } : {}) });
 const saveIndex = args.indexOf('--save-anchor');

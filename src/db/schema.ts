@@ -622,3 +622,46 @@ export const verifyCheckpoints = sqliteTable('verify_checkpoints', {
   snapshot: text('snapshot').notNull(),
   verifiedAt: text('verified_at').notNull(),
 });
+
+/**
+ * The security log (issue 17.2, ASVS 7.x): every change to a user — created, role or municipality
+ * changed, password set or reset, sessions revoked, deactivated, activated — appended in the
+ * change's transaction, hash-chained like the events and append-only by trigger (migration 0020).
+ * Verify checks its chain and that the users table is what the log folds to.
+ */
+export const securityLog = sqliteTable('security_log', {
+  position: integer('position').primaryKey({ autoIncrement: true }),
+  at: text('at').notNull(),
+  /** Who did it (canonical JSON: id, login, role), or "system" for the command line and the seed. */
+  actor: text('actor').notNull(),
+  action: text('action').notNull(),
+  /** The user it is about, by id. */
+  subject: text('subject').notNull(),
+  /** What changed, canonical JSON. */
+  details: text('details').notNull(),
+  /** How many events the ledger held then: where the entry falls among the events. */
+  ledgerPosition: integer('ledger_position').notNull(),
+  prevHash: text('prev_hash').notNull(),
+  hash: text('hash').notNull(),
+});
+
+/**
+ * The settings log (issue 17.2): every change to what a programme is set to — the programme's own
+ * row, its commission settings (criteria, quorum), its deadlines, the documents it requires —
+ * entered whole (the row's checked columns) in the change's transaction, hash-chained and
+ * append-only like the security log. Verify re-derives those tables from it, and the documents an
+ * event's facts say were required from it at the event's position.
+ */
+export const settingsLog = sqliteTable('settings_log', {
+  position: integer('position').primaryKey({ autoIncrement: true }),
+  at: text('at').notNull(),
+  actor: text('actor').notNull(),
+  /** `set` (the row as it now is) or `remove`; `recorded` for a row that predates the log. */
+  action: text('action').notNull(),
+  /** The table and the row's key: `document_requirements:3/any/estimate`. */
+  subject: text('subject').notNull(),
+  details: text('details').notNull(),
+  ledgerPosition: integer('ledger_position').notNull(),
+  prevHash: text('prev_hash').notNull(),
+  hash: text('hash').notNull(),
+});

@@ -4,6 +4,7 @@ import { applications, municipalities, programmes, users } from '../db/schema.ts
 import type { ApplicationForm, Remark } from '../domain/application.ts';
 import type { Actor, Role } from '../domain/roles.ts';
 import { hashPassword } from '../accounts/passwords.ts';
+import { insertUser } from '../accounts/users.ts';
 import { workflowEngine } from '../workflows/index.ts';
 import { applicationV2, defaultRegistry } from '../../machines/registry.ts';
 import { createApplication, sendApplicationEvent } from '../workflows/application/commands.ts';
@@ -222,7 +223,7 @@ export async function seedDemo(db: Db, options: { now?: Date; documentsDir?: str
   );
 
   const addUser = (login: string, name: string, role: Role, municipalityId: number | null = null): Actor => {
-    const row = db.insert(users).values({ login, name, role, municipalityId, passwordHash, createdAt }).returning().get();
+    const row = insertUser(db, { login, name, role, municipalityId, passwordHash, createdAt }, null);
     return { id: row.id, login, name, role, municipalityId };
   };
   // applicant1 works for a rural district, applicant2 for a town: the two faces of the programme.

@@ -239,8 +239,10 @@ export class Engine {
   /**
    * Applies one event to one stream. `channel` names the path that sends it: an event its machine
    * reserves for one path (an upload, the commission's decision) is refused on any other.
+   * `facts` are stored beside the kind's own, for what the event seals (the commission's decision
+   * record, issue 17.2); they cannot replace a fact the kind reads.
    */
-  apply(streamId: string, incoming: IncomingEvent, expectedVersion: number, actor: Actor, options: { channel?: string } = {}): AppliedEvent {
+  apply(streamId: string, incoming: IncomingEvent, expectedVersion: number, actor: Actor, options: { channel?: string; facts?: Record<string, unknown> } = {}): AppliedEvent {
     return this.transaction(() => {
       const { stream, entry, current, kind } = this.open(streamId, actor);
       // Own keys only: `constructor` or `__proto__` must be an unknown type, not Object's members.
@@ -258,7 +260,7 @@ export class Engine {
       const parsed = schema.safeParse(incoming.payload ?? {});
       if (!parsed.success) throw new ValidationError(`the ${incoming.type} payload is invalid`, zodProblems(parsed.error));
 
-      const facts = kind?.facts?.(stream, incoming.type, parsed.data) ?? {};
+      const facts = { ...options.facts, ...(kind?.facts?.(stream, incoming.type, parsed.data) ?? {}) };
       const at = this.now().toISOString();
       const row = { type: incoming.type, payload: canonicalJson(parsed.data), facts: canonicalJson(facts), actor: actorRecord(actor), at };
       const event = machineEvent(row);

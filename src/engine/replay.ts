@@ -31,7 +31,9 @@ export type LedgerProblemKind =
   | 'document-missing'
   | 'document-altered'
   // A projection row (the applications list, the stages table, …) that is not what the ledger gives (src/engine/projections.ts).
-  | 'projection-mismatch';
+  | 'projection-mismatch'
+  // A fact stored with an event that the streams it came from did not give at its position (src/engine/facts-check.ts).
+  | 'fact-mismatch';
 
 export interface LedgerProblem {
   stream: string;
@@ -40,7 +42,7 @@ export interface LedgerProblem {
   message: string;
   /** The document file a `document-*` problem is about, as its event names it. */
   file?: { name: string; sha256: string };
-  /** The projection row and column a `projection-mismatch` is about, with the stored and the derived value. */
+  /** The projection row and column a `projection-mismatch` (or the event and fact a `fact-mismatch`) is about, with the stored and the derived value. */
   projection?: ProjectionDifference;
 }
 

@@ -8,6 +8,7 @@ import { GENESIS_HASH, foldHead } from './ledger.ts';
 import { EVENT_COLUMNS, replayStream, restorableStart, type LedgerProblem, type ReplayStart } from './replay.ts';
 import type { EventRow, StreamRow } from './rows.ts';
 import { projectionRows, type ProjectionDifference } from './projections.ts';
+import { recordProblems } from './record-checks.ts';
 
 export interface LedgerReport {
   ok: boolean;
@@ -191,6 +192,8 @@ function verifySnapshot(db: Db, registry: MachineRegistry, options: VerifyOption
   if (options.expectedHead && !prefixHeads.has(options.expectedHead)) {
     problems.push({ stream: '*', seq: null, kind: 'head-mismatch', message: `the published head ${options.expectedHead} is not the head of this log or of any earlier part of it (now ${head}): an event published then was changed, removed or cut off` });
   }
+  // The records beside the log that the pages print, proven by what the events sealed (issue 17.2).
+  problems.push(...recordProblems(db, prefixHeads));
   if (options.anchor) problems.push(...compareAnchor(options.anchor, allStreams, byStreamAll, prefixHeads, head));
   options.onProgress?.(count, count);
   const report = { ok: problems.length === 0, streams: allStreams.length, events: count, head, problems, full, replayed };

@@ -263,7 +263,7 @@ export const ledgerProblemSchema = z
   .object({
     stream: z.string(),
     seq: positive.nullable(),
-    kind: z.string().meta({ description: '`hash-mismatch`, `broken-chain`, `missing-event`, `out-of-order`, `snapshot-mismatch`, `document-altered`, `projection-mismatch`, …' }),
+    kind: z.string().meta({ description: '`hash-mismatch`, `broken-chain`, `missing-event`, `out-of-order`, `snapshot-mismatch`, `document-altered`, `projection-mismatch`, `fact-mismatch`, …' }),
     message: z.string(),
     file: z.object({ name: z.string(), sha256: sha256Hex }).optional(),
     projection: z

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { insertUser as addLoggedUser } from '../../src/accounts/users.ts';
 import { openDb, type Db } from '../../src/db/client.ts';
 import type { Actor, Role } from '../../src/domain/roles.ts';
 import { loadStreamEvents, replayStream } from '../../src/engine/replay.ts';
@@ -26,7 +27,8 @@ afterEach(() => {
 function world() {
   const db = openDb({ path: ':memory:', synchronous: 'OFF' });
   opened.push(db);
-  const insertUser = db.$client.prepare("INSERT INTO users (login, name, role, municipality_id, password_hash, created_at) VALUES (?, ?, ?, ?, 'x', '2027-01-01T00:00:00Z')");
+  // Through insertUser: every user has its entry in the security log, which verify checks.
+  const insertUser = { run: (login: string, name: string, role: Role, municipalityId: number | null) => ({ lastInsertRowid: addLoggedUser(db, { login, name, role, municipalityId, passwordHash: 'x', createdAt: '2027-01-01T00:00:00Z' }, null).id }) };
   const municipality = Number(db.$client.prepare("INSERT INTO municipalities (name, kind, population) VALUES ('Завьяловский район', 'municipal-okrug', 68000)").run().lastInsertRowid);
   const actor = (login: string, role: Role, municipalityId: number | null = null): Actor => ({ id: Number(insertUser.run(login, login, role, municipalityId).lastInsertRowid), login, name: login, role, municipalityId });
   const actors = { admin: actor('admin1', 'admin'), coordinator: actor('coordinator1', 'coordinator'), applicant: actor('applicant1', 'applicant', municipality), reviewer: actor('reviewer1', 'reviewer') };

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { insertUser as addLoggedUser } from '../../src/accounts/users.ts';
 import { openDb, type Db } from '../../src/db/client.ts';
 import type { Actor, Role } from '../../src/domain/roles.ts';
 import { ForbiddenError, NotAllowedError, NotFoundError, ValidationError } from '../../src/engine/errors.ts';
@@ -25,7 +26,8 @@ afterEach(() => {
 function world() {
   const db = openDb({ path: ':memory:', synchronous: 'OFF' });
   opened.push(db);
-  const insertUser = db.$client.prepare("INSERT INTO users (login, name, role, municipality_id, password_hash, created_at) VALUES (?, ?, ?, ?, 'x', '2027-01-01T00:00:00Z')");
+  // Through insertUser: every user has its entry in the security log, which verify checks.
+  const insertUser = { run: (login: string, name: string, role: Role, municipalityId: number | null) => ({ lastInsertRowid: addLoggedUser(db, { login, name, role, municipalityId, passwordHash: 'x', createdAt: '2027-01-01T00:00:00Z' }, null).id }) };
   const municipality = (name: string) => Number(db.$client.prepare("INSERT INTO municipalities (name, kind, population) VALUES (?, 'municipal-okrug', 68000)").run(name).lastInsertRowid);
   const zavyalovo = municipality('Завьяловский район');
   const sarapul = municipality('город Сарапул');

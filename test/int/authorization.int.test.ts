@@ -84,6 +84,13 @@ const expectedAccess: Record<string, Expected> = {
   'GET /programmes/:id/register.csv': staff,
   'GET /programmes/:id/register.xlsx': staff,
   'GET /api/programmes/:id/register': staff,
+  // The analytical report (issue 13); the programme's open data needs no sign-in.
+  'GET /programmes/:id/report': staff,
+  'GET /programmes/:id/report.xlsx': staff,
+  'GET /api/programmes/:id/report': staff,
+  'POST /programmes/:id/report/recommendations': ['coordinator'],
+  'GET /api/programmes/:id/register.csv': 'public',
+  'GET /api/programmes/:id/report.xlsx': 'public',
   // The coordinator's dashboard (issue 13): the coordinator, the admin, and the auditor reading.
   'GET /dashboard': ['coordinator', 'auditor', 'admin'],
   'GET /programmes/:id/dashboard': ['coordinator', 'auditor', 'admin'],
@@ -174,6 +181,7 @@ const expectedAccess: Record<string, Expected> = {
   'GET /audit/ledger': auditors,
   'POST /audit/ledger': auditors,
   'GET /audit/ledger/jobs/:job': auditors,
+  'GET /audit/security-log': auditors,
   'GET /audit/machines': 'signed in',
 
   'GET /admin/users': ['admin'],
@@ -265,6 +273,7 @@ const expectedEventRoles: Record<string, Record<string, readonly Role[]>> = {
     'reopen-task': ['coordinator'],
     complete: ['coordinator'],
     reopen: ['coordinator'],
+    'record-recommendations': ['coordinator'],
   },
   conversation: {
     'post-message': ['applicant', 'reviewer', 'coordinator'],
@@ -408,6 +417,7 @@ function payloadFor(type: string, context: Record<string, any>, ids: { reviewerI
     'complete-task': { task: tasks.find((task) => !task.done)?.key ?? 'none' },
     'reopen-task': { task: tasks.find((task) => task.done)?.key ?? 'none' },
     reopen: { reason: 'Повторная проверка.' },
+    'record-recommendations': { text: 'Рекомендации по итогам.' },
     'review-document': { kind: 'meeting-minutes', verdict: 'remark', remark: 'Протокол не подписан.' },
     assign: { reviewerId: ids.reviewerId },
     'declare-conflict': { municipalityId: [1, 2, 3, 4].find((id) => !declared.includes(id)) ?? 5, reason: 'Работает в администрации.' },
@@ -475,7 +485,12 @@ describe('the event table', () => {
         // The streams whose state has a transition for this event now.
         // A journal's final meeting without its application is what link-application takes: those first.
         const linkable = (s: Stream) => { const c = (JSON.parse(s.snapshot) as { context: Record<string, unknown> }).context; return c.kind === 'final-meeting' && c.applicationId === null ? 0 : 1; };
-        const candidates = () => streamsOf(entry.id).filter((s) => t.app.engine.eventsInState(s as never).includes(type)).sort((a, b) => (type === 'link-application' ? linkable(a) - linkable(b) : 0));
+        // The recommendations belong to the closing stage (stage 12): those first.
+        const closing = (s: Stream) => ((JSON.parse(s.snapshot) as { context: Record<string, unknown> }).context.key === 'closing' ? 0 : 1);
+        const candidates = () =>
+          streamsOf(entry.id)
+            .filter((s) => t.app.engine.eventsInState(s as never).includes(type))
+            .sort((a, b) => (type === 'link-application' ? linkable(a) - linkable(b) : type === 'record-recommendations' ? closing(a) - closing(b) : 0));
         if (candidates().length === 0) {
           problems.push(`${entry.id}/${type}: no stream in the demo is in a state that takes it`);
           continue;

@@ -1,4 +1,5 @@
 import ExcelJS from 'exceljs';
+import { recordSetting } from '../../src/engine/settings-log.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CURRENT_PROGRAMME, api, eventCount, login, startApp, token, type Browser, type TestApp } from './http-helpers.ts';
 import { verifyLedger } from '../../src/engine/verify.ts';
@@ -73,6 +74,8 @@ describe('the commission journey', () => {
 
     // The fund of this year's demo is generous; make it tight so that the ranking decides something.
     t.db.$client.prepare('UPDATE programmes SET fund_kopecks = 450000000 WHERE id = ?').run(P);
+    // Entered in the settings log, as any change of a programme's settings is: verify re-derives the table from it.
+    recordSetting(t.db.$client, 'programmes', P, new Date(), null);
 
     const stage = (await api<{ stages: { no: number; version: number }[] }>(t.app, bearer.coordinator1!, 'GET', `/api/programmes/${P}`)).body.stages.find((s) => s.no === 7)!;
     const started = await api(t.app, bearer.coordinator1!, 'POST', `/api/programmes/${P}/stages/7/events`, { type: 'start', expectedVersion: stage.version });

@@ -1,4 +1,5 @@
 import { once } from 'node:events';
+import { insertUser } from '../../src/accounts/users.ts';
 import type { AddressInfo } from 'node:net';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
@@ -128,11 +129,7 @@ export async function communicationsWorld(options: { communications?: Communicat
   const passwordHash = await hashPassword(PASSWORD);
   const user = (login: string, role: Role, municipalityId: number | null = null) => {
     const email = `${login}@example.org`;
-    const id = Number(
-      sqlite
-        .prepare('INSERT INTO users (login, name, role, municipality_id, password_hash, created_at, email) VALUES (?, ?, ?, ?, ?, ?, ?)')
-        .run(login, `Пользователь ${login}`, role, municipalityId, passwordHash, new Date().toISOString(), email).lastInsertRowid,
-    );
+    const id = insertUser(db, { login, name: `Пользователь ${login}`, role, municipalityId, passwordHash, createdAt: new Date().toISOString(), email }, null).id;
     return { id, login, name: `Пользователь ${login}`, role, municipalityId, email };
   };
   const users = {

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { recordSetting } from '../../src/engine/settings-log.ts';
 import { sendApplicationEvent } from '../../src/workflows/application/commands.ts';
 import { postMessage } from '../../src/workflows/conversation/commands.ts';
 import { verifyLedger } from '../../src/engine/verify.ts';
@@ -386,6 +387,8 @@ describe('informing the participants (stage 7)', () => {
     w.programme.send(7, 'start');
     for (const member of [w.users.commission]) sendApplicationEvent(w.app.engine, member, id, 'score', { significance: 4 }, w.db.$client.prepare<[number], { version: number }>('SELECT version FROM applications WHERE id = ?').get(id)!.version);
     w.db.$client.prepare('UPDATE commission_settings SET quorum = 1 WHERE programme_id = ?').run(w.programme.programmeId);
+    // Entered in the settings log, as any change of a programme's settings is: verify re-derives the table from it.
+    recordSetting(w.db.$client, 'commission_settings', w.programme.programmeId, new Date(), null);
     recordDecision(w.app.engine, w.users.commission, w.programme.programmeId, { membersPresent: [w.users.commission.id] });
     await until(() => pendingMail(w) === 0);
     const before = smtp.received.length;

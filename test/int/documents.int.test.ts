@@ -1,4 +1,5 @@
 import { fstatSync, fsyncSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { insertUser } from '../../src/accounts/users.ts';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -56,7 +57,7 @@ function world(rules: readonly DocumentRule[] = defaultDocumentRules): World {
     { name: 'город Сарапул', kind: 'city-okrug', population: 94_000 },
   ].map((m) => db.insert(municipalities).values(m).returning().get().id) as [number, number];
   const user = (login: string, role: Role, municipalityId: number | null = null): Actor => {
-    const row = db.insert(users).values({ login, name: login, role, municipalityId, passwordHash: 'not-a-hash', createdAt }).returning().get();
+    const row = insertUser(db, { login, name: login, role, municipalityId, passwordHash: 'not-a-hash', createdAt }, null);
     return { id: row.id, login, name: login, role, municipalityId };
   };
   const actors = {

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { insertUser } from '../../src/accounts/users.ts';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -71,7 +72,7 @@ function world(path = ':memory:'): World {
     { name: 'город Сарапул', kind: 'city-okrug', population: 94_000 },
   ].map((m) => db.insert(municipalities).values(m).returning().get().id) as [number, number];
   const user = (login: string, name: string, role: Role, municipalityId: number | null = null): Actor => {
-    const row = db.insert(users).values({ login, name, role, municipalityId, passwordHash: 'not-a-hash', createdAt }).returning().get();
+    const row = insertUser(db, { login, name, role, municipalityId, passwordHash: 'not-a-hash', createdAt }, null);
     return { id: row.id, login, name, role, municipalityId };
   };
   const actors = {

@@ -1,4 +1,5 @@
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import { recordSetting } from '../../src/engine/settings-log.ts';
 import { expect } from 'vitest';
 import { buildApp } from '../../src/http/app.ts';
 import type { Db } from '../../src/db/client.ts';
@@ -20,7 +21,12 @@ export interface TestApp {
  * form and the workflow; the documents have their own tests. Events already written keep theirs.
  */
 export function withoutDocumentRequirements(db: Db): void {
-  db.$client.prepare('DELETE FROM document_requirements').run();
+  const keys = db.$client.prepare<[], { key: string }>("SELECT programme_id || '/' || project_type || '/' || kind AS key FROM document_requirements").all();
+  db.$client.transaction(() => {
+    db.$client.prepare('DELETE FROM document_requirements').run();
+    // Each removal entered in the settings log, as the admin's page does (issue 17.2).
+    for (const { key } of keys) recordSetting(db.$client, 'document_requirements', key, new Date(), null);
+  })();
 }
 
 /** A fresh in-memory copy of the demo (and of its documents), and the app over it; `close` closes both. */

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { insertUser } from '../../src/accounts/users.ts';
 import { openDb, type Db } from '../../src/db/client.ts';
 import { municipalities, users } from '../../src/db/schema.ts';
 import type { Actor, Role } from '../../src/domain/roles.ts';
@@ -44,7 +45,7 @@ function world() {
     { name: 'Завьяловский район', kind: 'district', population: 72_000 },
   ].map((m) => db.insert(municipalities).values(m).returning().get().id) as [number, number];
   const user = (login: string, role: Role, municipalityId: number | null = null): Actor => {
-    const row = db.insert(users).values({ login, name: login, role, municipalityId, passwordHash: 'x', createdAt: now.toISOString() }).returning().get();
+    const row = insertUser(db, { login, name: login, role, municipalityId, passwordHash: 'x', createdAt: now.toISOString() }, null);
     return { id: row.id, login, name: login, role, municipalityId };
   };
   const actors = {

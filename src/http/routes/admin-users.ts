@@ -140,7 +140,7 @@ export async function adminUserRoutes(app: FastifyInstance) {
     const refuse = (problems: FieldProblem[]) => newUserPage(request, reply, input, problems, 422);
     try {
       // Every problem in one answer, the mismatch of the two passwords among them (issue 16).
-      const user = await createUser(app.db, { ...input, password, confirmation: bodyText(body, 'confirmation') ?? '' }, now());
+      const user = await createUser(app.db, { ...input, password, confirmation: bodyText(body, 'confirmation') ?? '' }, now(), requireActor(request));
       audit(request, 'create', user, { role: user.role, municipalityId: user.municipalityId });
       return reply.redirect(`/admin/users/${user.id}?done=created`, 303);
     } catch (error) {
@@ -187,8 +187,8 @@ export async function adminUserRoutes(app: FastifyInstance) {
     return change(
       request,
       reply,
-      (_actor, user) => {
-        const changed = changeUser(app.db, user.id, input, now());
+      (actor, user) => {
+        const changed = changeUser(app.db, user.id, input, now(), actor);
         audit(request, 'change', user, { from: { role: user.role, municipalityId: user.municipalityId }, to: { role: changed.role, municipalityId: changed.municipalityId } });
         return `/admin/users/${user.id}?done=saved`;
       },
@@ -197,9 +197,9 @@ export async function adminUserRoutes(app: FastifyInstance) {
   });
 
   app.post('/admin/users/:id/password', adminOnly, (request, reply) =>
-    change(request, reply, async (_actor, user) => {
+    change(request, reply, async (actor, user) => {
       const body = (request.body ?? {}) as Record<string, unknown>;
-      const revoked = await resetPassword(app.db, user.id, bodyText(body, 'password') ?? '', bodyText(body, 'confirmation') ?? '', now());
+      const revoked = await resetPassword(app.db, user.id, bodyText(body, 'password') ?? '', bodyText(body, 'confirmation') ?? '', now(), actor);
       // A new password is the way out of a lock: the failures guessed at the old one no longer count.
       app.signInLockout.clear(user.login);
       audit(request, 'reset-password', user, { revokedSessions: revoked });
@@ -208,8 +208,8 @@ export async function adminUserRoutes(app: FastifyInstance) {
   );
 
   app.post('/admin/users/:id/sessions/revoke', adminOnly, (request, reply) =>
-    change(request, reply, (_actor, user) => {
-      const revoked = revokeUserSessions(app.db, user.id, now());
+    change(request, reply, (actor, user) => {
+      const revoked = revokeUserSessions(app.db, user.id, now(), actor);
       audit(request, 'revoke-sessions', user, { revokedSessions: revoked });
       return `/admin/users/${user.id}?done=revoked&n=${revoked}`;
     }),
@@ -224,8 +224,8 @@ export async function adminUserRoutes(app: FastifyInstance) {
   );
 
   app.post('/admin/users/:id/activate', adminOnly, (request, reply) =>
-    change(request, reply, (_actor, user) => {
-      activateUser(app.db, user.id, now());
+    change(request, reply, (actor, user) => {
+      activateUser(app.db, user.id, now(), actor);
       audit(request, 'activate', user);
       return `/admin/users/${user.id}?done=activated`;
     }),

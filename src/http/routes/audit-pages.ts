@@ -15,6 +15,10 @@ import { historyCsv, historyExport } from '../../audit/export.ts';
 import { chartLabels, chartSvg, historyRows, problemViews, replayOf, stepView } from '../../audit/views.ts';
 import { renderStatechart } from '../../audit/statechart.ts';
 import { access } from '../authorization.ts';
+import { securityLogPage, verifySecurityLog } from '../../accounts/security-log.ts';
+
+const SECURITY_PAGE = 50;
+const securityLogQuery = z.object({ before: z.coerce.number().int().positive().optional().catch(undefined) });
 import { idParam } from './params.ts';
 import { historyExportSchemas } from '../api-schemas.ts';
 import { contentDisposition } from '../content-disposition.ts';
@@ -176,6 +180,44 @@ export async function auditPages(app: FastifyInstance) {
     const job = app.verifyJobs.get(id);
     if (!job) throw new NotFoundError('no such verification job');
     return reply.page('partials/ledger-job.eta', ledgerJob(request, job));
+  });
+
+  // The security log (issue 17.2, ASVS 7.x): who changed which account, newest first, a page at a time.
+  app.get('/audit/security-log', { config: { access: access.auditors } }, async (request, reply) => {
+    const { before } = securityLogQuery.parse(request.query ?? {});
+    const t = request.t;
+    const rows = securityLogPage(app.db, { ...(before ? { before } : {}), limit: SECURITY_PAGE + 1 });
+    const shown = rows.slice(0, SECURITY_PAGE);
+    const zone = app.db.$client.prepare<[], { zone: string }>('SELECT time_zone AS zone FROM programmes ORDER BY id DESC LIMIT 1').get()?.zone ?? 'Europe/Samara';
+    const logins = new Map(app.db.$client.prepare<[], { id: number; login: string }>('SELECT id, login FROM users').all().map((u) => [String(u.id), u.login]));
+    const chain = verifySecurityLog(app.db);
+    const entries = shown.map((row) => {
+      let actor: string;
+      try {
+        const parsed = JSON.parse(row.actor) as { login?: string } | string;
+        actor = typeof parsed === 'string' ? t('audit.security.system') : (parsed.login ?? '?');
+      } catch {
+        actor = '?';
+      }
+      const action = t(`audit.security.action.${row.action}`);
+      return {
+        position: row.position,
+        at: row.at,
+        actor,
+        action: action === `audit.security.action.${row.action}` ? row.action : action,
+        subject: logins.get(row.subject) ?? `#${row.subject}`,
+        details: row.details,
+      };
+    });
+    return reply.page('pages/audit-security-log.eta', {
+      title: t('audit.security.title'),
+      entries,
+      zone,
+      intact: chain.problems.length === 0 && chain.differences.length === 0,
+      problems: [...chain.problems.map((p) => p.message), ...chain.differences.map((d) => `users ${d.key}: ${d.column} ${JSON.stringify(d.stored)} ≠ ${JSON.stringify(d.derived)}`)],
+      older: rows.length > SECURITY_PAGE ? shown.at(-1)!.position : null,
+      newer: before !== undefined,
+    });
   });
 
   app.get('/audit/machines', { config: { access: access.signedIn } }, async (request, reply) => {

@@ -148,9 +148,9 @@ export async function programmePages(app: FastifyInstance) {
     const body = formBody(request);
     const type = bodyText(body, 'type') ?? '';
     const payload: Record<string, unknown> = {};
-    for (const name of ['task', 'reason', 'plannedStart', 'plannedEnd']) {
+    for (const name of ['task', 'reason', 'plannedStart', 'plannedEnd', 'text']) {
       const value = bodyText(body, name);
-      if (value !== undefined) payload[name] = name === 'reason' ? value.trim() : value;
+      if (value !== undefined) payload[name] = name === 'reason' || name === 'text' ? value.trim() : value;
     }
     const sent = await attemptWrite(app.engine, () => sendStageEvent(app.engine, actor, programmeId, no, type, payload, formVersion(body)));
     if (!sent.ok) {

@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { recordSetting } from '../../engine/settings-log.ts';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { formatPoints } from '../../domain/criteria.ts';
 import { NotFoundError } from '../../engine/errors.ts';
@@ -13,6 +14,7 @@ import { registerCsv, registerXlsx } from '../exports/register.ts';
 import { bodyText } from '../forms.ts';
 import { formBody } from '../page-kit.ts';
 import { idParam } from './params.ts';
+import { requireActor } from '../plugins/auth.ts';
 
 /** The numeric columns, right-aligned on the page. */
 const numericSorts = new Set(['subsidy', 'localBudget', 'residents', 'business', 'total', 'score', 'awarded', 'received', 'spent']);
@@ -107,7 +109,7 @@ export async function registerRoutes(app: FastifyInstance) {
   app.post('/programmes/:id/code', { config: { access: access.admin } }, async (request, reply) => {
     const programme = programmeOf(request);
     const code = (bodyText(formBody(request), 'code') ?? '').trim().toLocaleUpperCase('ru');
-    const saved = saveProgrammeCode(app.db, programme.id, code);
+    const saved = saveProgrammeCode(app.db, programme.id, code, requireActor(request), app.engine.now());
     return reply.redirect(`/programmes/${programme.id}?done=${saved ? 'code-saved' : 'code-invalid'}#programme-code`, 303);
   });
 
@@ -116,7 +118,15 @@ export async function registerRoutes(app: FastifyInstance) {
     const programme = programmeOf(request);
     const rule = bodyText(formBody(request), 'savingsRule');
     const valid = rule === 'keep' || rule === 'refund';
-    if (valid) app.db.$client.prepare('UPDATE programmes SET savings_rule = ? WHERE id = ?').run(rule, programme.id);
+    if (valid) {
+      // The rule and its entry in the settings log, together (issue 17.2).
+      app.db.$client
+        .transaction(() => {
+          app.db.$client.prepare('UPDATE programmes SET savings_rule = ? WHERE id = ?').run(rule, programme.id);
+          recordSetting(app.db.$client, 'programmes', programme.id, app.engine.now(), requireActor(request));
+        })
+        .immediate();
+    }
     return reply.redirect(`/programmes/${programme.id}?done=${valid ? 'savings-saved' : 'savings-invalid'}#programme-savings`, 303);
   });
 

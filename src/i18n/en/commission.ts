@@ -172,6 +172,7 @@ export const commission: Record<keyof typeof ruCommission, string> = {
   'protocol.recordHash': 'Hash of the decision record (the ranking)',
   'protocol.ledgerHint': 'The hash folds the first {events} events of the ledger. Any change to, or removal of, an event recorded before the decision changes it: compare the printed hash with the ledger check.',
   'protocol.ledgerIntact': 'Checked now: the first {events} events of the ledger give the same hash — the ledger has not changed since the decision.',
+  'protocol.unproven': 'Warning: the decision record is not what the ledger sealed ({columns}): the protocol below shows an altered record, not the commission’s decision.',
   'protocol.ledgerBroken': 'Warning: the first {events} events of the ledger now give a different hash — the ledger was changed after the decision.',
   'protocol.signatures': 'Signatures of the members',
   'protocol.printHint': 'To print or save as PDF, use the browser’s print (Ctrl+P): the protocol is laid out for A4.',

@@ -1,4 +1,6 @@
 import type { Db } from '../../db/client.ts';
+import { recordSetting } from '../../engine/settings-log.ts';
+import type { LogActor } from '../../engine/chained-log.ts';
 import { statement } from '../../db/statements.ts';
 import type { EventRow } from '../../engine/engine.ts';
 
@@ -58,9 +60,14 @@ export function registrationNumbers(db: Db) {
 }
 
 /** Sets a programme's code (admins): the applications numbered from then on carry it; those numbered already keep theirs. */
-export function saveProgrammeCode(db: Db, programmeId: number, code: string): boolean {
+export function saveProgrammeCode(db: Db, programmeId: number, code: string, by: LogActor = null, now = new Date()): boolean {
   if (!programmeCodePattern.test(code)) return false;
-  db.$client.prepare('UPDATE programmes SET code = ? WHERE id = ?').run(code, programmeId);
+  db.$client
+    .transaction(() => {
+      db.$client.prepare('UPDATE programmes SET code = ? WHERE id = ?').run(code, programmeId);
+      recordSetting(db.$client, 'programmes', programmeId, now, by);
+    })
+    .immediate();
   return true;
 }
 

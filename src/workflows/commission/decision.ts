@@ -5,6 +5,7 @@ import { refusal, type Engine } from '../../engine/engine.ts';
 import { ForbiddenError, NotFoundError, ValidationError } from '../../engine/errors.ts';
 import { canonicalJson, sha256 } from '../../engine/ledger.ts';
 import { ledgerHeadOf } from '../../engine/verify.ts';
+import { decisionSeal } from '../../engine/decision-check.ts';
 import { commissionReads, type DecisionMember, type DecisionView, type RankingView } from './reads.ts';
 import { decisionRoles, whyNotDecide } from './rules.ts';
 import { recordMeeting } from './meeting.ts';
@@ -50,29 +51,34 @@ export function recordDecision(engine: Engine, actor: Actor, programmeId: number
       if (!member) throw new ValidationError('not a commission member', [{ field: 'membersPresent', code: 'unknown-member', params: { id } }]);
       present.push(member);
     }
+    const meeting = parsed.data.meeting ?? {};
+    for (const field of ['chairId', 'secretaryId'] as const) {
+      if (meeting[field] !== undefined && !members.has(meeting[field])) throw new ValidationError('not a commission member', [{ field: `meeting.${field}`, code: 'unknown-member' }]);
+    }
+    // The record whole, made before the events it decides: each carries its seal (every column's
+    // hash) in its facts, so verify proves the record by the chain (issue 17.2, src/engine/decision-check.ts).
+    const { rows, ...rest } = ranking;
+    const record: RankingView = { ...rest, rows: rows.map(({ streamId: _s, version: _v, ...shown }) => shown) };
+    const columns = {
+      programmeId,
+      decidedAt: engine.now().toISOString(),
+      decidedBy: canonicalJson({ id: actor.id, login: actor.login, name: actor.name, role: actor.role }),
+      membersPresent: canonicalJson(present),
+      record: canonicalJson(record),
+    };
+    const facts = { decision: decisionSeal(columns) };
     for (const row of ranking.rows) {
       // The log keeps codes, not words: the protocol and the history say them in the reader's language.
       const event =
         row.allocatedKopecks > 0
           ? { type: 'award', payload: { amountKopecks: row.allocatedKopecks } }
           : { type: 'not-award', payload: { why: row.why ?? 'over-remainder', rank: row.rank, count: ranking.rows.length } };
-      engine.apply(row.streamId, event, row.version, actor, { channel: 'decision' });
+      engine.apply(row.streamId, event, row.version, actor, { channel: 'decision', facts });
     }
     const ledger = ledgerHeadOf(engine.db);
-    const { rows, ...rest } = ranking;
-    const record: RankingView = { ...rest, rows: rows.map(({ streamId: _s, version: _v, ...shown }) => shown) };
-    const recordText = canonicalJson(record);
-    const meeting = parsed.data.meeting ?? {};
-    for (const field of ['chairId', 'secretaryId'] as const) {
-      if (meeting[field] !== undefined && !members.has(meeting[field])) throw new ValidationError('not a commission member', [{ field: `meeting.${field}`, code: 'unknown-member' }]);
-    }
     reads.insertDecision({
-      programmeId,
-      decidedAt: engine.now().toISOString(),
-      decidedBy: canonicalJson({ id: actor.id, login: actor.login, name: actor.name, role: actor.role }),
-      membersPresent: canonicalJson(present),
-      record: recordText,
-      recordHash: sha256(recordText),
+      ...columns,
+      recordHash: sha256(columns.record),
       ledgerHead: ledger.head,
       ledgerEvents: ledger.events,
     });

@@ -12,6 +12,7 @@ import {
 } from '../../domain/criteria.ts';
 import { rankAndAllocate, type Outcome, type SkipReason } from '../../domain/ranking.ts';
 import type { DecisionFacts } from './rules.ts';
+import { decisionDifferences } from '../../engine/decision-check.ts';
 
 /**
  * What the commission reads (issue 5): the settings, the ranking as it stands — computed from the
@@ -93,6 +94,11 @@ export interface DecisionView {
   recordHash: string;
   ledgerHead: string;
   ledgerEvents: number;
+  /**
+   * The columns of the stored record that are not what the ledger sealed (src/engine/decision-check.ts):
+   * empty when the record is proven; otherwise the protocol warns that what it prints is not the decision.
+   */
+  unproven: string[];
 }
 
 /** The programme's settings; a programme made before they existed reads the defaults. */
@@ -253,17 +259,26 @@ export const commissionReads = perDatabase((db: Db) => {
     decision(programmeId: number): DecisionView | undefined {
       const row = decision.get({ programmeId });
       if (!row) return undefined;
+      const differences = decisionDifferences(db, undefined, programmeId);
+      const record = JSON.parse(row.record) as RankingView;
+      // An amount the record shows otherwise than its award event: the protocol prints the ledger's (and warns).
+      for (const d of differences) {
+        const match = /^record\.rows\[application (\d+)\]\.allocatedKopecks$/.exec(d.column);
+        const shown = match ? record.rows.find((r) => r.applicationId === Number(match[1])) : undefined;
+        if (shown && typeof d.derived === 'number') shown.allocatedKopecks = d.derived;
+      }
       return {
         id: row.id,
         programmeId: row.programmeId,
         decidedAt: row.decidedAt,
         decidedBy: JSON.parse(row.decidedBy) as DecisionView['decidedBy'],
         membersPresent: JSON.parse(row.membersPresent) as DecisionMember[],
-        record: JSON.parse(row.record) as RankingView,
+        record,
         recordText: row.record,
         recordHash: row.recordHash,
         ledgerHead: row.ledgerHead,
         ledgerEvents: row.ledgerEvents,
+        unproven: [...new Set(differences.map((d) => d.column))],
       };
     },
 

@@ -1,4 +1,5 @@
 import type { Db } from '../../db/client.ts';
+import { recordSetting } from '../../engine/settings-log.ts';
 import { commissionSettings } from '../../db/schema.ts';
 import { commissionSettingsSchema, defaultCommissionSettings, type CommissionSettings } from '../../domain/criteria.ts';
 import { zodProblems } from '../../domain/problems.ts';
@@ -48,6 +49,7 @@ export function saveCommissionSettings(engine: Engine, actor: Actor, programmeId
       .values({ programmeId, ...values })
       .onConflictDoUpdate({ target: commissionSettings.programmeId, set: values })
       .run();
+    recordSetting(engine.db.$client, 'commission_settings', programmeId, at, actor);
     return parsed.data;
   });
 }

@@ -1,4 +1,5 @@
 import type { Db } from '../../db/client.ts';
+import { recordSetting } from '../../engine/settings-log.ts';
 import { perDatabase } from '../../db/statements.ts';
 import { zodProblems } from '../../domain/problems.ts';
 import type { Actor } from '../../domain/roles.ts';
@@ -38,6 +39,7 @@ export function saveDeadlineSettings(db: Db, actor: Actor, programmeId: number, 
   db.transaction(
     () => {
       settingsStatements(db).upsert.run({ programmeId, ...days, updatedAt: now.toISOString(), updatedBy: actor.login });
+      recordSetting(db.$client, 'programme_deadlines', programmeId, now, actor);
       requeueDeadlines(db, programmeId);
     },
     { behavior: 'immediate' },

@@ -1,4 +1,5 @@
 import { sql } from 'drizzle-orm';
+import { recordSetting } from '../../engine/settings-log.ts';
 import type { Db } from '../../db/client.ts';
 import { applications, documentRequirements, programmes } from '../../db/schema.ts';
 import {
@@ -122,6 +123,7 @@ export function saveDocumentRequirement(engine: Engine, actor: Actor, programmeI
         set: { required: row.required, fileTypes: row.fileTypes, maxBytes: row.maxBytes, updatedAt: row.updatedAt, updatedBy: row.updatedBy },
       })
       .run();
+    recordSetting(engine.db.$client, 'document_requirements', `${programmeId}/${value.projectType}/${value.kind}`, row.updatedAt, actor);
     return toRequirement(row);
   });
 }
@@ -144,5 +146,6 @@ export function removeDocumentRequirement(engine: Engine, actor: Actor, programm
       )
       .run();
     if (removed.changes === 0) throw new NotFoundError('no such document requirement');
+    recordSetting(engine.db.$client, 'document_requirements', `${programmeId}/${projectType}/${kind}`, engine.now(), actor);
   });
 }

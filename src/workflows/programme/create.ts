@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { recordProgrammeSettings } from '../../engine/settings-log.ts';
 import { programmes } from '../../db/schema.ts';
 import type { DocumentRule } from '../../domain/documents.ts';
 import { zodProblems, type FieldProblem } from '../../domain/problems.ts';
@@ -87,6 +88,8 @@ export function createProgramme(
     createStages(engine, actor, row.id, planned);
     installDefaultCommissionSettings(engine.db, row.id, row.createdAt);
     installDefaultDocumentRequirements(engine.db, row.id, row.createdAt, options.documentRules);
+    // The programme's settings as made, whole, in the settings log (issue 17.2).
+    recordProgrammeSettings(engine.db.$client, row.id, row.createdAt, actor);
     return row;
   });
 }
