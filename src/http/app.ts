@@ -55,6 +55,7 @@ import { registerRoutes } from './routes/register-routes.ts';
 import { dashboardRoutes } from './routes/dashboard-routes.ts';
 import { notificationRoutes } from './routes/notification-routes.ts';
 import { communicationsAdminRoutes } from './routes/communications-admin.ts';
+import { publicRoutes } from './routes/public-routes.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const require = createRequire(import.meta.url);
@@ -219,7 +220,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.addHook('onClose', async () => app.verifyJobs.close());
   // Personal data and tokens: no API answer is kept by a browser or a proxy cache.
   app.addHook('onSend', async (request, reply, payload) => {
-    if (request.url.startsWith('/api/') && !/\bno-store\b/.test(String(reply.getHeader('cache-control') ?? ''))) void reply.header('Cache-Control', 'no-store');
+    // The open data of the portal (issue 15) is public and cacheable; its routes say so themselves.
+    if (request.url.startsWith('/api/') && !request.url.startsWith('/api/public/') && !/\bno-store\b/.test(String(reply.getHeader('cache-control') ?? ''))) void reply.header('Cache-Control', 'no-store');
     return payload;
   });
 
@@ -262,5 +264,6 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(dashboardRoutes);
   await app.register(notificationRoutes);
   await app.register(communicationsAdminRoutes);
+  await app.register(publicRoutes);
   return app;
 }
