@@ -221,7 +221,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   // Personal data and tokens: no API answer is kept by a browser or a proxy cache.
   app.addHook('onSend', async (request, reply, payload) => {
     // The open data of the portal (issue 15) is public and cacheable; its routes say so themselves.
-    if (request.url.startsWith('/api/') && !request.url.startsWith('/api/public/') && !/\bno-store\b/.test(String(reply.getHeader('cache-control') ?? ''))) void reply.header('Cache-Control', 'no-store');
+    const cacheControl = String(reply.getHeader('cache-control') ?? '');
+    const openData = request.url.startsWith('/api/public/') && /^public\b/.test(cacheControl) && (reply.statusCode === 200 || reply.statusCode === 304);
+    if (request.url.startsWith('/api/') && !openData && !/\bno-store\b/.test(cacheControl)) void reply.header('Cache-Control', 'no-store');
     return payload;
   });
 

@@ -99,7 +99,9 @@ export async function publicRoutes(app: FastifyInstance) {
     if (conditional(request, reply, 'page')) return reply.code(304).send();
     if (!programme) return render(request, reply, 'pages/public-home.eta', { title: request.t('public.title'), page: null }, 'programme', null);
     const data = programmeJson(app.db, programme);
-    return render(request, reply, 'pages/public-home.eta', { title: programme.title, page: programmePage(request.t, request.lang, data, app.engine.now()) }, 'programme', programme.id);
+    const page = programmePage(request.t, request.lang, data, app.engine.now());
+    // The timeline is SVG from src/http/charts/timeline.ts, every text in it escaped: the one raw output of the portal.
+    return render(request, reply, 'pages/public-home.eta', { title: programme.title, page, timeline: page.timeline }, 'programme', programme.id);
   }
 
   // The portal is the home page for visitors; a signed-in person keeps landing on their own page (its header links back here).
