@@ -129,6 +129,7 @@ export const publicProjectResponse = z.strictObject({
     milestones: z.array(z.strictObject({ kind: z.string(), on: day })),
     photos: z.array(z.strictObject({ seq: z.number().int(), sha256: z.string(), mediaType: z.string(), takenDuring: z.string(), href: z.string() })),
     visits: z.array(z.strictObject({ visitedOn: day, verdict: z.enum(['ok', 'issues']), resolved: z.boolean() })),
+    documents: z.array(z.strictObject({ kind: z.string(), sha256: z.string(), mediaType: z.string(), href: z.string() })).meta({ description: 'the documents of the kinds the programme publishes, accepted by the reviewer' }),
   }),
 });
 

@@ -22,6 +22,7 @@ import { isOverdue, localToday } from '../workflows/stage/overview.ts';
 import { stageRunning } from '../../machines/stage.ts';
 import { programmeTimeline } from './programme-timeline.ts';
 import { stageName } from './refusals.ts';
+import { publicDocumentKinds } from '../workflows/programme/public-settings.ts';
 
 /**
  * The portal's documents (issue 15): each JSON twin is made from the public projection alone
@@ -106,10 +107,12 @@ export function resultsJson(db: Db, programme: PublicProgramme) {
 export const photoHref = (programmeId: number, id: number, sha256: string) => `/p/${programmeId}/projects/${id}/photos/${sha256}`;
 
 export function projectJson(db: Db, programme: PublicProgramme, id: number) {
-  const project = publicProject(db, programme.id, id);
+  const project = publicProject(db, programme.id, id, publicDocumentKinds(db, programme.id));
   if (!project) return undefined;
   const { state, ...rest } = project;
-  return { programme: { id: programme.id, title: programme.title, year: programme.year, timeZone: programme.timeZone }, project: { ...rest, photos: rest.photos.map((photo) => ({ ...photo, href: photoHref(programme.id, id, photo.sha256) })), status: publicStatus(state)! } };
+  return { programme: { id: programme.id, title: programme.title, year: programme.year, timeZone: programme.timeZone }, project: { ...rest, photos: rest.photos.map((photo) => ({ ...photo, href: photoHref(programme.id, id, photo.sha256) })),
+      documents: rest.documents.map((document) => ({ ...document, href: `/p/${programme.id}/projects/${id}/documents/${document.sha256}` })),
+      status: publicStatus(state)! } };
 }
 
 export type ProgrammeJson = ReturnType<typeof programmeJson>;

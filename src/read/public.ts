@@ -121,6 +121,8 @@ export interface PublicProject extends PublicApplication {
   milestones: { kind: MilestoneKind; on: string }[];
   photos: { seq: number; sha256: string; mediaType: string; takenDuring: 'works' | 'monitoring' }[];
   visits: { visitedOn: string; verdict: 'ok' | 'issues'; resolved: boolean }[];
+  /** The documents of the kinds the programme publishes, once the reviewer accepted them: by kind, never by the name they were uploaded under. */
+  documents: { kind: string; sha256: string; mediaType: string }[];
 }
 
 const PROGRAMME = `id, title, year, region, time_zone AS timeZone, fund_kopecks AS fundKopecks, cap_kopecks AS capKopecks,
@@ -185,7 +187,7 @@ const statements = perDatabase((db: Db) => {
        FROM commission_decisions d, json_each(d.record, '$.rows') r LEFT JOIN applications a ON a.id = r.value ->> '$.applicationId'
        WHERE d.programme_id = ? ORDER BY r.key`,
     ),
-    project: sqlite.prepare<[number, number], ApplicationRow & Record<string, unknown>>(
+    project: sqlite.prepare<[string, number, number], ApplicationRow & Record<string, unknown>>(
       `SELECT ${APPLICATION}, a.programme_id AS programmeId, a.progress_percent AS progressPercent,
               s.snapshot ->> '$.context.form.problem' AS problem, s.snapshot ->> '$.context.form.description' AS description,
               s.snapshot ->> '$.context.form.durationMonths' AS durationMonths,
@@ -200,7 +202,10 @@ const statements = perDatabase((db: Db) => {
               (SELECT json_group_array(json_object('seq', e.value ->> '$.seq', 'sha256', e.value ->> '$.sha256', 'mediaType', e.value ->> '$.mediaType', 'takenDuring', e.value ->> '$.state'))
                  FROM json_each(s.snapshot, '$.context.evidence') e WHERE e.value ->> '$.kind' = 'photo') AS photos,
               (SELECT json_group_array(json_object('visitedOn', v.value ->> '$.visitedOn', 'verdict', v.value ->> '$.verdict', 'resolved', json(CASE WHEN v.value ->> '$.resolution' IS NULL THEN 'false' ELSE 'true' END)))
-                 FROM json_each(s.snapshot, '$.context.visits') v) AS visits
+                 FROM json_each(s.snapshot, '$.context.visits') v) AS visits,
+              (SELECT json_group_array(json_object('kind', d.key, 'sha256', d.value ->> '$.file.sha256', 'mediaType', d.value ->> '$.file.mediaType'))
+                 FROM json_each(s.snapshot, '$.context.documents') d
+                 WHERE d.value ->> '$.verdict' = 'accepted' AND d.value ->> '$.file.sha256' IS NOT NULL AND d.key IN (SELECT k.value FROM json_each(?) k)) AS documents
        FROM ${APPLICATION_FROM} JOIN streams s ON s.id = a.stream_id
        WHERE a.programme_id = ? AND a.id = ? AND ${WINNER_STATES_SQL}`,
     ),
@@ -209,12 +214,19 @@ const statements = perDatabase((db: Db) => {
       `SELECT e.value ->> '$.mediaType' AS mediaType FROM applications a JOIN streams s ON s.id = a.stream_id, json_each(s.snapshot, '$.context.evidence') e
        WHERE a.programme_id = ? AND a.id = ? AND ${WINNER_STATES_SQL} AND e.value ->> '$.kind' = 'photo' AND e.value ->> '$.sha256' = ? LIMIT 1`,
     ),
+    // A published document of a winning project: accepted, of a kind the programme publishes, by its hash.
+    document: sqlite.prepare<[number, number, string, string], { kind: string; mediaType: string }>(
+      `SELECT d.key AS kind, d.value ->> '$.file.mediaType' AS mediaType FROM applications a JOIN streams s ON s.id = a.stream_id, json_each(s.snapshot, '$.context.documents') d
+       WHERE a.programme_id = ? AND a.id = ? AND ${WINNER_STATES_SQL} AND d.value ->> '$.verdict' = 'accepted' AND d.value ->> '$.file.sha256' = ?
+         AND d.key IN (SELECT k.value FROM json_each(?) k) LIMIT 1`,
+    ),
     // The ledger's position: the greatest position is the last row of the events' primary key, one seek.
     ledger: sqlite.prepare<[], { position: number | null; at: string | null }>('SELECT position, at FROM events ORDER BY position DESC LIMIT 1'),
     // The settings kept outside the ledger that the portal shows: when any of them last changed.
     settings: sqlite.prepare<[], { stamp: string | null }>(
       `SELECT COALESCE((SELECT MAX(updated_at) FROM commission_settings), '') || '|' || COALESCE((SELECT MAX(updated_at) FROM document_requirements), '') || '|' ||
-              (SELECT COUNT(*) FROM document_requirements) || '|' || (SELECT COUNT(*) FROM programmes) AS stamp`,
+              (SELECT COUNT(*) FROM document_requirements) || '|' || (SELECT COUNT(*) FROM programmes) || '|' ||
+              COALESCE((SELECT MAX(updated_at) FROM programme_public_settings), '') AS stamp`,
     ),
   };
 });
@@ -263,10 +275,10 @@ export function publicRanking(db: Db, programmeId: number): PublicRankingRow[] {
   return statements(db).ranking.all(programmeId);
 }
 
-export function publicProject(db: Db, programmeId: number, id: number): PublicProject | undefined {
-  const row = statements(db).project.get(programmeId, id);
+export function publicProject(db: Db, programmeId: number, id: number, documentKinds: readonly string[]): PublicProject | undefined {
+  const row = statements(db).project.get(JSON.stringify(documentKinds), programmeId, id);
   if (!row) return undefined;
-  const { programmeId: programme, progressPercent, problem, description, durationMonths, agreedAmounts, agreedOn, agreementNo, contractOn, contractPrice, spent, contributions, milestones, photos, visits, ...application } = row;
+  const { programmeId: programme, progressPercent, problem, description, durationMonths, agreedAmounts, agreedOn, agreementNo, contractOn, contractPrice, spent, contributions, milestones, photos, visits, documents, ...application } = row;
   const received: Amounts = { subsidy: 0, localBudget: 0, residents: 0, business: 0 };
   const sourceKey = (source: string): FundSource | undefined => {
     const key = source === 'local-budget' ? 'localBudget' : source;
@@ -291,11 +303,16 @@ export function publicProject(db: Db, programmeId: number, id: number): PublicPr
     milestones: json<PublicProject['milestones']>(milestones as string) ?? [],
     photos: json<PublicProject['photos']>(photos as string) ?? [],
     visits: json<PublicProject['visits']>(visits as string) ?? [],
+    documents: json<PublicProject['documents']>(documents as string) ?? [],
   };
 }
 
 /** The four sources of a stored amount, and nothing else it may carry. */
 const pick = (amounts: Amounts): Amounts => ({ subsidy: amounts.subsidy ?? 0, localBudget: amounts.localBudget ?? 0, residents: amounts.residents ?? 0, business: amounts.business ?? 0 });
+
+export function publicDocument(db: Db, programmeId: number, id: number, sha256: string, documentKinds: readonly string[]): { kind: string; mediaType: string } | undefined {
+  return statements(db).document.get(programmeId, id, sha256, JSON.stringify(documentKinds));
+}
 
 export function publicPhoto(db: Db, programmeId: number, id: number, sha256: string): { mediaType: string } | undefined {
   return statements(db).photo.get(programmeId, id, sha256);

@@ -18,6 +18,7 @@ export const notPages: Record<string, string> = {
   '/readyz': 'JSON for the supervisor',
   '/lang/:lang': 'a redirect back',
   '/p/:programmeId/projects/:id/photos/:sha256': 'a winning project’s photo (an image)',
+  '/p/:programmeId/projects/:id/documents/:sha256': 'a file download',
   '/dashboard': 'a redirect to the current programme’s dashboard',
   '/queue/next': 'a redirect to the next application',
   '/applications/:id/documents/:sha256': 'a file download',

@@ -59,6 +59,7 @@ const expectedAccess: Record<string, Expected> = {
   'GET /p/:programmeId/results': 'public',
   'GET /p/:programmeId/projects/:id': 'public',
   'GET /p/:programmeId/projects/:id/photos/:sha256': 'public',
+  'GET /p/:programmeId/projects/:id/documents/:sha256': 'public',
   'GET /api/public/programmes': 'public',
   'GET /api/public/programmes/:programmeId': 'public',
   'GET /api/public/programmes/:programmeId/applications': 'public',
@@ -148,6 +149,7 @@ const expectedAccess: Record<string, Expected> = {
   'GET /programmes/:id/documents': 'signed in',
   'POST /programmes/:id/documents': ['admin'],
   'POST /programmes/:id/documents/remove': ['admin'],
+  'POST /programmes/:id/documents/public': ['admin'],
 
   'GET /api/programmes': 'signed in',
   'POST /api/programmes': ['admin'],

@@ -48,6 +48,8 @@ const allowedFields = new Set([
   // a winning project
   'project', 'programmeId', 'problem', 'description', 'durationMonths', 'progressPercent', 'agreement', 'signedOn', 'amounts', 'received', 'contract', 'priceKopecks',
   'spent', 'milestones', 'on', 'photos', 'seq', 'sha256', 'mediaType', 'takenDuring', 'href', 'visits', 'visitedOn', 'verdict', 'resolved',
+  // the accepted documents of the kinds a programme publishes
+  'documents',
 ]);
 
 function keysOf(value: unknown, into = new Set<string>()): Set<string> {
@@ -294,5 +296,35 @@ describe('the public portal, without signing in', () => {
     const portal = await browser.get(`/p/${CURRENT_PROGRAMME}`);
     expect(portal.statusCode).toBe(200);
     expect(portal.body).toContain('Рабочее место');
+  });
+
+  it('publishes a winner’s accepted documents of the kinds the programme marks public, by kind, and an admin changes the kinds', async () => {
+    const url = `/api/public/programmes/${PAST_PROGRAMME}/projects/1`;
+    const before = await api(t.app, null, 'GET', url);
+    const kinds = (before.body.project.documents as { kind: string }[]).map((d) => d.kind);
+    // The defaults: photos of the object, media, design; never the minutes that name residents.
+    expect(kinds).toContain('object-photos');
+    expect(kinds).not.toContain('meeting-minutes');
+    const doc = (before.body.project.documents as { href: string; sha256: string }[])[0]!;
+    const file = await t.app.inject({ url: doc.href });
+    expect(file.statusCode).toBe(200);
+    expect(String(file.headers['content-disposition'])).toMatch(/^attachment; filename=/);
+    const minutes = t.db.$client
+      .prepare<[], { sha256: string }>("SELECT json_extract(s.snapshot, '$.context.documents.meeting-minutes.file.sha256') AS sha256 FROM applications a JOIN streams s ON s.id = a.stream_id WHERE a.id = 1")
+      .get()!.sha256;
+    expect((await t.app.inject({ url: `/p/${PAST_PROGRAMME}/projects/1/documents/${minutes}` })).statusCode).toBe(404);
+
+    const admin = await login(t.app, 'admin1');
+    expect((await admin.get(`/programmes/${PAST_PROGRAMME}/documents`)).body).toContain('Публикуется на портале');
+    const saved = await admin.post(`/programmes/${PAST_PROGRAMME}/documents/public`, { documentKinds: ['meeting-minutes'] });
+    expect(saved.statusCode, saved.body).toBe(303);
+    const after = await api(t.app, null, 'GET', url, undefined, { 'if-none-match': String(before.headers.etag) });
+    expect(after.status).toBe(200);
+    expect((after.body.project.documents as { kind: string }[]).map((d) => d.kind)).toEqual(['meeting-minutes']);
+    expect((await t.app.inject({ url: `/p/${PAST_PROGRAMME}/projects/1/documents/${minutes}` })).statusCode).toBe(200);
+    // Only an admin sets it.
+    const coordinator = await login(t.app, 'coordinator1');
+    await coordinator.get(`/programmes/${PAST_PROGRAMME}/documents`);
+    expect((await coordinator.post(`/programmes/${PAST_PROGRAMME}/documents/public`, { documentKinds: ['attendance-sheet'] })).statusCode).toBe(403);
   });
 });

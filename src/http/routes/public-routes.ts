@@ -3,7 +3,7 @@ import { createReadStream } from 'node:fs';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { NotFoundError } from '../../engine/errors.ts';
-import { publicPhoto, publicPosition, publicProgramme, publicProgrammes, type PublicProgramme } from '../../read/public.ts';
+import { publicDocument, publicPhoto, publicPosition, publicProgramme, publicProgrammes, type PublicProgramme } from '../../read/public.ts';
 import { access, landingPage } from '../authorization.ts';
 import { errors, json, pathErrors } from '../api-schemas.ts';
 import { z } from 'zod';
@@ -28,6 +28,9 @@ import {
 } from '../public-schemas.ts';
 import { viewHelpers } from '../view-helpers.ts';
 import { fundSources } from '../../domain/implementation.ts';
+import { fileTypeOfMedia, fileTypes } from '../../domain/documents.ts';
+import { contentDisposition } from '../content-disposition.ts';
+import { publicDocumentKinds } from '../../workflows/programme/public-settings.ts';
 
 /** How long a public cache may keep a portal page before asking again (the ETag makes asking cheap). */
 export const PUBLIC_MAX_AGE_SECONDS = 60;
@@ -147,6 +150,25 @@ export async function publicRoutes(app: FastifyInstance) {
       .header('Cache-Control', 'public, max-age=86400, immutable')
       .header('X-Content-Type-Options', 'nosniff')
       .header('Content-Security-Policy', "sandbox; default-src 'none'");
+    if (request.headers['if-none-match'] === `"${sha256}"`) return reply.code(304).send();
+    return reply.header('Content-Length', String(app.documentStore.size(sha256))).send(createReadStream(app.documentStore.pathOf(sha256)));
+  });
+
+  // A published document of a winner: accepted, of a kind the programme publishes; named by its kind, never by its uploaded name.
+  app.get('/p/:programmeId/projects/:id/documents/:sha256', open, async (request, reply) => {
+    const sha256 = String((request.params as Record<string, unknown>).sha256 ?? '');
+    if (!/^[0-9a-f]{64}$/.test(sha256)) throw new NotFoundError();
+    const programmeId = numberParam(request, 'programmeId');
+    const document = publicDocument(app.db, programmeId, numberParam(request, 'id'), sha256, publicDocumentKinds(app.db, programmeId));
+    if (!document || !app.documentStore.has(sha256)) throw new NotFoundError('no such published document');
+    const type = fileTypeOfMedia(document.mediaType);
+    const name = `${request.t(`field.document.${document.kind}`)}.${type ? fileTypes[type].extensions[0] : 'bin'}`;
+    void reply
+      .type(document.mediaType)
+      .header('Content-Disposition', contentDisposition('attachment', name))
+      .header('ETag', `"${sha256}"`)
+      .header('Cache-Control', 'public, max-age=3600')
+      .header('X-Content-Type-Options', 'nosniff');
     if (request.headers['if-none-match'] === `"${sha256}"`) return reply.code(304).send();
     return reply.header('Content-Length', String(app.documentStore.size(sha256))).send(createReadStream(app.documentStore.pathOf(sha256)));
   });

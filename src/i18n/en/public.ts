@@ -131,5 +131,12 @@ export const publicPortal: Record<keyof typeof ru, string> = {
   'public.back': 'All applications',
   'public.projectsLink': 'Project page',
   'public.openData': 'This data as JSON',
+  'public.documentsSetting': 'Published on the portal',
+  'public.documentsSettingHint': 'Documents of these kinds, once the reviewer accepted them, are open to anyone on a winning project’s public page. Meeting minutes and attendance sheets name residents: better not published.',
+  'public.documentsSettingLegend': 'Kinds of documents',
+  'public.documentsSettingSave': 'Save',
+  'public.documentsSaved': 'Saved: the kinds of documents the portal publishes.',
+  'public.projectDocuments': 'Project documents',
+  'public.documentOpen': '{kind} (download)',
   'public.notFound': 'No such page',
 } as const;

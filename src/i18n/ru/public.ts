@@ -129,5 +129,12 @@ export const publicPortal = {
   'public.back': 'Ко всем заявкам',
   'public.projectsLink': 'Страница проекта',
   'public.openData': 'Эти данные в JSON',
+  'public.documentsSetting': 'Публикуется на портале',
+  'public.documentsSettingHint': 'Документы этих видов, принятые проверяющим, видны всем на публичной странице проекта-победителя. Протоколы собраний и листы регистрации называют жителей: их лучше не публиковать.',
+  'public.documentsSettingLegend': 'Виды документов',
+  'public.documentsSettingSave': 'Сохранить',
+  'public.documentsSaved': 'Сохранено: виды документов, публикуемые на портале.',
+  'public.projectDocuments': 'Документы проекта',
+  'public.documentOpen': '{kind} (скачать)',
   'public.notFound': 'Такой страницы нет',
 } as const;
