@@ -222,11 +222,13 @@ const statements = perDatabase((db: Db) => {
     ),
     // The ledger's position: the greatest position is the last row of the events' primary key, one seek.
     ledger: sqlite.prepare<[], { position: number | null; at: string | null }>('SELECT position, at FROM events ORDER BY position DESC LIMIT 1'),
-    // The settings kept outside the ledger that the portal shows: when any of them last changed.
+    // The settings kept outside the ledger that the portal shows: when any of them last changed, and the municipalities' names.
     settings: sqlite.prepare<[], { stamp: string | null }>(
       `SELECT COALESCE((SELECT MAX(updated_at) FROM commission_settings), '') || '|' || COALESCE((SELECT MAX(updated_at) FROM document_requirements), '') || '|' ||
               (SELECT COUNT(*) FROM document_requirements) || '|' || (SELECT COUNT(*) FROM programmes) || '|' ||
-              COALESCE((SELECT MAX(updated_at) FROM programme_public_settings), '') AS stamp`,
+              COALESCE((SELECT MAX(updated_at) FROM programme_public_settings), '') || '|' ||
+              -- Municipalities are renamed by an admin outside the ledger; a region has a few hundred at most.
+              COALESCE((SELECT group_concat(id || '=' || name, ',') FROM municipalities), '') AS stamp`,
     ),
   };
 });

@@ -281,6 +281,12 @@ describe('the public portal, without signing in', () => {
     expect(after.statusCode).toBe(200);
     expect(after.headers.etag).not.toBe(before);
     expect((after.json().applications as { id: number; status: string }[]).find((row) => row.id === withdrawn)?.status).toBe('withdrawn');
+    // What the portal shows from outside the ledger changes it too: a municipality renamed by an admin.
+    const renamed = after.headers.etag as string;
+    t.db.$client.prepare("UPDATE municipalities SET name = name || ' (переименован)' WHERE id = (SELECT municipality_id FROM applications WHERE id = ?)").run(withdrawn);
+    const again = await t.app.inject({ url, headers: { 'if-none-match': renamed } });
+    expect(again.statusCode).toBe(200);
+    expect(again.body).toContain('(переименован)');
   });
 
   it('keeps sending a signed-in person from / to their landing page, and shows the portal to visitors', async () => {

@@ -76,9 +76,30 @@ export async function publicRoutes(app: FastifyInstance) {
     return Number(value);
   };
 
+  /**
+   * What was answered for this ETag and address, kept: the ETag names the ledger position (and the
+   * rest the answer depends on), so an answer is good for exactly as long as its ETag, and a page
+   * asked for again before the next event costs a lookup too. Bounded; the oldest go first.
+   */
+  const answers = new Map<string, unknown>();
+  const ANSWERS_KEPT = 256;
+  async function remembered<T>(request: FastifyRequest, reply: FastifyReply, make: () => T | Promise<T>): Promise<T> {
+    const key = `${String(reply.getHeader('etag'))} ${request.url}`;
+    if (answers.has(key)) return answers.get(key) as T;
+    const answer = await make();
+    answers.set(key, answer);
+    if (answers.size > ANSWERS_KEPT) answers.delete(answers.keys().next().value!);
+    return answer;
+  }
+
   /** A portal page: its own layout (no staff menu, no forms, so no CSRF token or cookie), cacheable. */
-  async function render(request: FastifyRequest, reply: FastifyReply, template: string, data: Record<string, unknown> & { title: string }, section: string, programmeId: number | null) {
-    const html = await reply.viewAsync(
+  async function render(request: FastifyRequest, reply: FastifyReply, template: string, make: () => Record<string, unknown> & { title: string }, section: string, programmeId: number | null) {
+    const html = await remembered(request, reply, () => renderPage(request, reply, template, make(), section, programmeId));
+    return reply.type('text/html; charset=utf-8').send(html);
+  }
+
+  function renderPage(request: FastifyRequest, reply: FastifyReply, template: string, data: Record<string, unknown> & { title: string }, section: string, programmeId: number | null): Promise<string> {
+    return reply.viewAsync(
       template,
       {
         ...viewHelpers(request.lang),
@@ -95,16 +116,23 @@ export async function publicRoutes(app: FastifyInstance) {
       },
       { layout: 'public-layout.eta' },
     );
-    return reply.type('text/html; charset=utf-8').send(html);
   }
 
   async function programmeHome(request: FastifyRequest, reply: FastifyReply, programme: PublicProgramme | undefined) {
     if (conditional(request, reply, 'page')) return reply.code(304).send();
-    if (!programme) return render(request, reply, 'pages/public-home.eta', { title: request.t('public.title'), page: null }, 'programme', null);
-    const data = programmeJson(app.db, programme);
-    const page = programmePage(request.t, request.lang, data, app.engine.now());
-    // The timeline is SVG from src/http/charts/timeline.ts, every text in it escaped: the one raw output of the portal.
-    return render(request, reply, 'pages/public-home.eta', { title: programme.title, page, timeline: page.timeline }, 'programme', programme.id);
+    if (!programme) return render(request, reply, 'pages/public-home.eta', () => ({ title: request.t('public.title'), page: null }), 'programme', null);
+    return render(
+      request,
+      reply,
+      'pages/public-home.eta',
+      () => {
+        const page = programmePage(request.t, request.lang, programmeJson(app.db, programme), app.engine.now());
+        // The timeline is SVG from src/http/charts/timeline.ts, every text in it escaped: the one raw output of the portal.
+        return { title: programme.title, page, timeline: page.timeline };
+      },
+      'programme',
+      programme.id,
+    );
   }
 
   // The portal is the home page for visitors; a signed-in person keeps landing on their own page (its header links back here).
@@ -118,15 +146,13 @@ export async function publicRoutes(app: FastifyInstance) {
   app.get('/p/:programmeId/applications', open, async (request, reply) => {
     const programme = programmeOr404(numberParam(request, 'programmeId'));
     if (conditional(request, reply, 'page')) return reply.code(304).send();
-    const data = applicationsJson(app.db, programme);
-    return render(request, reply, 'pages/public-applications.eta', { title: request.t('public.applications', { title: programme.title }), data }, 'applications', programme.id);
+    return render(request, reply, 'pages/public-applications.eta', () => ({ title: request.t('public.applications', { title: programme.title }), data: applicationsJson(app.db, programme) }), 'applications', programme.id);
   });
 
   app.get('/p/:programmeId/results', open, async (request, reply) => {
     const programme = programmeOr404(numberParam(request, 'programmeId'));
     if (conditional(request, reply, 'page')) return reply.code(304).send();
-    const data = resultsJson(app.db, programme);
-    return render(request, reply, 'pages/public-results.eta', { title: request.t('public.resultsTitle', { title: programme.title }), data }, 'results', programme.id);
+    return render(request, reply, 'pages/public-results.eta', () => ({ title: request.t('public.resultsTitle', { title: programme.title }), data: resultsJson(app.db, programme) }), 'results', programme.id);
   });
 
   app.get('/p/:programmeId/projects/:id', open, async (request, reply) => {
@@ -134,7 +160,7 @@ export async function publicRoutes(app: FastifyInstance) {
     const data = projectJson(app.db, programme, numberParam(request, 'id'));
     if (!data) throw new NotFoundError('no such winning project');
     if (conditional(request, reply, 'page')) return reply.code(304).send();
-    return render(request, reply, 'pages/public-project.eta', { title: data.project.title, data }, 'applications', programme.id);
+    return render(request, reply, 'pages/public-project.eta', () => ({ title: data.project.title, data }), 'applications', programme.id);
   });
 
   // A winner's photo only: any other file of the store, and any photo of an application that did not win, is not found.
@@ -181,7 +207,7 @@ export async function publicRoutes(app: FastifyInstance) {
     { ...open, schema: { ...common('The programmes, and which one is current', 'Every programme with its rules; `currentId` is the one the portal opens with.'), response: { 304: notModified, 200: json('the programmes', publicIndexResponse), ...errors() } } },
     async (request, reply) => {
       if (conditional(request, reply, 'json')) return reply.code(304).send();
-      return { currentId: currentProgramme(app.db, app.engine.now())?.id ?? null, programmes: publicProgrammes(app.db) };
+      return remembered(request, reply, () => ({ currentId: currentProgramme(app.db, app.engine.now())?.id ?? null, programmes: publicProgrammes(app.db) }));
     },
   );
 
@@ -198,7 +224,7 @@ export async function publicRoutes(app: FastifyInstance) {
     async (request, reply) => {
       const programme = programmeOr404(request.params.programmeId);
       if (conditional(request, reply, 'json')) return reply.code(304).send();
-      return programmeJson(app.db, programme);
+      return remembered(request, reply, () => programmeJson(app.db, programme));
     },
   );
 
@@ -215,7 +241,7 @@ export async function publicRoutes(app: FastifyInstance) {
     async (request, reply) => {
       const programme = programmeOr404(request.params.programmeId);
       if (conditional(request, reply, 'json')) return reply.code(304).send();
-      return applicationsJson(app.db, programme);
+      return remembered(request, reply, () => applicationsJson(app.db, programme));
     },
   );
 
@@ -232,7 +258,7 @@ export async function publicRoutes(app: FastifyInstance) {
     async (request, reply) => {
       const programme = programmeOr404(request.params.programmeId);
       if (conditional(request, reply, 'json')) return reply.code(304).send();
-      return resultsJson(app.db, programme);
+      return remembered(request, reply, () => resultsJson(app.db, programme));
     },
   );
 
