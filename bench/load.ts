@@ -71,8 +71,10 @@ class Connection {
     const head = this.buffer.subarray(0, end).toString('latin1');
     const status = Number(head.slice(9, 12));
     const length = /\r\ncontent-length: *(\d+)/i.exec(head);
-    if (!length) throw new Error(`the bench needs Content-Length answers: ${head.split('\r\n')[0]}`);
-    const total = end + 4 + Number(length[1]);
+    // A 304 or 204 has no body, and says so by its status (RFC 9110 §8.6).
+    const bodiless = status === 304 || status === 204;
+    if (!length && !bodiless) throw new Error(`the bench needs Content-Length answers: ${head.split('\r\n')[0]}`);
+    const total = end + 4 + (bodiless ? 0 : Number(length![1]));
     if (this.buffer.length < total) return;
     const body = this.buffer.subarray(end + 4, total).toString('utf8');
     this.buffer = this.buffer.subarray(total);

@@ -26,7 +26,7 @@ import { createApplication, sendApplicationEvent } from '../src/workflows/applic
 import { dashboardAtScale } from './dashboard.ts';
 import { sessionOf } from './session.ts';
 import { copyDatabase, memoryUnderLoad, pageFigures, transitionFigures, type Figure } from './throughput.ts';
-import { publicPath, scaleApplications } from './scale.ts';
+import { portalPaths, publicPath, scaleApplications } from './scale.ts';
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
@@ -168,7 +168,8 @@ try {
   const pagesPath = join(dir, 'pages.sqlite');
   copyDatabase(demoPath, pagesPath);
   const publicPage = await publicPath(pagesPath);
-  figures.pages = await pageFigures(pagesPath, 'demo', { queue: '/queue', application: '/applications/5', public: publicPage }, loadSeconds);
+  const portal = await portalPaths(pagesPath);
+  figures.pages = await pageFigures(pagesPath, 'demo', { queue: '/queue', application: '/applications/5', public: publicPage, portal }, loadSeconds);
   if (scale !== null) {
     const scaledPath = join(dir, 'scaled.sqlite');
     const built = scaleApplications(demoPath, scaledPath, scale);

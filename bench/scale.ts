@@ -145,3 +145,30 @@ export async function publicPath(path: string): Promise<string | null> {
     db.$client.close();
   }
 }
+
+/**
+ * The public portal's pages and JSON twins in the database (issue 15): a programme's applications
+ * and results, a winning project, and their JSON; none when the app has no portal.
+ */
+export async function portalPaths(path: string): Promise<string[]> {
+  const db = openDb({ path });
+  const app = await buildApp({ db, rateLimitMax: 0 });
+  try {
+    const index = await app.inject({ url: '/api/public/programmes' });
+    if (index.statusCode !== 200) return [];
+    const programmes = (index.json() as { programmes: { id: number }[] }).programmes;
+    const decided = programmes.at(-1)!.id;
+    const winner = db.$client
+      .prepare<[number], { id: number }>("SELECT id FROM applications WHERE programme_id = ? AND (state LIKE 'implementation.%' OR state = 'closed') ORDER BY id LIMIT 1")
+      .get(decided);
+    return [
+      `/p/${decided}/applications`,
+      `/p/${decided}/results`,
+      ...(winner ? [`/p/${decided}/projects/${winner.id}`] : []),
+      `/api/public/programmes/${decided}/applications`,
+    ];
+  } finally {
+    await app.close();
+    db.$client.close();
+  }
+}

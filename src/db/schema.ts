@@ -665,3 +665,18 @@ export const settingsLog = sqliteTable('settings_log', {
   prevHash: text('prev_hash').notNull(),
   hash: text('hash').notNull(),
 });
+
+/**
+ * What the public portal publishes of a programme beyond its facts (issue 15): the kinds of an
+ * application's documents anyone may open once the reviewer accepted them. No row: the defaults
+ * (src/workflows/programme/public-settings.ts). Set by an admin through the engine's transaction.
+ */
+export const programmePublicSettings = sqliteTable('programme_public_settings', {
+  programmeId: integer('programme_id')
+    .primaryKey()
+    .references(() => programmes.id),
+  /** JSON: the document kinds, e.g. ["object-photos","media-publications"]. */
+  documentKinds: text('document_kinds').notNull(),
+  updatedAt: text('updated_at').notNull(),
+  updatedBy: text('updated_by'),
+});

@@ -56,6 +56,7 @@ import { reportRoutes } from './routes/report-routes.ts';
 import { dashboardRoutes } from './routes/dashboard-routes.ts';
 import { notificationRoutes } from './routes/notification-routes.ts';
 import { communicationsAdminRoutes } from './routes/communications-admin.ts';
+import { publicRoutes } from './routes/public-routes.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const require = createRequire(import.meta.url);
@@ -220,7 +221,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.addHook('onClose', async () => app.verifyJobs.close());
   // Personal data and tokens: no API answer is kept by a browser or a proxy cache.
   app.addHook('onSend', async (request, reply, payload) => {
-    if (request.url.startsWith('/api/') && !/\bno-store\b/.test(String(reply.getHeader('cache-control') ?? ''))) void reply.header('Cache-Control', 'no-store');
+    // The open data of the portal (issue 15) is public and cacheable; its routes say so themselves.
+    const cacheControl = String(reply.getHeader('cache-control') ?? '');
+    const openData = request.url.startsWith('/api/public/') && /^public\b/.test(cacheControl) && (reply.statusCode === 200 || reply.statusCode === 304);
+    if (request.url.startsWith('/api/') && !openData && !/\bno-store\b/.test(cacheControl)) void reply.header('Cache-Control', 'no-store');
     return payload;
   });
 
@@ -264,5 +268,6 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(dashboardRoutes);
   await app.register(notificationRoutes);
   await app.register(communicationsAdminRoutes);
+  await app.register(publicRoutes);
   return app;
 }

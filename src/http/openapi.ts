@@ -119,6 +119,7 @@ export const openapiPlugin = fp(async (app) => {
         { name: 'commission', description: 'criteria, ranking and the commission’s decision' },
         { name: 'audit', description: 'history, replay and verification of the ledger' },
         { name: 'reviewers', description: 'a reviewer’s declarations of conflicts of interest' },
+        { name: 'public', description: 'the public portal’s open data, without signing in (cacheable, ETag from the ledger position)' },
         { name: 'documentation', description: 'this document' },
       ],
     },

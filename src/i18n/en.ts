@@ -13,7 +13,8 @@ import { communications } from './en/communications.ts';
 import { register } from './en/register.ts';
 import { dashboard } from './en/dashboard.ts';
 import { implementation } from './en/implementation.ts';
+import { publicPortal } from './en/public.ts';
 import { report } from './en/report.ts';
 
 /** The English catalogue: every key of the Russian one (the type checks it), same placeholders. */
-export const en: Record<keyof typeof ru, string> = { ...core, ...stages, ...admin, ...audit, ...commission, ...documents, ...programmeCreate, ...review, ...forms, ...journal, ...communications, ...register, ...implementation, ...dashboard, ...report };
+export const en: Record<keyof typeof ru, string> = { ...core, ...stages, ...admin, ...audit, ...commission, ...documents, ...programmeCreate, ...review, ...forms, ...journal, ...communications, ...register, ...implementation, ...dashboard, ...report, ...publicPortal };

@@ -13,9 +13,10 @@ import { register } from './ru/register.ts';
 import { dashboard } from './ru/dashboard.ts';
 import { implementation } from './ru/implementation.ts';
 import { report } from './ru/report.ts';
+import { publicPortal } from './ru/public.ts';
 
 /**
  * The Russian catalogue, the product's default language. Each area keeps its own file under
  * ru/ and en/, so that the people working on different areas do not edit the same file.
  */
-export const ru = { ...core, ...stages, ...admin, ...audit, ...commission, ...documents, ...programmeCreate, ...review, ...forms, ...journal, ...communications, ...register, ...implementation, ...dashboard, ...report } as const;
+export const ru = { ...core, ...stages, ...admin, ...audit, ...commission, ...documents, ...programmeCreate, ...review, ...forms, ...journal, ...communications, ...register, ...implementation, ...dashboard, ...report, ...publicPortal } as const;

@@ -17,7 +17,8 @@ export const notPages: Record<string, string> = {
   '/healthz': 'JSON',
   '/readyz': 'JSON for the supervisor',
   '/lang/:lang': 'a redirect back',
-  '/': 'a redirect to the landing page',
+  '/p/:programmeId/projects/:id/photos/:sha256': 'a winning project’s photo (an image)',
+  '/p/:programmeId/projects/:id/documents/:sha256': 'a file download',
   '/dashboard': 'a redirect to the current programme’s dashboard',
   '/queue/next': 'a redirect to the next application',
   '/applications/:id/documents/:sha256': 'a file download',
@@ -50,6 +51,8 @@ export interface Ids {
   municipalityId: number;
   /** A journal entry of the current programme. */
   journalEntry: number;
+  /** The public portal's pages of winning projects (issue 15): one being built, one closed. */
+  publicProjects: string[];
 }
 
 export function idsOf(server: Pick<DemoServer, 'url' | 'db'>): Ids {
@@ -80,6 +83,10 @@ export function idsOf(server: Pick<DemoServer, 'url' | 'db'>): Ids {
     userId: first(`SELECT id FROM users WHERE login = 'reviewer1'`),
     municipalityId: first(`SELECT id FROM municipalities ORDER BY id LIMIT 1`),
     journalEntry: first(`SELECT id FROM journal_entries WHERE programme_id = ${current} ORDER BY id LIMIT 1`),
+    publicProjects: ["state = 'implementation.works'", "state = 'closed'"].map((where) => {
+      const row = one<{ id: number; programmeId: number }>(`SELECT id, programme_id AS programmeId FROM applications WHERE ${where} ORDER BY id LIMIT 1`);
+      return `/p/${row.programmeId}/projects/${row.id}`;
+    }),
   };
 }
 
@@ -117,13 +124,18 @@ export function urlsOf(route: string, role: Role | null, ids: Ids): string[] {
     '/programmes/:id/dashboard': [String(ids.currentProgramme), String(ids.pastProgramme)],
     // The analytical report (issue 13): last year's, closing with its recommendations, and this year's beside it.
     '/programmes/:id/report': [String(ids.pastProgramme), String(ids.currentProgramme)],
+    // The public portal (issue 15): this year's programme in its intake and last year's, decided and built; whole paths.
+    '/p/:programmeId': [`/p/${ids.currentProgramme}`, `/p/${ids.pastProgramme}`],
+    '/p/:programmeId/applications': [`/p/${ids.currentProgramme}/applications`, `/p/${ids.pastProgramme}/applications`],
+    '/p/:programmeId/results': [`/p/${ids.currentProgramme}/results`, `/p/${ids.pastProgramme}/results`],
+    '/p/:programmeId/projects/:id': ids.publicProjects,
   };
   if (!route.includes(':')) return [route];
   const values = fills[route];
   if (!values) throw new Error(`no demo ids for ${route}: add it to the fills of this test`);
   // A route with two parameters, or a query, is filled with the whole path after /programmes/.
   const whole = (route.match(/:\w+/g) ?? []).length > 1 || values.some((value) => value.includes('?'));
-  return values.map((value) => (whole ? `/programmes/${value}` : route.replace(/:\w+/, value)));
+  return values.map((value) => (value.startsWith('/') ? value : whole ? `/programmes/${value}` : route.replace(/:\w+/, value)));
 }
 
 export interface Finding {

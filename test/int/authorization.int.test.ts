@@ -52,7 +52,19 @@ const expectedAccess: Record<string, Expected> = {
   'GET /account/password': 'signed in',
   'POST /account/password': 'signed in',
 
-  'GET /': 'signed in',
+  // The public portal (issue 15): a visitor's home page; a signed-in person is sent on to their landing page.
+  'GET /': 'public',
+  'GET /p/:programmeId': 'public',
+  'GET /p/:programmeId/applications': 'public',
+  'GET /p/:programmeId/results': 'public',
+  'GET /p/:programmeId/projects/:id': 'public',
+  'GET /p/:programmeId/projects/:id/photos/:sha256': 'public',
+  'GET /p/:programmeId/projects/:id/documents/:sha256': 'public',
+  'GET /api/public/programmes': 'public',
+  'GET /api/public/programmes/:programmeId': 'public',
+  'GET /api/public/programmes/:programmeId/applications': 'public',
+  'GET /api/public/programmes/:programmeId/results': 'public',
+  'GET /api/public/programmes/:programmeId/projects/:id': 'public',
   'GET /applications': 'signed in',
   'GET /queue': staff,
   'GET /queue/next': staff,
@@ -144,6 +156,7 @@ const expectedAccess: Record<string, Expected> = {
   'GET /programmes/:id/documents': 'signed in',
   'POST /programmes/:id/documents': ['admin'],
   'POST /programmes/:id/documents/remove': ['admin'],
+  'POST /programmes/:id/documents/public': ['admin'],
 
   'GET /api/programmes': 'signed in',
   'POST /api/programmes': ['admin'],

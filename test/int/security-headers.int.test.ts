@@ -148,7 +148,8 @@ describe('no inline script or style anywhere', () => {
         if (!String(response.headers['content-type']).startsWith('text/html')) continue;
         pages++;
         for (const problem of inline(response.body)) found.push(`${who} ${rule.url}: ${problem}`);
-        if (response.body.includes('<html') && !response.body.includes('"includeIndicatorStyles":false')) found.push(`${who} ${rule.url}: htmx may inject a <style>`);
+        // A page that loads htmx (the public portal loads none, issue 15).
+        if (response.body.includes('<html') && response.body.includes('htmx.min.js') && !response.body.includes('"includeIndicatorStyles":false')) found.push(`${who} ${rule.url}: htmx may inject a <style>`);
       }
     }
     expect(found).toEqual([]);

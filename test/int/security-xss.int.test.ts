@@ -141,7 +141,9 @@ describe('stored scripts', () => {
             if (response.statusCode >= 500) problems.push(`${where}: a server error`);
             if (response.headers['x-content-type-options'] !== 'nosniff') problems.push(`${where}: no nosniff`);
             // Personal data and tokens: no API answer may be kept by a browser or a proxy (issue 17).
-            if (url.startsWith('/api/') && !/\bno-store\b/.test(String(response.headers['cache-control'] ?? ''))) problems.push(`${where}: an API answer without Cache-Control: no-store`);
+            // The public portal's open data (issue 15) is the exception: what it answers with 200 is public and cacheable.
+            const openData = url.startsWith('/api/public/') && response.statusCode === 200 && /^public\b/.test(String(response.headers['cache-control'] ?? ''));
+            if (url.startsWith('/api/') && !openData && !/\bno-store\b/.test(String(response.headers['cache-control'] ?? ''))) problems.push(`${where}: an API answer without Cache-Control: no-store`);
             // Every download names its file twice: RFC 8187 UTF-8 for browsers, plain ASCII for the rest.
             const disposition = response.headers['content-disposition'];
             if (disposition !== undefined) {

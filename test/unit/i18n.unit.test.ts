@@ -1,4 +1,4 @@
-import { savingsRules } from '../../src/domain/implementation.ts';
+import { fundSources, milestoneKinds, savingsRules } from '../../src/domain/implementation.ts';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,7 +9,8 @@ import { criterionKeys } from '../../src/domain/criteria.ts';
 import { programmeFormFields, programmeHintFields } from '../../src/http/programme-form.ts';
 import { roles } from '../../src/domain/roles.ts';
 import { municipalityKinds } from '../../src/domain/municipality.ts';
-import { journalKinds } from '../../src/domain/journal.ts';
+import { announcementChannels, journalKinds } from '../../src/domain/journal.ts';
+import { publicStatuses } from '../../src/read/public.ts';
 import { notificationKinds } from '../../src/workflows/notifications/rules.ts';
 import { en } from '../../src/i18n/en.ts';
 import { languages, translator } from '../../src/i18n/index.ts';
@@ -176,6 +177,14 @@ const dynamicPrefixes: Record<string, readonly string[]> = {
   'deadlines.hint.': ['reviewDays', 'answerDays', 'remindDays'],
   'deadline.': ['review', 'answer'],
   'programme.savingsRule.': savingsRules,
+  // The public portal (issue 15).
+  'public.col.': fundSources,
+  'public.channel.': announcementChannels,
+  'public.outcome.': ['award', 'partial', 'skip'],
+  'public.publicStatus.': publicStatuses,
+  'source.': fundSources,
+  'milestone.': milestoneKinds,
+  'verdict.': ['ok', 'issues'],
 };
 
 describe('templates', () => {

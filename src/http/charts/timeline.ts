@@ -12,6 +12,7 @@ export interface TimelineStage {
   startedAt: string | null;
   completedAt: string | null;
   overdue: boolean;
+  /** The stage's page; empty for none (the public portal). */
   href: string;
   /** What the stage holds now, already in words: "Подана 9 · На проверке 5". */
   holds: string;
@@ -79,7 +80,8 @@ export function renderTimeline(stages: TimelineStage[], now: Date, labels: Timel
     );
     if (active) parts.push(`<rect x="0" y="${y - 2}" width="${width}" height="${ROW - 2}" fill="#eaf2fd"/>`);
     parts.push(
-      `<a href="${escapeXml(stage.href)}"><text x="6" y="${y + 13}" fill="#1f2933" font-weight="${active ? 700 : 400}"><title>${escapeXml(`${stage.no}. ${stage.title}`)}</title>${escapeXml(shorten(`${stage.no}. ${stage.title}`, TITLE_CHARS))}</text></a>`,
+      // The public portal draws the same timeline with no links: its stages have no page there.
+      `${stage.href ? `<a href="${escapeXml(stage.href)}">` : ''}<text x="6" y="${y + 13}" fill="#1f2933" font-weight="${active ? 700 : 400}"><title>${escapeXml(`${stage.no}. ${stage.title}`)}</title>${escapeXml(shorten(`${stage.no}. ${stage.title}`, TITLE_CHARS))}</text>${stage.href ? '</a>' : ''}`,
       `<text x="6" y="${y + 26}" fill="#52606d" font-size="10">${escapeXml(stage.stateLabel)}</text>`,
     );
     if (stage.plannedStart && stage.plannedEnd) {

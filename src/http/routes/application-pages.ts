@@ -67,7 +67,7 @@ export async function applicationPages(app: FastifyInstance) {
     return reply.page('pages/application-form.eta', formView(request, values, problems, { ...editExtras(request, loaded, version), notice }), status);
   }
 
-  app.get('/', { config: { access: access.signedIn } }, async (request, reply) => reply.redirect(landingPage[actorOf(request).role], 303));
+  // `/` is the public portal's (routes/public-routes.ts): it sends a signed-in person to their landing page.
 
   async function listPage(request: FastifyRequest, reply: FastifyReply, queue: boolean) {
     const actor = actorOf(request);

@@ -10,6 +10,7 @@ import { bodyText } from '../forms.ts';
 import { actorOf, formBody, type Notice } from '../page-kit.ts';
 import { idParam } from './params.ts';
 import { problemText } from '../problem-text.ts';
+import { publicDocumentKinds, savePublicDocumentKinds } from '../../workflows/programme/public-settings.ts';
 
 /**
  * The documents a programme requires (issue 7): everyone signed in reads them (applicants prepare
@@ -40,6 +41,8 @@ export async function documentRequirementsPages(app: FastifyInstance) {
         isAdmin: allows(access.admin, actorOf(request).role),
         projectTypeOptions: requirementProjectTypes.map((type) => ({ value: type, label: projectTypeLabel(type) })),
         kindOptions: documentKinds.map((kind) => ({ value: kind, label: kindLabel(t, kind) })),
+        // What the public portal publishes (issue 15): the kinds, with those now public ticked.
+        publicKinds: ((published) => documentKinds.map((kind) => ({ value: kind, label: kindLabel(t, kind), checked: published.includes(kind) })))(publicDocumentKinds(app.db, programmeId)),
         fileTypeOptions: fileTypeKeys.map((key) => ({ value: key, label: key.toUpperCase() })),
         values: { projectType: ANY_PROJECT_TYPE, kind: documentKinds[0], required: true, fileTypes: ['pdf'], maxMb: '10', ...values },
         notice,
@@ -51,7 +54,8 @@ export async function documentRequirementsPages(app: FastifyInstance) {
   app.get('/programmes/:id/documents', { config: { access: access.signedIn } }, async (request, reply) => {
     const id = idParam(request.params);
     const done = (request.query as Record<string, unknown>).done;
-    const notice: Notice | null = done === 'saved' || done === 'removed' ? { tone: 'success', text: request.t(`documents.requirements.${done}`) } : null;
+    const notice: Notice | null =
+      done === 'saved' || done === 'removed' || done === 'public' ? { tone: 'success', text: request.t(done === 'public' ? 'public.documentsSaved' : `documents.requirements.${done}`) } : null;
     return page(request, reply, id, 200, notice);
   });
 
@@ -76,6 +80,21 @@ export async function documentRequirementsPages(app: FastifyInstance) {
       throw error;
     }
     return reply.redirect(`/programmes/${id}/documents?done=saved`, 303);
+  });
+
+  // The kinds of documents the public portal publishes (issue 15): an admin's setting, through the engine's transaction.
+  app.post('/programmes/:id/documents/public', { config: { access: access.admin } }, async (request, reply) => {
+    const actor = actorOf(request);
+    const id = idParam(request.params);
+    const raw = formBody(request).documentKinds;
+    const kinds = (Array.isArray(raw) ? raw : raw === undefined ? [] : [raw]).filter((v): v is string => typeof v === 'string');
+    try {
+      await app.engine.write(() => savePublicDocumentKinds(app.engine, actor, id, { documentKinds: kinds }));
+    } catch (error) {
+      if (error instanceof ValidationError) return page(request, reply, id, 422, { tone: 'error', text: request.t('documents.requirements.invalid') });
+      throw error;
+    }
+    return reply.redirect(`/programmes/${id}/documents?done=public`, 303);
   });
 
   app.post('/programmes/:id/documents/remove', { config: { access: access.admin } }, async (request, reply) => {
