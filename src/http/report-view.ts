@@ -1,5 +1,5 @@
 import { localeOf, numberFormat } from '../domain/intl.ts';
-import { formatRoubles } from '../domain/money.ts';
+import { formatWholeRoubles } from '../domain/money.ts';
 import { formatDateTime } from '../domain/time.ts';
 import type { Lang, Translate } from '../i18n/index.ts';
 import { reportSources, type Funnel, type GroupFigures, type ProgrammeFigures, type ProgrammeReport, type SourceFigures } from '../read/report.ts';
@@ -51,7 +51,8 @@ const FUNNEL: (keyof Funnel)[] = ['created', 'submitted', 'accepted', 'awarded',
 
 export function reportView(t: Translate, lang: Lang, timeZone: string, report: ProgrammeReport): ReportView {
   const locale = localeOf(lang);
-  const roubles = (kopecks: number) => `${formatRoubles(kopecks, lang)}\u00a0₽`;
+  // Whole roubles on the page (a summary, not a payment order): the rounding is a footnote of its own.
+  const roubles = (kopecks: number) => `${formatWholeRoubles(kopecks, lang)}\u00a0₽`;
   const money = (kopecks: number | null): ReportCell => ({ text: kopecks === null ? '—' : roubles(kopecks), value: kopecks, kind: 'money' });
   const count = (n: number | null): ReportCell => ({ text: n === null ? '—' : numberFormat(locale).format(n), value: n, kind: 'count' });
   const ratio = (n: number | null): ReportCell => ({ text: n === null ? '—' : t('report.ratio', { value: numberFormat(locale, { minimumFractionDigits: 2, maximumFractionDigits: 2 }).format(n) }), value: n, kind: 'ratio' });
@@ -156,7 +157,7 @@ export function reportView(t: Translate, lang: Lang, timeZone: string, report: P
     groupTable('by-municipality', t('report.section.byMunicipality'), t('report.col.municipality'), current.byMunicipality, (g) => g.name ?? g.key),
     groupTable('by-kind', t('report.section.byKind'), t('report.col.kind'), current.byKind, (g) => t(`admin.municipalityKind.${g.key}`)),
   ];
-  const noteKeys = ['planned', 'agreed', 'leverage', 'people', 'funnel', 'savings', 'groups'];
+  const noteKeys = ['planned', 'agreed', 'leverage', 'people', 'funnel', 'savings', 'groups', 'rounding'];
   for (const table of tables) table.noteNo = noteKeys.indexOf(table.note) + 1;
   const byLine = (r: { by: string; at: string }) => t('report.recommendations.by', { by: r.by, at: formatDateTime(r.at, timeZone, lang) });
   const versions = report.recommendations.map((r) => ({ text: r.text, byLine: byLine(r) }));

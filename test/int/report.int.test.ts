@@ -196,12 +196,13 @@ describe('the analytical report’s XLSX', () => {
     expect(summary.getRow(1).values).toEqual([undefined, 'Источник', 'В заявках', 'В заявках победителей', 'По соглашениям', 'Поступило', 'Израсходовано']);
     expect(summary.getRow(2).getCell(1).value).toBe('Субсидия');
     expect(summary.getRow(2).getCell(3).value).toBe(report.plannedAwarded.subsidy / 100);
-    expect(summary.getRow(2).getCell(3).numFmt).toBe('#,##0.00 "₽"');
+    // Whole roubles shown, as on the page; the cell keeps the exact sum with its kopecks.
+    expect(summary.getRow(2).getCell(3).numFmt).toBe('#,##0 "₽"');
     const total = summary.getRow(6);
     expect(total.getCell(1).value).toBe('Всего');
     expect(total.getCell(4).value).toEqual({ formula: 'SUM(D2:D5)', result: report.agreed.total / 100 });
     expect(total.getCell(5).value).toEqual({ formula: 'SUM(E2:E5)', result: report.received.total / 100 });
-    expect(total.getCell(6).numFmt).toBe('#,##0.00 "₽"');
+    expect(total.getCell(6).numFmt).toBe('#,##0 "₽"');
     const municipalities = workbook.getWorksheet('Муниципалитеты')!;
     expect(municipalities.getRow(1).getCell(1).value).toBe('Муниципалитет');
     const last = municipalities.getRow(report.byMunicipality.length + 2);
@@ -285,7 +286,15 @@ describe('the analytical report’s page', () => {
       expect(page.body).toContain('class="funnel-chart"');
       // No catalogue key and no kopecks shown: money in roubles with ₽ after the number.
       expect(page.body).not.toMatch(/>\s*report\.[a-z]/);
-      expect(page.body).toMatch(/\d[,.]\d\d\u00a0₽</);
+      expect(page.body).toMatch(/\d\u00a0₽</);
+      // Money cells show whole roubles; only the leverage (roubles per rouble of subsidy) has a fraction.
+      const moneyCells = [...page.body.matchAll(/data-kind="money" data-value="\d*">([^<]*)</g)].map((m) => m[1]!);
+      expect(moneyCells.length).toBeGreaterThan(20);
+      for (const text of moneyCells) expect(text).toMatch(/^(—|-?\d{1,3}([\u00a0,]\d{3})*\u00a0₽)$/);
+      // The planned total in whole roubles, rounded half up, grouped by thin spaces in Russian and commas in English.
+      const whole = Math.floor((report.current.planned.total + 50) / 100).toString().replace(/\B(?=(\d{3})+(?!\d))/g, lang === 'ru' ? '\u00a0' : ',');
+      expect(page.body).toContain(`${whole}\u00a0₽`);
+      expect(page.body).toContain(lang === 'ru' ? 'в целых рублях' : 'in whole roubles');
       expect(page.body).toContain(`data-value="${report.current.planned.total}"`);
     }
   });

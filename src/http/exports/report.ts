@@ -2,7 +2,6 @@ import ExcelJS from 'exceljs';
 import type { Translate } from '../../i18n/index.ts';
 import type { ReportTable, ReportView } from '../report-view.ts';
 import { neutralise } from './ranking.ts';
-import { roubleFormat } from './register.ts';
 
 /**
  * The analytical report as XLSX (issue 13), the programme's open data: one sheet per table of
@@ -20,7 +19,10 @@ function columnLetter(index: number): string {
   return letters;
 }
 
-const formats = { money: roubleFormat, count: '#,##0', ratio: '0.00', share: '0.0" %"' } as const;
+/** Whole roubles shown, as on the page; the cells hold the exact sums (kopecks as the fraction). */
+export const reportRoubleFormat = '#,##0 "₽"';
+
+const formats = { money: reportRoubleFormat, count: '#,##0', ratio: '0.00', share: '0.0" %"' } as const;
 
 function addTable(sheet: ExcelJS.Worksheet, table: ReportTable, startRow: number): number {
   const header = sheet.getRow(startRow);
