@@ -21,6 +21,7 @@ import { journalReads, listJournal, loadJournalEntry, type JournalFilter } from 
 import { findProgramme, type ProgrammeRow } from '../../workflows/programme/reads.ts';
 import { loadStreamEvents } from '../../engine/replay.ts';
 import { loadApplication } from '../../workflows/application/reads.ts';
+import { applicationLabels } from '../../workflows/application/registration.ts';
 import { applicationPageModel } from '../application-view.ts';
 import { access, allows } from '../authorization.ts';
 import { bodyText } from '../forms.ts';
@@ -319,7 +320,7 @@ export async function journalPages(app: FastifyInstance) {
     const applicationId = /^\d{1,9}$/.test(text.trim()) ? Number(text.trim()) : text;
     const linked = await attemptWrite(app.engine, () => linkJournalApplication(app.engine, actor, entryId, applicationId, formVersion(body)));
     if (!linked.ok) return entryRefusal(request, reply, entryId, linked.error);
-    if (isHtmx(request)) return showEntry(request, reply, entryId, 200, { notice: { tone: 'success', text: request.t('journal.linked', { id: String(applicationId) }) } });
+    if (isHtmx(request)) return showEntry(request, reply, entryId, 200, { notice: { tone: 'success', text: request.t('journal.linked', { id: typeof applicationId === 'number' ? (applicationLabels(app.db, [applicationId]).get(applicationId) ?? String(applicationId)) : applicationId }) } });
     return reply.redirect(`/programmes/${idParam(request.params)}/journal/${entryId}`, 303);
   });
 
