@@ -37,5 +37,18 @@ describe('the journal’s link notice', () => {
     expect(eventCount(t.db)).toBe(before + 1);
     expect(linked.body).toContain(`Запись связана с заявкой № ${no}.`);
     expect(linked.body).not.toContain(`заявкой № ${numbered!.id}.`);
+    // The entry's fields and its history name it by the number as well.
+    const after = await coordinator.get(`/programmes/${CURRENT_PROGRAMME}/journal/${entry.id}`);
+    const history = after.body.slice(after.body.indexOf('id="history-title"'));
+    expect(history).toContain(`<div>Заявка № ${no}</div>`);
+    expect(after.body).not.toContain(`Заявка № ${numbered!.id}<`);
+  });
+
+  it('titles the audit replay of a numbered application with its number', async () => {
+    const row = t.db.$client.prepare<[number], { id: number; no: string }>('SELECT id, registration_no AS no FROM applications WHERE programme_id = ? AND registration_no IS NOT NULL ORDER BY id LIMIT 1').get(CURRENT_PROGRAMME)!;
+    const auditor = await login(t.app, 'auditor1');
+    const page = await auditor.get(`/audit/applications/${row.id}/replay?seq=1`);
+    expect(page.statusCode).toBe(200);
+    expect(page.body).toContain(`<h1 id="replay-title">Воспроизведение: заявка № ${row.no}</h1>`);
   });
 });
