@@ -22,6 +22,9 @@ export interface ReportRow {
   key: string;
   label: string;
   cells: ReportCell[];
+  /** A footnote of the row's own, beside its label (the savings; the totals' rounding), and its number once known. */
+  note?: string;
+  noteNo?: number;
 }
 
 export interface ReportTable {
@@ -75,7 +78,8 @@ export function reportView(t: Translate, lang: Lang, timeZone: string, report: P
     note: 'planned',
     columns: [t('report.col.source'), t('report.col.planned'), t('report.col.plannedAwarded'), t('report.col.agreed'), t('report.col.received'), t('report.col.spent')],
     rows: reportSources.map((source) => fundsRow(source, sourceLabel(source), (s) => s[source])),
-    totals: fundsRow('total', t('report.col.total'), (s) => s.total),
+    // The totals are sums of the exact kopecks: the rounding note says why they may differ by a rouble from the rows shown.
+    totals: { ...fundsRow('total', t('report.col.total'), (s) => s.total), note: 'rounding' },
   };
   const summary: ReportTable = {
     key: 'summary',
@@ -90,7 +94,7 @@ export function reportView(t: Translate, lang: Lang, timeZone: string, report: P
       { key: 'agreed', label: t('report.col.agreed'), cells: both((f) => (f.agreements > 0 ? f.agreed.total : null), money) },
       { key: 'received', label: t('report.col.received'), cells: both((f) => f.received.total, money) },
       { key: 'spent', label: t('report.col.spent'), cells: both((f) => f.spent.total, money) },
-      { key: 'savings', label: t('report.row.savings'), cells: both((f) => f.savings, money) },
+      { key: 'savings', label: t('report.row.savings'), cells: both((f) => f.savings, money), note: 'savings' },
     ],
   };
   const leverage: ReportTable = {
@@ -137,6 +141,7 @@ export function reportView(t: Translate, lang: Lang, timeZone: string, report: P
     totals: {
       key: 'total',
       label: t('report.col.total'),
+      note: 'rounding',
       cells: [
         count(groups.reduce((s, g) => s + g.submitted, 0)),
         count(groups.reduce((s, g) => s + g.awarded, 0)),
@@ -158,7 +163,10 @@ export function reportView(t: Translate, lang: Lang, timeZone: string, report: P
     groupTable('by-kind', t('report.section.byKind'), t('report.col.kind'), current.byKind, (g) => t(`admin.municipalityKind.${g.key}`)),
   ];
   const noteKeys = ['planned', 'agreed', 'leverage', 'people', 'funnel', 'savings', 'groups', 'rounding'];
-  for (const table of tables) table.noteNo = noteKeys.indexOf(table.note) + 1;
+  for (const table of tables) {
+    table.noteNo = noteKeys.indexOf(table.note) + 1;
+    for (const row of [...table.rows, ...(table.totals ? [table.totals] : [])]) if (row.note) row.noteNo = noteKeys.indexOf(row.note) + 1;
+  }
   const byLine = (r: { by: string; at: string }) => t('report.recommendations.by', { by: r.by, at: formatDateTime(r.at, timeZone, lang) });
   const versions = report.recommendations.map((r) => ({ text: r.text, byLine: byLine(r) }));
   return {

@@ -295,6 +295,11 @@ describe('the analytical report’s page', () => {
       const whole = Math.floor((report.current.planned.total + 50) / 100).toString().replace(/\B(?=(\d{3})+(?!\d))/g, lang === 'ru' ? '\u00a0' : ',');
       expect(page.body).toContain(`${whole}\u00a0₽`);
       expect(page.body).toContain(lang === 'ru' ? 'в целых рублях' : 'in whole roubles');
+      // Every footnote is referenced from a figure, and every reference leads to a footnote.
+      const notes = [...page.body.matchAll(/<li id="note-([a-z]+)">/g)].map((m) => m[1]!);
+      const refs = new Set([...page.body.matchAll(/href="#note-([a-z]+)"/g)].map((m) => m[1]!));
+      expect(notes.length).toBeGreaterThanOrEqual(8);
+      expect([...refs].sort()).toEqual([...notes].sort());
       expect(page.body).toContain(`data-value="${report.current.planned.total}"`);
     }
   });
