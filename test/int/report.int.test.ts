@@ -189,7 +189,15 @@ describe('the analytical report’s XLSX', () => {
     expect(response.headers['content-disposition']).toMatch(/attachment; filename="report-1-\d{4}-\d{2}-\d{2}\.xlsx"/);
     const workbook = new ExcelJS.Workbook();
     await workbook.xlsx.load(response.rawPayload as unknown as ArrayBuffer);
-    expect(workbook.worksheets.map((s) => s.name)).toEqual(['Сводка', 'Типы проектов', 'Муниципалитеты', 'Виды МО', 'Путь заявок']);
+    expect(workbook.worksheets.map((s) => s.name)).toEqual(['Сводка', 'Типы проектов', 'Муниципалитеты', 'Виды МО', 'Путь заявок', 'Примечания']);
+    // Every sheet keeps its header in view.
+    for (const sheet of workbook.worksheets) expect(sheet.views[0], sheet.name).toMatchObject({ state: 'frozen', ySplit: 1 });
+    // The notes, numbered as on the page, say how each figure is computed.
+    const notes = workbook.getWorksheet('Примечания')!;
+    expect(notes.getRow(1).values).toEqual([undefined, '№', 'Как рассчитаны показатели']);
+    expect(notes.rowCount).toBeGreaterThanOrEqual(9);
+    expect(String(notes.getRow(2).getCell(2).value)).toContain('В заявках');
+    expect(String(notes.getRow(notes.rowCount).getCell(2).value)).toContain('в целых рублях');
     const report = (await api(t.app, bearer, 'GET', `/api/programmes/${PAST_PROGRAMME}/report`)).body.current;
     const summary = workbook.getWorksheet('Сводка')!;
     expect(summary.views[0]).toMatchObject({ state: 'frozen', ySplit: 1 });
@@ -257,7 +265,7 @@ describe('the programme’s open data', () => {
     expect(xlsx.statusCode).toBe(200);
     const workbook = new ExcelJS.Workbook();
     await workbook.xlsx.load(xlsx.rawPayload as unknown as ArrayBuffer);
-    expect(workbook.worksheets.map((s) => s.name)).toEqual(['Summary', 'Project types', 'Municipalities', 'Kinds of municipality', 'Path of applications']);
+    expect(workbook.worksheets.map((s) => s.name)).toEqual(['Summary', 'Project types', 'Municipalities', 'Kinds of municipality', 'Path of applications', 'Notes']);
     // Nobody's name: not the applicants', the reviewers', the coordinator's or the commission's.
     const names = t.db.$client.prepare<[], { name: string }>('SELECT name FROM users').all().map((u) => u.name);
     const cells: string[] = [];

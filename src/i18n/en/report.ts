@@ -92,4 +92,5 @@ export const report = {
   'report.sheet.byMunicipality': 'Municipalities',
   'report.sheet.byKind': 'Kinds of municipality',
   'report.sheet.funnel': 'Path of applications',
+  'report.sheet.notes': 'Notes',
 } as const;

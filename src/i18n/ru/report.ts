@@ -92,4 +92,5 @@ export const report = {
   'report.sheet.byMunicipality': 'Муниципалитеты',
   'report.sheet.byKind': 'Виды МО',
   'report.sheet.funnel': 'Путь заявок',
+  'report.sheet.notes': 'Примечания',
 } as const;
