@@ -11,6 +11,19 @@ export function formatRoubles(kopecks: number | null | undefined, lang: 'ru' | '
   return `${sign}${grouped}${lang === 'ru' ? ',' : '.'}${cents}`;
 }
 
+/**
+ * Whole roubles for summaries (the analytical report): kopecks rounded half away from zero, grouped
+ * like formatRoubles, no fraction. Exact kopecks stay in the data (the XLSX's cells, the API).
+ */
+export function formatWholeRoubles(kopecks: number | null | undefined, lang: 'ru' | 'en' = 'ru'): string {
+  if (kopecks === null || kopecks === undefined) return '—';
+  const sign = kopecks < 0 ? '-' : '';
+  const roubles = Math.floor((Math.abs(kopecks) + 50) / 100);
+  if (roubles === 0) return '0';
+  const groupSeparator = lang === 'ru' ? '\u00a0' : ',';
+  return `${sign}${roubles.toString().replace(/\B(?=(\d{3})+(?!\d))/g, groupSeparator)}`;
+}
+
 /** The value a money input shows: plain, without grouping, so that it parses back. */
 export function roublesInputValue(kopecks: number | null | undefined, lang: 'ru' | 'en' = 'ru'): string {
   if (kopecks === null || kopecks === undefined) return '';

@@ -59,24 +59,28 @@ export function journalFormModel(t: Translate, lang: Lang, kind: JournalKind, mu
 }
 
 /** One field of a recorded entry in words. */
-function valueText(t: Translate, lang: Lang, kind: JournalKind, field: string, value: unknown, names: ReadonlyMap<number, string>): string {
+function valueText(t: Translate, lang: Lang, kind: JournalKind, field: string, value: unknown, names: ReadonlyMap<number, string>, label: ApplicationLabel): string {
   const type = journalFieldKinds[field];
   if (type === 'choice' && typeof value === 'string') return t(choiceKey(kind, field, value));
   if (type === 'money' && typeof value === 'number') return `${formatRoubles(value, lang)} ₽`;
   if (type === 'municipality' && typeof value === 'number') return names.get(value) ?? String(value);
   if (type === 'municipalities' && Array.isArray(value)) return value.map((id) => names.get(id as number) ?? String(id)).join(', ');
-  if (type === 'application' && typeof value === 'number') return t('app.number', { id: value });
+  if (type === 'application' && typeof value === 'number') return t('app.number', { id: label(value) });
   return String(value);
 }
 
+/** What names an application: its registration number, or the id of one never numbered (issue 13). */
+export type ApplicationLabel = (id: number) => string;
+const byId: ApplicationLabel = (id) => String(id);
+
 /** A recorded entry's fields as label and value, in the form's order, with links where a value names an application. */
-export function entryFields(t: Translate, lang: Lang, kind: JournalKind, fields: Record<string, unknown>, names: ReadonlyMap<number, string>) {
+export function entryFields(t: Translate, lang: Lang, kind: JournalKind, fields: Record<string, unknown>, names: ReadonlyMap<number, string>, label: ApplicationLabel = byId) {
   return journalFormFields[kind]
     .filter((field) => fields[field] !== undefined && fields[field] !== null)
     .map((field) => ({
       field,
       label: fieldLabel(t, kind, field),
-      value: valueText(t, lang, kind, field, fields[field], names),
+      value: valueText(t, lang, kind, field, fields[field], names, label),
       href: journalFieldKinds[field] === 'application' ? `/applications/${String(fields[field])}` : null,
       long: journalFieldKinds[field] === 'textarea',
     }));
@@ -96,14 +100,14 @@ export function journalListRow(t: Translate, row: JournalRow, names: ReadonlyMap
 }
 
 /** The history rows of an entry, for the history partial. */
-export function journalHistoryRow(t: Translate, lang: Lang, event: EventRow) {
+export function journalHistoryRow(t: Translate, lang: Lang, event: EventRow, label: ApplicationLabel = byId) {
   const actor = JSON.parse(event.actor) as Actor;
   const payload = JSON.parse(event.payload) as Record<string, unknown>;
   const details: string[] = [];
   if (event.type === 'create' && typeof payload.kind === 'string') details.push(t(`journal.kind.${payload.kind}`));
   if (event.type === 'create' && typeof payload.supersedes === 'number') details.push(t('journal.supersedesNo', { id: payload.supersedes }));
   if (event.type === 'attach-document' && typeof payload.name === 'string') details.push(`${t(`journal.document.${String(payload.role)}`)}: ${payload.name} (${formatBytes(Number(payload.size), t, lang)})`);
-  if (event.type === 'link-application') details.push(t('app.number', { id: Number(payload.applicationId) }));
+  if (event.type === 'link-application') details.push(t('app.number', { id: label(Number(payload.applicationId)) }));
   if (event.type === 'supersede') details.push(t('journal.supersededByNo', { id: Number(payload.by) }));
   return { seq: event.seq, at: event.at, actor, type: event.type === 'create' ? 'journal-create' : `journal-${event.type}`, from: event.fromState, to: event.toState, details, hash: event.hash };
 }

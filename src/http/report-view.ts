@@ -1,5 +1,5 @@
 import { localeOf, numberFormat } from '../domain/intl.ts';
-import { formatRoubles } from '../domain/money.ts';
+import { formatWholeRoubles } from '../domain/money.ts';
 import { formatDateTime } from '../domain/time.ts';
 import type { Lang, Translate } from '../i18n/index.ts';
 import { reportSources, type Funnel, type GroupFigures, type ProgrammeFigures, type ProgrammeReport, type SourceFigures } from '../read/report.ts';
@@ -22,6 +22,9 @@ export interface ReportRow {
   key: string;
   label: string;
   cells: ReportCell[];
+  /** A footnote of the row's own, beside its label (the savings; the totals' rounding), and its number once known. */
+  note?: string;
+  noteNo?: number;
 }
 
 export interface ReportTable {
@@ -51,7 +54,8 @@ const FUNNEL: (keyof Funnel)[] = ['created', 'submitted', 'accepted', 'awarded',
 
 export function reportView(t: Translate, lang: Lang, timeZone: string, report: ProgrammeReport): ReportView {
   const locale = localeOf(lang);
-  const roubles = (kopecks: number) => `${formatRoubles(kopecks, lang)}\u00a0₽`;
+  // Whole roubles on the page (a summary, not a payment order): the rounding is a footnote of its own.
+  const roubles = (kopecks: number) => `${formatWholeRoubles(kopecks, lang)}\u00a0₽`;
   const money = (kopecks: number | null): ReportCell => ({ text: kopecks === null ? '—' : roubles(kopecks), value: kopecks, kind: 'money' });
   const count = (n: number | null): ReportCell => ({ text: n === null ? '—' : numberFormat(locale).format(n), value: n, kind: 'count' });
   const ratio = (n: number | null): ReportCell => ({ text: n === null ? '—' : t('report.ratio', { value: numberFormat(locale, { minimumFractionDigits: 2, maximumFractionDigits: 2 }).format(n) }), value: n, kind: 'ratio' });
@@ -74,7 +78,8 @@ export function reportView(t: Translate, lang: Lang, timeZone: string, report: P
     note: 'planned',
     columns: [t('report.col.source'), t('report.col.planned'), t('report.col.plannedAwarded'), t('report.col.agreed'), t('report.col.received'), t('report.col.spent')],
     rows: reportSources.map((source) => fundsRow(source, sourceLabel(source), (s) => s[source])),
-    totals: fundsRow('total', t('report.col.total'), (s) => s.total),
+    // The totals are sums of the exact kopecks: the rounding note says why they may differ by a rouble from the rows shown.
+    totals: { ...fundsRow('total', t('report.col.total'), (s) => s.total), note: 'rounding' },
   };
   const summary: ReportTable = {
     key: 'summary',
@@ -89,7 +94,7 @@ export function reportView(t: Translate, lang: Lang, timeZone: string, report: P
       { key: 'agreed', label: t('report.col.agreed'), cells: both((f) => (f.agreements > 0 ? f.agreed.total : null), money) },
       { key: 'received', label: t('report.col.received'), cells: both((f) => f.received.total, money) },
       { key: 'spent', label: t('report.col.spent'), cells: both((f) => f.spent.total, money) },
-      { key: 'savings', label: t('report.row.savings'), cells: both((f) => f.savings, money) },
+      { key: 'savings', label: t('report.row.savings'), cells: both((f) => f.savings, money), note: 'savings' },
     ],
   };
   const leverage: ReportTable = {
@@ -136,6 +141,7 @@ export function reportView(t: Translate, lang: Lang, timeZone: string, report: P
     totals: {
       key: 'total',
       label: t('report.col.total'),
+      note: 'rounding',
       cells: [
         count(groups.reduce((s, g) => s + g.submitted, 0)),
         count(groups.reduce((s, g) => s + g.awarded, 0)),
@@ -156,8 +162,11 @@ export function reportView(t: Translate, lang: Lang, timeZone: string, report: P
     groupTable('by-municipality', t('report.section.byMunicipality'), t('report.col.municipality'), current.byMunicipality, (g) => g.name ?? g.key),
     groupTable('by-kind', t('report.section.byKind'), t('report.col.kind'), current.byKind, (g) => t(`admin.municipalityKind.${g.key}`)),
   ];
-  const noteKeys = ['planned', 'agreed', 'leverage', 'people', 'funnel', 'savings', 'groups'];
-  for (const table of tables) table.noteNo = noteKeys.indexOf(table.note) + 1;
+  const noteKeys = ['planned', 'agreed', 'leverage', 'people', 'funnel', 'savings', 'groups', 'rounding'];
+  for (const table of tables) {
+    table.noteNo = noteKeys.indexOf(table.note) + 1;
+    for (const row of [...table.rows, ...(table.totals ? [table.totals] : [])]) if (row.note) row.noteNo = noteKeys.indexOf(row.note) + 1;
+  }
   const byLine = (r: { by: string; at: string }) => t('report.recommendations.by', { by: r.by, at: formatDateTime(r.at, timeZone, lang) });
   const versions = report.recommendations.map((r) => ({ text: r.text, byLine: byLine(r) }));
   return {

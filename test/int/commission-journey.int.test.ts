@@ -105,7 +105,10 @@ describe('the commission journey', () => {
     );
     expect(scored.statusCode, scored.body.slice(0, 400)).toBe(200);
     expect(scored.body).not.toContain('<html');
-    expect(scored.body).toContain(`Оценка заявки № ${last.applicationId} сохранена`);
+    // The notice names the application by its registration number (issue 13), as the ranking does.
+    const number = t.db.$client.prepare<[number], { no: string | null }>('SELECT registration_no AS no FROM applications WHERE id = ?').get(last.applicationId)!.no;
+    expect(number).toMatch(/^[^-]+-\d{4}-\d{4}$/);
+    expect(scored.body).toContain(`Оценка заявки № ${number} сохранена`);
     expect(scored.body).toContain(`Не оценено вами: ${before.rows.length - 1}`);
     const after = await ranking();
     const moved = after.rows.find((r) => r.applicationId === last.applicationId)!;

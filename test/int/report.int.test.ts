@@ -189,19 +189,28 @@ describe('the analytical report’s XLSX', () => {
     expect(response.headers['content-disposition']).toMatch(/attachment; filename="report-1-\d{4}-\d{2}-\d{2}\.xlsx"/);
     const workbook = new ExcelJS.Workbook();
     await workbook.xlsx.load(response.rawPayload as unknown as ArrayBuffer);
-    expect(workbook.worksheets.map((s) => s.name)).toEqual(['Сводка', 'Типы проектов', 'Муниципалитеты', 'Виды МО', 'Путь заявок']);
+    expect(workbook.worksheets.map((s) => s.name)).toEqual(['Сводка', 'Типы проектов', 'Муниципалитеты', 'Виды МО', 'Путь заявок', 'Примечания']);
+    // Every sheet keeps its header in view.
+    for (const sheet of workbook.worksheets) expect(sheet.views[0], sheet.name).toMatchObject({ state: 'frozen', ySplit: 1 });
+    // The notes, numbered as on the page, say how each figure is computed.
+    const notes = workbook.getWorksheet('Примечания')!;
+    expect(notes.getRow(1).values).toEqual([undefined, '№', 'Как рассчитаны показатели']);
+    expect(notes.rowCount).toBeGreaterThanOrEqual(9);
+    expect(String(notes.getRow(2).getCell(2).value)).toContain('В заявках');
+    expect(String(notes.getRow(notes.rowCount).getCell(2).value)).toContain('в целых рублях');
     const report = (await api(t.app, bearer, 'GET', `/api/programmes/${PAST_PROGRAMME}/report`)).body.current;
     const summary = workbook.getWorksheet('Сводка')!;
     expect(summary.views[0]).toMatchObject({ state: 'frozen', ySplit: 1 });
     expect(summary.getRow(1).values).toEqual([undefined, 'Источник', 'В заявках', 'В заявках победителей', 'По соглашениям', 'Поступило', 'Израсходовано']);
     expect(summary.getRow(2).getCell(1).value).toBe('Субсидия');
     expect(summary.getRow(2).getCell(3).value).toBe(report.plannedAwarded.subsidy / 100);
-    expect(summary.getRow(2).getCell(3).numFmt).toBe('#,##0.00 "₽"');
+    // Whole roubles shown, as on the page; the cell keeps the exact sum with its kopecks.
+    expect(summary.getRow(2).getCell(3).numFmt).toBe('#,##0 "₽"');
     const total = summary.getRow(6);
     expect(total.getCell(1).value).toBe('Всего');
     expect(total.getCell(4).value).toEqual({ formula: 'SUM(D2:D5)', result: report.agreed.total / 100 });
     expect(total.getCell(5).value).toEqual({ formula: 'SUM(E2:E5)', result: report.received.total / 100 });
-    expect(total.getCell(6).numFmt).toBe('#,##0.00 "₽"');
+    expect(total.getCell(6).numFmt).toBe('#,##0 "₽"');
     const municipalities = workbook.getWorksheet('Муниципалитеты')!;
     expect(municipalities.getRow(1).getCell(1).value).toBe('Муниципалитет');
     const last = municipalities.getRow(report.byMunicipality.length + 2);
@@ -256,7 +265,7 @@ describe('the programme’s open data', () => {
     expect(xlsx.statusCode).toBe(200);
     const workbook = new ExcelJS.Workbook();
     await workbook.xlsx.load(xlsx.rawPayload as unknown as ArrayBuffer);
-    expect(workbook.worksheets.map((s) => s.name)).toEqual(['Summary', 'Project types', 'Municipalities', 'Kinds of municipality', 'Path of applications']);
+    expect(workbook.worksheets.map((s) => s.name)).toEqual(['Summary', 'Project types', 'Municipalities', 'Kinds of municipality', 'Path of applications', 'Notes']);
     // Nobody's name: not the applicants', the reviewers', the coordinator's or the commission's.
     const names = t.db.$client.prepare<[], { name: string }>('SELECT name FROM users').all().map((u) => u.name);
     const cells: string[] = [];
@@ -285,7 +294,20 @@ describe('the analytical report’s page', () => {
       expect(page.body).toContain('class="funnel-chart"');
       // No catalogue key and no kopecks shown: money in roubles with ₽ after the number.
       expect(page.body).not.toMatch(/>\s*report\.[a-z]/);
-      expect(page.body).toMatch(/\d[,.]\d\d\u00a0₽</);
+      expect(page.body).toMatch(/\d\u00a0₽</);
+      // Money cells show whole roubles; only the leverage (roubles per rouble of subsidy) has a fraction.
+      const moneyCells = [...page.body.matchAll(/data-kind="money" data-value="\d*">([^<]*)</g)].map((m) => m[1]!);
+      expect(moneyCells.length).toBeGreaterThan(20);
+      for (const text of moneyCells) expect(text).toMatch(/^(—|-?\d{1,3}([\u00a0,]\d{3})*\u00a0₽)$/);
+      // The planned total in whole roubles, rounded half up, grouped by thin spaces in Russian and commas in English.
+      const whole = Math.floor((report.current.planned.total + 50) / 100).toString().replace(/\B(?=(\d{3})+(?!\d))/g, lang === 'ru' ? '\u00a0' : ',');
+      expect(page.body).toContain(`${whole}\u00a0₽`);
+      expect(page.body).toContain(lang === 'ru' ? 'в целых рублях' : 'in whole roubles');
+      // Every footnote is referenced from a figure, and every reference leads to a footnote.
+      const notes = [...page.body.matchAll(/<li id="note-([a-z]+)">/g)].map((m) => m[1]!);
+      const refs = new Set([...page.body.matchAll(/href="#note-([a-z]+)"/g)].map((m) => m[1]!));
+      expect(notes.length).toBeGreaterThanOrEqual(8);
+      expect([...refs].sort()).toEqual([...notes].sort());
       expect(page.body).toContain(`data-value="${report.current.planned.total}"`);
     }
   });

@@ -134,6 +134,11 @@ describe('the review queue', () => {
     expect(one<{ n: number }>("SELECT count(*) AS n FROM events WHERE type = 'assign'").n).toBe(eventsBefore + 1);
     const [id] = ticks[0]!.split(':').map(Number);
     expect(one<{ assignee: number }>('SELECT assignee_id AS assignee FROM review_queue WHERE application_id = ?', id).assignee).toBe(reviewer2);
+    // The tick box and the refusal name the application by its registration number (issue 13).
+    const no = one<{ no: string | null }>('SELECT registration_no AS no FROM applications WHERE id = ?', id).no;
+    expect(no).toMatch(/^[^-]+-\d{4}-\d{4}$/);
+    expect(page.body).toContain(`aria-label="Отметить заявку № ${no}"`);
+    expect(response.body).toContain(`Заявка № ${no}: `);
     // Nothing ticked, or no reviewer: told beside the form, nothing written.
     expect((await coordinator.post('/queue/assign', { reviewerId: String(reviewer2) })).statusCode).toBe(422);
     expect((await coordinator.post('/queue/assign', { reviewerId: '', applications: ticks.slice(1) })).statusCode).toBe(422);

@@ -2,7 +2,6 @@ import ExcelJS from 'exceljs';
 import type { Translate } from '../../i18n/index.ts';
 import type { ReportTable, ReportView } from '../report-view.ts';
 import { neutralise } from './ranking.ts';
-import { roubleFormat } from './register.ts';
 
 /**
  * The analytical report as XLSX (issue 13), the programme's open data: one sheet per table of
@@ -20,7 +19,10 @@ function columnLetter(index: number): string {
   return letters;
 }
 
-const formats = { money: roubleFormat, count: '#,##0', ratio: '0.00', share: '0.0" %"' } as const;
+/** Whole roubles shown, as on the page; the cells hold the exact sums (kopecks as the fraction). */
+export const reportRoubleFormat = '#,##0 "₽"';
+
+const formats = { money: reportRoubleFormat, count: '#,##0', ratio: '0.00', share: '0.0" %"' } as const;
 
 function addTable(sheet: ExcelJS.Worksheet, table: ReportTable, startRow: number): number {
   const header = sheet.getRow(startRow);
@@ -54,7 +56,7 @@ function addTable(sheet: ExcelJS.Worksheet, table: ReportTable, startRow: number
   return row;
 }
 
-export const reportSheets = ['summary', 'byType', 'byMunicipality', 'byKind', 'funnel'] as const;
+export const reportSheets = ['summary', 'byType', 'byMunicipality', 'byKind', 'funnel', 'notes'] as const;
 
 export async function reportXlsx(t: Translate, view: ReportView, created: Date): Promise<Buffer> {
   const workbook = new ExcelJS.Workbook();
@@ -77,5 +79,13 @@ export async function reportXlsx(t: Translate, view: ReportView, created: Date):
     for (let i = 2; i <= table.columns.length; i += 1) worksheet.getColumn(i).width = 20;
     worksheet.autoFilter = { from: { row: 1, column: 1 }, to: { row: 1 + table.rows.length, column: table.columns.length } };
   }
+  // How each figure is computed, numbered as on the page: open data says what its numbers mean.
+  const notes = sheetOf('notes');
+  notes.getRow(1).values = ['№', t('report.section.notes')];
+  notes.getRow(1).font = { bold: true };
+  view.notes.forEach((note, i) => (notes.getRow(i + 2).values = [i + 1, neutralise(note.text)]));
+  notes.getColumn(1).width = 6;
+  notes.getColumn(2).width = 120;
+  notes.getColumn(2).alignment = { wrapText: true, vertical: 'top' };
   return Buffer.from(await workbook.xlsx.writeBuffer());
 }

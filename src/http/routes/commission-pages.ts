@@ -8,6 +8,7 @@ import { ledgerHeadOf } from '../../engine/verify.ts';
 import type { Lang, Translate } from '../../i18n/index.ts';
 import { sendApplicationEvent } from '../../workflows/application/commands.ts';
 import { findApplication } from '../../workflows/application/reads.ts';
+import { applicationLabels } from '../../workflows/application/registration.ts';
 import { recordDecision } from '../../workflows/commission/decision.ts';
 import { meetingOf } from '../../workflows/commission/meeting.ts';
 import { protocolExtras } from '../protocol-view.ts';
@@ -135,12 +136,14 @@ export async function commissionPages(app: FastifyInstance) {
       if (problems.length > 0) throw new ValidationError('the score is invalid', problems);
       return sendApplicationEvent(app.engine, actor, applicationId, 'score', payload, formVersion(body));
     });
+    // The notices name the application by its registration number (issue 13), as the ranking does.
+    const label = () => applicationLabels(app.db, [applicationId]).get(applicationId) ?? String(applicationId);
     if (!scored.ok) {
-      if (scored.error instanceof ConflictError) return showCommission(request, reply, programmeId, 409, { notice: { tone: 'warning', text: t('commission.score.stale', { id: applicationId }) } });
+      if (scored.error instanceof ConflictError) return showCommission(request, reply, programmeId, 409, { notice: { tone: 'warning', text: t('commission.score.stale', { id: label() }) } });
       const text = scored.error instanceof ValidationError ? scored.error.problems.map((p) => t(p.code === TEXT_CHARACTERS_PROBLEM ? 'commission.problem.text-characters' : `commission.problem.${p.field}`)).join(' ') : refusalText(t, request.lang, scored.error);
       return showCommission(request, reply, programmeId, scored.status, { notice: { tone: 'error', text: t('commission.score.refused', { message: text }) } });
     }
-    if (isHtmx(request)) return showCommission(request, reply, programmeId, 200, { notice: { tone: 'success', text: t('commission.score.done', { id: applicationId }) } });
+    if (isHtmx(request)) return showCommission(request, reply, programmeId, 200, { notice: { tone: 'success', text: t('commission.score.done', { id: label() }) } });
     return reply.redirect(`/programmes/${programmeId}/commission#score-${applicationId}`, 303);
   });
 

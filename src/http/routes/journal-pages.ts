@@ -21,6 +21,7 @@ import { journalReads, listJournal, loadJournalEntry, type JournalFilter } from 
 import { findProgramme, type ProgrammeRow } from '../../workflows/programme/reads.ts';
 import { loadStreamEvents } from '../../engine/replay.ts';
 import { loadApplication } from '../../workflows/application/reads.ts';
+import { applicationLabels } from '../../workflows/application/registration.ts';
 import { applicationPageModel } from '../application-view.ts';
 import { access, allows } from '../authorization.ts';
 import { bodyText } from '../forms.ts';
@@ -258,6 +259,8 @@ export async function journalPages(app: FastifyInstance) {
     const entry = loadJournalEntry(app.engine, actor, entryId, programme.id);
     const options = app.engine.eventOptions(entry.stream, actor).filter((option) => option.open);
     const names = municipalityNames();
+    // The fields and the history name an application by its registration number (issue 13).
+    const appLabel = (id: number) => applicationLabels(app.db, [id]).get(id) ?? String(id);
     const mayRecord = journalRecordOptions(app.engine, actor, programme.id).find((option) => option.kind === entry.context.kind);
     return {
       title: t('journal.entryTitle', { id: entryId, kind: t(`journal.kind.${entry.context.kind}`) }),
@@ -265,14 +268,14 @@ export async function journalPages(app: FastifyInstance) {
       entry: entry.row,
       context: entry.context,
       kindLabel: t(`journal.kind.${entry.context.kind}`),
-      fields: entryFields(t, request.lang, entry.context.kind, entry.context.fields, names),
+      fields: entryFields(t, request.lang, entry.context.kind, entry.context.fields, names, appLabel),
       documents: entryDocuments(t, request.lang, programme.id, entryId, entry.context),
       documentRoles: journalFormModel(t, request.lang, entry.context.kind, []).documents,
       mayAttach: options.some((option) => option.type === 'attach-document'),
       mayLink: options.some((option) => option.type === 'link-application'),
       linkChoices: entry.context.kind === 'final-meeting' && entry.row.municipalityId !== null ? journalReads(app.db).applicationsOfMunicipality(programme.id, entry.row.municipalityId) : [],
       mayCorrect: journalStanding(entry.row.state) && (mayRecord?.open ?? false),
-      history: loadStreamEvents(app.db, entry.stream.id).map((event) => journalHistoryRow(t, request.lang, event)),
+      history: loadStreamEvents(app.db, entry.stream.id).map((event) => journalHistoryRow(t, request.lang, event, appLabel)),
       notice: (request.query as Record<string, unknown> | undefined)?.done === 'recorded' ? ({ tone: 'success', text: t('journal.recorded', { id: entryId }) } satisfies Notice) : null,
       ...extras,
     };
@@ -319,7 +322,7 @@ export async function journalPages(app: FastifyInstance) {
     const applicationId = /^\d{1,9}$/.test(text.trim()) ? Number(text.trim()) : text;
     const linked = await attemptWrite(app.engine, () => linkJournalApplication(app.engine, actor, entryId, applicationId, formVersion(body)));
     if (!linked.ok) return entryRefusal(request, reply, entryId, linked.error);
-    if (isHtmx(request)) return showEntry(request, reply, entryId, 200, { notice: { tone: 'success', text: request.t('journal.linked', { id: String(applicationId) }) } });
+    if (isHtmx(request)) return showEntry(request, reply, entryId, 200, { notice: { tone: 'success', text: request.t('journal.linked', { id: typeof applicationId === 'number' ? (applicationLabels(app.db, [applicationId]).get(applicationId) ?? String(applicationId)) : applicationId }) } });
     return reply.redirect(`/programmes/${idParam(request.params)}/journal/${entryId}`, 303);
   });
 

@@ -30,6 +30,12 @@ import { stageJournalEvidence } from '../journal-view.ts';
 import { informingView } from './communications-admin.ts';
 import { DEFAULT_PROGRAMME_CODE, exampleRegistrationNo } from './register-routes.ts';
 
+/** The first `length` characters of a text on one line, with an ellipsis when it is longer. */
+function excerpt(text: string, length: number): string {
+  const line = text.replace(/\s+/g, ' ').trim();
+  return line.length > length ? `${line.slice(0, length).trimEnd()}…` : line;
+}
+
 function stageHistoryRow(t: Translate, event: EventRow, stageKey: string) {
   const actor = JSON.parse(event.actor) as EventActor;
   const payload = JSON.parse(event.payload) as Record<string, unknown>;
@@ -38,6 +44,8 @@ function stageHistoryRow(t: Translate, event: EventRow, stageKey: string) {
   if (typeof payload.plannedStart === 'string') details.push(`${t('field.plannedStart')}: ${payload.plannedStart}`);
   if (typeof payload.plannedEnd === 'string') details.push(`${t('field.plannedEnd')}: ${payload.plannedEnd}`);
   if (typeof payload.reason === 'string') details.push(`${t('field.reason')}: ${payload.reason}`);
+  // The closing stage's recommendations (issue 13): the opening of the text; the whole of it is on the report's page.
+  if (event.type === 'record-recommendations' && typeof payload.text === 'string') details.push(`${t('report.recommendations.field')}: ${excerpt(payload.text, 200)}`);
   return { seq: event.seq, at: event.at, actor, type: event.type, from: event.fromState, to: event.toState, details, hash: event.hash };
 }
 

@@ -128,7 +128,7 @@ export async function queuePages(app: FastifyInstance) {
           : sent.error instanceof ValidationError
             ? sent.error.problems.map((problem) => describeProblem(t, request.lang, problem)).join(' ')
             : refusalText(t, request.lang, sent.error);
-      refused.push(t('queue.assign.refusedOne', { id, why }));
+      refused.push(t('queue.assign.refusedOne', { id: applicationLabels(app.db, [id]).get(id) ?? String(id), why }));
     }
     if (refused.length === 0 && !isHtmx(request)) {
       const back = new URL(typeof request.headers.referer === 'string' ? request.headers.referer : '/queue', 'http://placeholder');

@@ -94,7 +94,7 @@ export async function reportRoutes(app: FastifyInstance) {
       schema: {
         tags: ['open data'],
         summary: 'The analytical report as XLSX: the programme’s open data',
-        description: 'No sign-in. Sheets: the summary (funds by source, leverage, people, the ledger head), project types, municipalities, kinds of municipality, the applications’ path. In Russian unless `lang=en`.',
+        description: 'No sign-in. Sheets: the summary (funds by source, leverage, people, the ledger head), project types, municipalities, kinds of municipality, the applications’ path, and the notes saying how each figure is computed. In Russian unless `lang=en`.',
         params: idParams,
         response: { 200: reportXlsxResponse, ...errors(...pathErrors) },
       },

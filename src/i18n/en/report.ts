@@ -73,6 +73,7 @@ export const report = {
   'report.note.funnel': 'The path: created counts every application of the programme; submitted, those submitted at least once; admitted, those that were ever “admitted”; won, those awarded a subsidy; closed, terminated, rejected, not ranked and withdrawn go by the current status.',
   'report.note.savings': 'Savings are what an agreement’s total exceeds the contract price by, split over the sources in the agreement’s proportions.',
   'report.note.groups': 'Each group shows its submitted applications, the winners among them, the cost of the submitted applications, the subsidy awarded, and the winners’ money received and beneficiaries.',
+  'report.note.rounding': 'Sums on the page are in whole roubles rounded to the nearest rouble (50 kopecks up), so a total may differ by a rouble from the sum of its rounded parts; the XLSX and the API hold the exact sums in kopecks, and the XLSX’s totals are formulas over them.',
   'report.recommendations.intro': 'The coordinator’s conclusions and recommendations on the programme. Each record is an event of the closing stage in the log: earlier versions are kept.',
   'report.recommendations.none': 'No recommendations recorded yet.',
   'report.recommendations.by': '{by}, {at}',
@@ -91,4 +92,5 @@ export const report = {
   'report.sheet.byMunicipality': 'Municipalities',
   'report.sheet.byKind': 'Kinds of municipality',
   'report.sheet.funnel': 'Path of applications',
+  'report.sheet.notes': 'Notes',
 } as const;
