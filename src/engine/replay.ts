@@ -2,7 +2,7 @@ import type { AnyMachineSnapshot } from 'xstate';
 import type { Db } from '../db/client.ts';
 import { statement } from '../db/statements.ts';
 import type { MachineRegistry, RegisteredMachine } from '../../machines/registry.ts';
-import { GENESIS_HASH, hashEvent } from './ledger.ts';
+import { GENESIS_HASH, hashStoredEvent } from './ledger.ts';
 import type { EventRow, StreamRow } from './rows.ts';
 import type { ProjectionDifference } from './projections.ts';
 import { creationInput, firstSnapshot, machineEvent, nextSnapshot, persistSnapshot, restoreSnapshot, stateToString } from './snapshots.ts';
@@ -111,7 +111,7 @@ export function replayStream(registry: MachineRegistry, stream: StreamRow, rows:
       problem(row.seq, 'out-of-order', `expected event ${expectedSeq}, found ${row.seq}`);
     }
     expectedSeq = Math.max(expectedSeq, row.seq + 1);
-    const { hash, ...rest } = row;
+    const hash = row.hash;
     if (row.prevHash !== prevHash) {
       // A link to another event of this stream means the order was changed, not just a link broken.
       const linked = rows.find((other) => other !== row && other.hash === row.prevHash);
@@ -122,7 +122,7 @@ export function replayStream(registry: MachineRegistry, stream: StreamRow, rows:
       problem(row.seq, 'out-of-order', `event ${row.seq} stands before event ${previousRow.seq} in the global order`);
     }
     previousRow = row;
-    if (hashEvent(rest) !== hash) problem(row.seq, 'hash-mismatch', `the stored row does not match its hash`);
+    if (hashStoredEvent(row) !== hash) problem(row.seq, 'hash-mismatch', `the stored row does not match its hash`);
     prevHash = hash;
     const entry = registry.get(row.machineId, row.machineVersion);
     if (!entry) {
