@@ -141,6 +141,10 @@ export const applications = sqliteTable(
     index('applications_municipality').on(t.municipalityId, t.state),
     index('applications_title').on(t.title),
     index('applications_type').on(t.projectType),
+    // The list's keyset pages (migrations/0022).
+    index('applications_updated').on(t.updatedAt),
+    index('applications_programme_updated').on(t.programmeId, t.updatedAt),
+    index('applications_municipality_updated').on(t.municipalityId, t.updatedAt),
   ],
 );
 

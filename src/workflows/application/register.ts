@@ -90,12 +90,8 @@ export interface Register {
   totals: RegisterTotals;
 }
 
-const statements = perDatabase((db: Db) => ({
-  rows: db.$client.prepare<
-    { programmeId: number; municipalityId: number | null; state: string | null },
-    Omit<RegisterRow, 'number' | 'scoreCenti'> & { registrationSeq: number | null }
-  >(
-    `SELECT a.id, a.registration_no AS registrationNo, a.registration_seq AS registrationSeq, a.title, a.first_submitted_at AS firstSubmittedAt,
+/** The register's one statement: the programme's submitted applications by the programme's index (what test/int/query-plans checks). */
+export const REGISTER_ROWS_SQL = `SELECT a.id, a.registration_no AS registrationNo, a.registration_seq AS registrationSeq, a.title, a.first_submitted_at AS firstSubmittedAt,
        a.municipality_id AS municipalityId, m.name AS municipality, a.settlement, a.project_type AS projectType, a.state,
        COALESCE(s.subsidy_kopecks, a.subsidy_kopecks) AS subsidyKopecks, COALESCE(s.local_budget_kopecks, 0) AS localBudgetKopecks,
        COALESCE(s.residents_kopecks, 0) AS residentsKopecks, COALESCE(s.business_kopecks, 0) AS businessKopecks,
@@ -107,8 +103,13 @@ const statements = perDatabase((db: Db) => ({
      LEFT JOIN application_scoring s ON s.application_id = a.id
      WHERE a.programme_id = @programmeId AND a.first_submitted_at IS NOT NULL
        AND (@municipalityId IS NULL OR a.municipality_id = @municipalityId)
-       AND (@state IS NULL OR a.state = @state)`,
-  ),
+       AND (@state IS NULL OR a.state = @state)`;
+
+const statements = perDatabase((db: Db) => ({
+  rows: db.$client.prepare<
+    { programmeId: number; municipalityId: number | null; state: string | null },
+    Omit<RegisterRow, 'number' | 'scoreCenti'> & { registrationSeq: number | null }
+  >(REGISTER_ROWS_SQL),
 }));
 
 type Key = string | number | null;
