@@ -30,8 +30,10 @@ if (fresh) {
 if (args.includes('--only-verify')) {
   for (let i = 0; i < repeat; i += 1) {
     const t0 = performance.now();
+    const c0 = process.cpuUsage();
     const r = verifyLedger(db, defaultRegistry());
-    console.log(`verify ${r.events} events ok=${r.ok} ${(performance.now() - t0).toFixed(0)} ms`);
+    const cpu = process.cpuUsage(c0);
+    console.log(`verify ${r.events} events ok=${r.ok} ${(performance.now() - t0).toFixed(0)} ms, cpu ${((cpu.user + cpu.system) / 1000).toFixed(0)} ms`);
   }
 } else {
   verifySpeed(db, repeat);
