@@ -550,6 +550,9 @@ export const notifications = sqliteTable(
     uniqueIndex('notifications_user_key').on(t.userId, t.dedupeKey),
     index('notifications_inbox').on(t.userId, t.readAt, t.id),
     index('notifications_outbox').on(t.mailState, t.nextAttemptAt),
+    // The outbox's failed list, newest first (migrations/0022).
+    index('notifications_state_id').on(t.mailState, t.id),
+    index('notifications_read').on(t.userId, t.id).where(sql`read_at IS NOT NULL`),
     index('notifications_programme_kind').on(t.programmeId, t.kind),
   ],
 );

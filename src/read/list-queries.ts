@@ -1,6 +1,8 @@
 import { AUDIT_SEARCH_SQL } from '../audit/search.ts';
 import { REGISTER_ROWS_SQL } from '../workflows/application/register.ts';
 import { APPLICATION_STATE_COUNTS_SQL } from '../workflows/stage/reads.ts';
+import { INBOX_LISTS } from '../workflows/notifications/inbox.ts';
+import { OUTBOX_LISTS } from '../workflows/notifications/outbox-admin.ts';
 import { applicationListQueries } from './applications.ts';
 import { queueSorts, queueStatementText, type QueueSort } from './review-queue.ts';
 
@@ -19,7 +21,7 @@ export interface ListQuery {
 /**
  * Every list query of the pages (issue 18.3): the review queue's tabs × sorts × directions × seeks
  * and its counts, the applications list and its tabs' counts, the register, the auditor's search,
- * the programme's counts per state. A list page's statement is added here, where
+ * the programme's counts per state, the inbox and the outbox. A list page's statement is added here, where
  * test/int/query-plans.int.test.ts runs EXPLAIN QUERY PLAN on each against a migrated database and
  * fails on a scan of the applications or the events or a sort in a temporary B-tree.
  */
@@ -50,5 +52,10 @@ export function listQueries(): ListQuery[] {
       fullScan: 'a word searched in every application: a substring is found by reading each search text (in id order, stopped at 200 found)',
     },
     { name: 'programme counts per state', sql: APPLICATION_STATE_COUNTS_SQL, params: [2] },
+    { name: 'inbox unread', sql: INBOX_LISTS.unread, params: [5, 200] },
+    { name: 'inbox read', sql: INBOX_LISTS.read, params: [5, 200] },
+    { name: 'outbox counts', sql: OUTBOX_LISTS.counts, params: [] },
+    { name: 'outbox failed', sql: OUTBOX_LISTS.failed, params: [] },
+    { name: 'outbox waiting', sql: OUTBOX_LISTS.waiting, params: [] },
   ];
 }

@@ -4,7 +4,7 @@ import { openDb, type Db } from '../../src/db/client.ts';
 import { listQueries, type ListQuery } from '../../src/read/list-queries.ts';
 
 /** The tables that grow with the programme: a list may not read one whole, nor sort its rows in a temporary B-tree. */
-const BIG_TABLES = ['applications', 'events', 'streams', 'review_queue', 'application_state_spells', 'scores', 'application_scoring'];
+const BIG_TABLES = ['applications', 'events', 'streams', 'review_queue', 'application_state_spells', 'scores', 'application_scoring', 'notifications', 'journal_entries'];
 
 /** The tables (by name or alias) a plan step reads, and how. */
 function aliasesOf(sql: string): Map<string, string> {
@@ -32,7 +32,7 @@ describe('the plans of every list query (issue 18.3)', () => {
 
   it('covers the queue, the applications list, the register, the audit search and the counts', () => {
     const names = queries.map((q) => q.name);
-    for (const prefix of ['review queue lane', 'review queue counts', 'applications list', 'applications counts', 'register rows', 'audit search', 'programme counts per state']) {
+    for (const prefix of ['review queue lane', 'review queue counts', 'applications list', 'applications counts', 'register rows', 'audit search', 'programme counts per state', 'inbox unread', 'outbox failed']) {
       expect(names.some((n) => n.startsWith(prefix)), prefix).toBe(true);
     }
     expect(new Set(names).size).toBe(names.length);
