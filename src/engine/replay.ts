@@ -11,6 +11,29 @@ import { hasState, migrateSnapshot } from './versions.ts';
 /** Every column of an event row, in the names the code uses. */
 export const EVENT_COLUMNS =
   'position, stream_id AS streamId, seq, type, payload, facts, actor, at, from_state AS fromState, to_state AS toState, machine_id AS machineId, machine_version AS machineVersion, prev_hash AS prevHash, hash';
+/**
+ * An event row from the values of EVENT_COLUMNS in their order, as a statement in raw mode gives
+ * them (issue 18.4): better-sqlite3 sets a row object's properties one by one, a third of the cost
+ * of reading the log; one object literal of a fixed shape costs a fraction of that.
+ */
+export function eventRowOf(v: unknown[]): EventRow {
+  return {
+    position: v[0] as number,
+    streamId: v[1] as string,
+    seq: v[2] as number,
+    type: v[3] as string,
+    payload: v[4] as string,
+    facts: v[5] as string,
+    actor: v[6] as string,
+    at: v[7] as string,
+    fromState: v[8] as string | null,
+    toState: v[9] as string,
+    machineId: v[10] as string,
+    machineVersion: v[11] as number,
+    prevHash: v[12] as string,
+    hash: v[13] as string,
+  };
+}
 /** Every column of a stream row, in the names the code uses. */
 export const STREAM_COLUMNS =
   'id, kind, machine_id AS machineId, machine_version AS machineVersion, state, snapshot, version, head_hash AS headHash, updated_at AS updatedAt';

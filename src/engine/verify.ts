@@ -5,7 +5,7 @@ import { events, streams, verifyCheckpoints } from '../db/schema.ts';
 import { statement } from '../db/statements.ts';
 import type { MachineRegistry } from '../../machines/registry.ts';
 import { GENESIS_HASH, foldHead } from './ledger.ts';
-import { EVENT_COLUMNS, replayStream, restorableStart, type LedgerProblem, type ReplayStart } from './replay.ts';
+import { EVENT_COLUMNS, eventRowOf, replayStream, restorableStart, type LedgerProblem, type ReplayStart } from './replay.ts';
 import type { EventRow, StreamRow } from './rows.ts';
 import { projectionRows, type ProjectionDifference } from './projections.ts';
 
@@ -111,10 +111,13 @@ function verifySnapshot(db: Db, registry: MachineRegistry, options: VerifyOption
     else byStream.set(row.streamId, [row]);
   }
   const byStreamAll = new Map(byStream);
-  const eventsAfter = statement<[string, number], EventRow>(db, `SELECT ${EVENT_COLUMNS} FROM events WHERE stream_id = ? AND seq > ? ORDER BY seq, position`);
+  // In raw mode (values in EVENT_COLUMNS' order, made rows by eventRowOf); their own texts, so that
+  // the statement cache never hands a raw statement to a reader that expects objects.
+  const eventsAfter = statement<[string, number], unknown[]>(db, `SELECT ${EVENT_COLUMNS} FROM events WHERE stream_id = ? AND seq > ? ORDER BY seq, position /* raw */`).raw();
   // Every row of the stream, whatever its seq says (a tampered seq of 0 is still replayed, and named).
-  const eventsAll = statement<[string], EventRow>(db, `SELECT ${EVENT_COLUMNS} FROM events WHERE stream_id = ? ORDER BY seq, position`);
-  const eventsOf = (streamId: string, after: number | undefined) => (after === undefined ? eventsAll.all(streamId) : eventsAfter.all(streamId, after));
+  const eventsAll = statement<[string], unknown[]>(db, `SELECT ${EVENT_COLUMNS} FROM events WHERE stream_id = ? ORDER BY seq, position /* raw */`).raw();
+  const eventsOf = (streamId: string, after: number | undefined): EventRow[] =>
+    (after === undefined ? eventsAll.all(streamId) : eventsAfter.all(streamId, after)).map(eventRowOf);
   const projected = projectionRows(db);
   const verifiedAt = new Date().toISOString();
   const checkpoints: CheckpointUpdate = { save: [], drop: [] };
