@@ -1,11 +1,11 @@
 import { asc } from 'drizzle-orm';
 import type Database from 'better-sqlite3';
 import type { Db } from '../db/client.ts';
-import { events, streams, verifyCheckpoints } from '../db/schema.ts';
+import { events, streams } from '../db/schema.ts';
 import { statement } from '../db/statements.ts';
 import type { MachineRegistry } from '../../machines/registry.ts';
 import { GENESIS_HASH, foldHead } from './ledger.ts';
-import { EVENT_COLUMNS, eventRowOf, replayStream, restorableStart, type LedgerProblem, type ReplayStart } from './replay.ts';
+import { EVENT_COLUMNS, STREAM_COLUMNS, eventRowOf, replayStream, restorableStart, type LedgerProblem, type ReplayStart } from './replay.ts';
 import type { EventRow, StreamRow } from './rows.ts';
 import { projectionRows, type ProjectionDifference } from './projections.ts';
 
@@ -82,8 +82,18 @@ const PROGRESS_EVERY = 500;
 function verifySnapshot(db: Db, registry: MachineRegistry, options: VerifyOptions): { report: LedgerReport; checkpoints: CheckpointUpdate } {
   const full = !options.incremental;
   const problems: LedgerProblem[] = [];
-  const allStreams = db.select().from(streams).orderBy(asc(streams.id)).all();
-  const saved = full ? new Map<string, Checkpoint>() : new Map(db.select().from(verifyCheckpoints).all().map((c) => [c.streamId, c]));
+  // Prepared statements, not the query builder: drizzle maps every row of these whole tables column by column.
+  const allStreams = statement<[], StreamRow>(db, `SELECT ${STREAM_COLUMNS} FROM streams ORDER BY id`).all();
+  const saved = full
+    ? new Map<string, Checkpoint>()
+    : new Map(
+        statement<[], Checkpoint>(
+          db,
+          'SELECT stream_id AS streamId, length, head_hash AS headHash, machine_id AS machineId, machine_version AS machineVersion, snapshot, verified_at AS verifiedAt FROM verify_checkpoints',
+        )
+          .all()
+          .map((c) => [c.streamId, c]),
+      );
   const byStream = new Map<string, GlobalRow[]>();
   let head = GENESIS_HASH;
   let count = 0;
