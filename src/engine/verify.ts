@@ -98,8 +98,8 @@ function verifySnapshot(db: Db, registry: MachineRegistry, options: VerifyOption
   let head = GENESIS_HASH;
   let count = 0;
   let lastPosition = 0;
-  // The head after every prefix of the log: a head published earlier matches one of them while
-  // the log has only grown since.
+  // The head after a prefix of the log, for the heads asked about (the published one, the anchor's):
+  // a head published earlier matches one of the prefixes while the log has only grown since.
   const prefixHeads = new Map<string, number>();
   // The order, the gaps and the head are checked over the whole log every time: one pass over a
   // column or two. What a checkpoint saves is the replay and the hashing of every row.
@@ -115,7 +115,8 @@ function verifySnapshot(db: Db, registry: MachineRegistry, options: VerifyOption
     }
     lastPosition = row.position;
     head = foldHead(head, row.hash);
-    prefixHeads.set(head, count);
+    // Only the heads asked about are kept (issue 18.4): a map of every prefix's head was a string key per event.
+    if (head === options.expectedHead || head === options.anchor?.head) prefixHeads.set(head, count);
     const list = byStream.get(row.streamId);
     if (list) list.push(row);
     else byStream.set(row.streamId, [row]);
