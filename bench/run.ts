@@ -27,6 +27,7 @@ import { dashboardAtScale } from './dashboard.ts';
 import { sessionOf } from './session.ts';
 import { copyDatabase, memoryUnderLoad, pageFigures, transitionFigures, type Figure } from './throughput.ts';
 import { portalPaths, publicPath, scaleApplications } from './scale.ts';
+import { verifySpeed } from './verify-figures.ts';
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
@@ -259,6 +260,8 @@ try {
   const inThread = performance.now();
   const whole = verifyLedger(db, defaultRegistry());
   console.log(`ledger grown to ${whole.events} events in ${started.toFixed(0)} ms; a whole-ledger verify on the server's thread takes ${(performance.now() - inThread).toFixed(0)} ms (what a write waited before issue 17)`);
+  // Verify in events a second (issue 18.4), beside reading the same rows and sha256 of the same bytes, on this ledger.
+  verifySpeed(db, 3);
   const writeOnce = () => {
     const t0 = performance.now();
     version = sendApplicationEvent(engine, applicant, created.id, 'update', { beneficiaries: version }, version).version;

@@ -8,13 +8,13 @@ import type { ProjectionDifference } from '../engine/projections.ts';
  * The security log (issue 17.2, ASVS 7.1–7.3): who created a user, changed a role or a
  * municipality, set or reset a password, revoked sessions, deactivated or activated an account —
  * appended in the change's own transaction, each entry chained to the one before by its hash, the
- * table append-only by trigger (migration 0020). Verify checks the chain and that the users table
+ * table append-only by trigger (migration 0018). Verify checks the chain and that the users table
  * is what the log folds to (role, municipality, active), naming each difference.
  */
 
 export type SecurityAction =
   | 'user-created'
-  /** A user that existed before the log did, recorded as it stood (the first open after migration 0020). */
+  /** A user that existed before the log did, recorded as it stood (the first open after migration 0018). */
   | 'user-recorded'
   | 'user-changed'
   | 'password-reset'
@@ -98,7 +98,7 @@ export function verifySecurityLog(db: Db): { problems: ChainProblem[]; differenc
 
 /**
  * Records, once, the users that existed before the security log did (the first open after
- * migration 0020): while the log is empty, every user is entered as it stands. A user added behind
+ * migration 0018): while the log is empty, every user is entered as it stands. A user added behind
  * the application's back later has no entry, and verify names it.
  */
 export function recordExistingUsers(db: Db): void {

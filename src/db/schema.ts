@@ -141,6 +141,10 @@ export const applications = sqliteTable(
     index('applications_municipality').on(t.municipalityId, t.state),
     index('applications_title').on(t.title),
     index('applications_type').on(t.projectType),
+    // The list's keyset pages (migrations/0020).
+    index('applications_updated').on(t.updatedAt),
+    index('applications_programme_updated').on(t.programmeId, t.updatedAt),
+    index('applications_municipality_updated').on(t.municipalityId, t.updatedAt),
   ],
 );
 
@@ -546,6 +550,9 @@ export const notifications = sqliteTable(
     uniqueIndex('notifications_user_key').on(t.userId, t.dedupeKey),
     index('notifications_inbox').on(t.userId, t.readAt, t.id),
     index('notifications_outbox').on(t.mailState, t.nextAttemptAt),
+    // The outbox's failed list, newest first (migrations/0020).
+    index('notifications_state_id').on(t.mailState, t.id),
+    index('notifications_read').on(t.userId, t.id).where(sql`read_at IS NOT NULL`),
     index('notifications_programme_kind').on(t.programmeId, t.kind),
   ],
 );
@@ -626,7 +633,7 @@ export const verifyCheckpoints = sqliteTable('verify_checkpoints', {
 /**
  * The security log (issue 17.2, ASVS 7.x): every change to a user — created, role or municipality
  * changed, password set or reset, sessions revoked, deactivated, activated — appended in the
- * change's transaction, hash-chained like the events and append-only by trigger (migration 0020).
+ * change's transaction, hash-chained like the events and append-only by trigger (migration 0018).
  * Verify checks its chain and that the users table is what the log folds to.
  */
 export const securityLog = sqliteTable('security_log', {

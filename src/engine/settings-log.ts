@@ -135,7 +135,7 @@ export function verifySettingsLog(db: Db): { problems: ChainProblem[]; differenc
 
 /**
  * Enters, once, the settings that existed before the log did (the first open after migration
- * 0020): while the log is empty, every programme's rows as they stand, marked `recorded` — the
+ * 0018): while the log is empty, every programme's rows as they stand, marked `recorded` — the
  * facts of events before then are not checked against them.
  */
 export function recordExistingSettings(db: Db): void {

@@ -1,11 +1,11 @@
 import { asc } from 'drizzle-orm';
 import type Database from 'better-sqlite3';
 import type { Db } from '../db/client.ts';
-import { events, streams, verifyCheckpoints } from '../db/schema.ts';
+import { events, streams } from '../db/schema.ts';
 import { statement } from '../db/statements.ts';
 import type { MachineRegistry } from '../../machines/registry.ts';
 import { GENESIS_HASH, foldHead } from './ledger.ts';
-import { EVENT_COLUMNS, replayStream, restorableStart, type LedgerProblem, type ReplayStart } from './replay.ts';
+import { EVENT_COLUMNS, STREAM_COLUMNS, eventRowOf, replayStream, restorableStart, type LedgerProblem, type ReplayStart } from './replay.ts';
 import type { EventRow, StreamRow } from './rows.ts';
 import { projectionRows, type ProjectionDifference } from './projections.ts';
 import { recordProblems } from './record-checks.ts';
@@ -75,7 +75,7 @@ function inOneSnapshot<T>(db: Db, reads: () => T): T {
   return db.$client.transaction(reads).deferred();
 }
 
-/** One event as the global pass reads it: all its columns in a full verify, its place and hash in an incremental one. */
+/** One event as the global pass reads it: its place, its hash and when it was written. */
 type GlobalRow = Pick<EventRow, 'position' | 'streamId' | 'seq' | 'hash' | 'at'>;
 
 const PROGRESS_EVERY = 500;
@@ -83,20 +83,34 @@ const PROGRESS_EVERY = 500;
 function verifySnapshot(db: Db, registry: MachineRegistry, options: VerifyOptions): { report: LedgerReport; checkpoints: CheckpointUpdate } {
   const full = !options.incremental;
   const problems: LedgerProblem[] = [];
-  const allStreams = db.select().from(streams).orderBy(asc(streams.id)).all();
-  const saved = full ? new Map<string, Checkpoint>() : new Map(db.select().from(verifyCheckpoints).all().map((c) => [c.streamId, c]));
+  // Prepared statements, not the query builder: drizzle maps every row of these whole tables column by column.
+  const allStreams = statement<[], StreamRow>(db, `SELECT ${STREAM_COLUMNS} FROM streams ORDER BY id`).all();
+  const saved = full
+    ? new Map<string, Checkpoint>()
+    : new Map(
+        statement<[], Checkpoint>(
+          db,
+          'SELECT stream_id AS streamId, length, head_hash AS headHash, machine_id AS machineId, machine_version AS machineVersion, snapshot, verified_at AS verifiedAt FROM verify_checkpoints',
+        )
+          .all()
+          .map((c) => [c.streamId, c]),
+      );
   const byStream = new Map<string, GlobalRow[]>();
   let head = GENESIS_HASH;
   let count = 0;
   let lastPosition = 0;
-  // The head after every prefix of the log: a head published earlier matches one of them while
-  // the log has only grown since.
+  // The head after a prefix of the log, for the heads asked about (the published one, the anchor's):
+  // a head published earlier matches one of the prefixes while the log has only grown since.
   const prefixHeads = new Map<string, number>();
+  // The heads asked about: the published one, the anchor's, and each one a commission decision quotes (its protocol prints it).
+  const askedHeads = new Set<string>(statement<[], { head: string }>(db, 'SELECT ledger_head AS head FROM commission_decisions').all().map((row) => row.head));
+  if (options.expectedHead) askedHeads.add(options.expectedHead);
+  if (options.anchor) askedHeads.add(options.anchor.head);
   // The order, the gaps and the head are checked over the whole log every time: one pass over a
   // column or two. What a checkpoint saves is the replay and the hashing of every row.
-  const globalRows = full
-    ? (statement<[], EventRow>(db, `SELECT ${EVENT_COLUMNS} FROM events ORDER BY position`).all() as GlobalRow[])
-    : statement<[], GlobalRow>(db, 'SELECT position, stream_id AS streamId, seq, hash, at FROM events ORDER BY position').all();
+  // Its five columns only (issue 18.4; they are kept by stream below anyway): the rows a stream
+  // replays are read with it, stream by stream, so that one stream's whole rows are held at a time.
+  const globalRows = statement<[], GlobalRow>(db, 'SELECT position, stream_id AS streamId, seq, hash, at FROM events ORDER BY position').all();
   for (const row of globalRows) {
     count += 1;
     if (row.position <= lastPosition) problems.push({ stream: row.streamId, seq: row.seq, kind: 'out-of-order', message: 'positions are not increasing' });
@@ -106,14 +120,20 @@ function verifySnapshot(db: Db, registry: MachineRegistry, options: VerifyOption
     }
     lastPosition = row.position;
     head = foldHead(head, row.hash);
-    prefixHeads.set(head, count);
-    const list = byStream.get(row.streamId) ?? [];
-    list.push(row);
-    byStream.set(row.streamId, list);
+    // Only the heads asked about are kept (issue 18.4): a map of every prefix's head was a string key per event.
+    if (askedHeads.has(head)) prefixHeads.set(head, count);
+    const list = byStream.get(row.streamId);
+    if (list) list.push(row);
+    else byStream.set(row.streamId, [row]);
   }
   const byStreamAll = new Map(byStream);
-  const eventsOf = (streamId: string, after: number) =>
-    statement<[string, number], EventRow>(db, `SELECT ${EVENT_COLUMNS} FROM events WHERE stream_id = ? AND seq > ? ORDER BY seq, position`).all(streamId, after);
+  // In raw mode (values in EVENT_COLUMNS' order, made rows by eventRowOf); their own texts, so that
+  // the statement cache never hands a raw statement to a reader that expects objects.
+  const eventsAfter = statement<[string, number], unknown[]>(db, `SELECT ${EVENT_COLUMNS} FROM events WHERE stream_id = ? AND seq > ? ORDER BY seq, position /* raw */`).raw();
+  // Every row of the stream, whatever its seq says (a tampered seq of 0 is still replayed, and named).
+  const eventsAll = statement<[string], unknown[]>(db, `SELECT ${EVENT_COLUMNS} FROM events WHERE stream_id = ? ORDER BY seq, position /* raw */`).raw();
+  const eventsOf = (streamId: string, after: number | undefined): EventRow[] =>
+    (after === undefined ? eventsAll.all(streamId) : eventsAfter.all(streamId, after)).map(eventRowOf);
   const projected = projectionRows(db);
   const verifiedAt = new Date().toISOString();
   const checkpoints: CheckpointUpdate = { save: [], drop: [] };
@@ -152,7 +172,7 @@ function verifySnapshot(db: Db, registry: MachineRegistry, options: VerifyOption
       checked += light.length;
       sound = start.snapshot;
     } else {
-      rows = full ? (light as EventRow[]) : eventsOf(stream.id, start?.seq ?? 0);
+      rows = eventsOf(stream.id, start?.seq);
       // replayStream compares the seq order with the global order too: a swap shows there.
       const result = replayStream(registry, stream, rows, start);
       streamProblems.push(...result.problems);

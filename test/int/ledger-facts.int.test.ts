@@ -388,11 +388,11 @@ describe('the protocol page', () => {
   });
 });
 
-describe('a database from before the logs (migration 0020)', () => {
+describe('a database from before the logs (migration 0018)', () => {
   it('has its users and settings entered once, as they stand, and verifies clean; the facts of earlier events are not judged by them', async () => {
     const db = await demo();
     const sqlite = db.$client;
-    // The logs as migration 0020 leaves them on an older database: empty, never written.
+    // The logs as migration 0018 leaves them on an older database: empty, never written.
     sqlite.exec(`DROP TRIGGER security_log_no_delete; DROP TRIGGER settings_log_no_delete;
       DELETE FROM security_log; DELETE FROM settings_log; DELETE FROM sqlite_sequence WHERE name IN ('security_log', 'settings_log')`);
     const { recordExistingEntries } = await import('../../src/db/existing-logs.ts');

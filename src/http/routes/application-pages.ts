@@ -73,7 +73,8 @@ export async function applicationPages(app: FastifyInstance) {
     const actor = actorOf(request);
     const filter = listFilterSchema.parse(request.query ?? {});
     const states = queue ? reviewQueueStates : null;
-    const rows = queries.list(actor, filter, states);
+    // A keyset page (issue 18.3): the pager seeks after the last row shown or before the first.
+    const { rows, nextAfter, prevBefore } = queries.page(actor, filter, states);
     const counts = queries.countsByState(actor, filter, states);
     const stateTabs = (states ?? applicationStates).map((state) => ({ state, count: counts[state] ?? 0 }));
     const everyMunicipality = allows(access.allMunicipalities, actor.role);
@@ -90,9 +91,10 @@ export async function applicationPages(app: FastifyInstance) {
       showMunicipality: everyMunicipality,
       programmes: listProgrammes(app.db),
       projectTypes,
-      hasNext: rows.length === 50,
+      nextAfter,
+      prevBefore,
       query: (changes: Record<string, string | number | undefined>) => {
-        const merged = { ...filter, page: undefined, ...changes } as Record<string, unknown>;
+        const merged = { ...filter, page: undefined, after: undefined, before: undefined, ...changes } as Record<string, unknown>;
         const params = new URLSearchParams();
         for (const [k, v] of Object.entries(merged)) if (v !== undefined && v !== null && v !== '' && !(k === 'page' && v === 1)) params.set(k, String(v));
         const text = params.toString();

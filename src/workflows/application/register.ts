@@ -140,24 +140,17 @@ const orderColumn: Record<Exclude<RegisterSort, 'score'>, string> = {
 type Filter = { programmeId: number; municipalityId: number | null; state: string | null };
 type Row = Omit<RegisterRow, 'number' | 'scoreCenti'> & { registrationSeq: number | null };
 
-const statements = perDatabase((db: Db) => ({
-  rows: db.$client.prepare<Filter, Row>(`SELECT ${COLUMNS} ${FROM}`),
-  /** The rows in an order the database gives, nulls last whichever the direction, ties in the order of numbering. */
-  ordered: new Map(
-    (Object.keys(orderColumn) as (keyof typeof orderColumn)[]).flatMap((sort) =>
-      (['asc', 'desc'] as const).map((dir) => [
-        `${sort}:${dir}`,
-        db.$client.prepare<Filter & { limit: number; offset: number }, Row>(
-          // The order of numbering along its index (programme, number): NULL numbers — the older ones — first by id, as SEQ_KEY says.
-          sort === 'number'
-            ? `SELECT ${COLUMNS} ${FROM} ORDER BY a.registration_seq ${dir.toUpperCase()}, a.id ${dir.toUpperCase()} LIMIT @limit OFFSET @offset`
-            : `SELECT ${COLUMNS} ${FROM} ORDER BY (${orderColumn[sort]}) IS NULL, ${orderColumn[sort]} ${dir.toUpperCase()}, ${SEQ_KEY} LIMIT @limit OFFSET @offset`,
-        ),
-      ]),
-    ),
-  ),
-  totals: db.$client.prepare<Filter, RegisterTotals>(
-    `SELECT count(*) AS count, COALESCE(sum(COALESCE(s.subsidy_kopecks, a.subsidy_kopecks)), 0) AS subsidyKopecks,
+/** The register's statements, named for test/int/query-plans (src/read/list-queries.ts): the rows, each page order, the totals. */
+export const REGISTER_ROWS_SQL = `SELECT ${COLUMNS} ${FROM}`;
+const pageSql = (sort: keyof typeof orderColumn, dir: 'asc' | 'desc') =>
+  // The order of numbering along its index (programme, number): NULL numbers — the older ones — first by id, as SEQ_KEY says.
+  sort === 'number'
+    ? `${REGISTER_ROWS_SQL} ORDER BY a.registration_seq ${dir.toUpperCase()}, a.id ${dir.toUpperCase()} LIMIT @limit OFFSET @offset`
+    : `${REGISTER_ROWS_SQL} ORDER BY (${orderColumn[sort]}) IS NULL, ${orderColumn[sort]} ${dir.toUpperCase()}, ${SEQ_KEY} LIMIT @limit OFFSET @offset`;
+export const REGISTER_PAGE_SQL = { number: pageSql('number', 'asc'), numberDesc: pageSql('number', 'desc') };
+
+/** The totals of every row under the filters: one aggregate along the programme's index. */
+export const REGISTER_TOTALS_SQL = `SELECT count(*) AS count, COALESCE(sum(COALESCE(s.subsidy_kopecks, a.subsidy_kopecks)), 0) AS subsidyKopecks,
        COALESCE(sum(s.local_budget_kopecks), 0) AS localBudgetKopecks, COALESCE(sum(s.residents_kopecks), 0) AS residentsKopecks,
        COALESCE(sum(s.business_kopecks), 0) AS businessKopecks, COALESCE(sum(a.total_kopecks), 0) AS totalKopecks,
        COALESCE(sum(a.awarded_kopecks), 0) AS awardedKopecks,
@@ -166,8 +159,20 @@ const statements = perDatabase((db: Db) => ({
      FROM applications a LEFT JOIN application_scoring s ON s.application_id = a.id
      WHERE a.programme_id = @programmeId AND a.first_submitted_at IS NOT NULL
        AND (@municipalityId IS NULL OR a.municipality_id = @municipalityId)
-       AND (@state IS NULL OR a.state = @state)`,
+       AND (@state IS NULL OR a.state = @state)`;
+
+const statements = perDatabase((db: Db) => ({
+  rows: db.$client.prepare<Filter, Row>(REGISTER_ROWS_SQL),
+  /** The rows in an order the database gives, nulls last whichever the direction, ties in the order of numbering. */
+  ordered: new Map(
+    (Object.keys(orderColumn) as (keyof typeof orderColumn)[]).flatMap((sort) =>
+      (['asc', 'desc'] as const).map((dir) => [
+        `${sort}:${dir}`,
+        db.$client.prepare<Filter & { limit: number; offset: number }, Row>(pageSql(sort, dir)),
+      ]),
+    ),
   ),
+  totals: db.$client.prepare<Filter, RegisterTotals>(REGISTER_TOTALS_SQL),
   head: db.$client.prepare<[], { position: number }>('SELECT COALESCE(MAX(position), 0) AS position FROM events'),
 }));
 

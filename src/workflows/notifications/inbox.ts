@@ -20,16 +20,22 @@ export interface InboxItem {
 
 const INBOX_LIMIT = 200;
 
+const INBOX_COLUMNS = `n.id, n.kind, n.params, n.link, n.created_at AS createdAt, n.read_at AS readAt, n.programme_id AS programmeId, n.application_id AS applicationId,
+    p.time_zone AS timeZone, n.mail_state AS mailState, n.sent_at AS sentAt FROM notifications n LEFT JOIN programmes p ON p.id = n.programme_id`;
+/** The inbox's two lists, unread and read, newest first (what test/int/query-plans checks). */
+export const INBOX_LISTS = {
+  unread: `SELECT ${INBOX_COLUMNS} WHERE n.user_id = ? AND n.read_at IS NULL ORDER BY n.id DESC LIMIT ?`,
+  read: `SELECT ${INBOX_COLUMNS} WHERE n.user_id = ? AND n.read_at IS NOT NULL ORDER BY n.id DESC LIMIT ?`,
+};
+
 const inboxStatements = perDatabase((db: Db) => {
   const sqlite = db.$client;
-  const columns = `n.id, n.kind, n.params, n.link, n.created_at AS createdAt, n.read_at AS readAt, n.programme_id AS programmeId, n.application_id AS applicationId,
-    p.time_zone AS timeZone, n.mail_state AS mailState, n.sent_at AS sentAt FROM notifications n LEFT JOIN programmes p ON p.id = n.programme_id`;
   type Row = Omit<InboxItem, 'params' | 'mail'> & { params: string; mailState: string; sentAt: string | null };
   return {
     unreadCount: sqlite.prepare<[number], { n: number }>('SELECT count(*) AS n FROM notifications WHERE user_id = ? AND read_at IS NULL'),
     // Unread first, newest first within each: two ranges of the same index.
-    unread: sqlite.prepare<[number, number], Row>(`SELECT ${columns} WHERE n.user_id = ? AND n.read_at IS NULL ORDER BY n.id DESC LIMIT ?`),
-    read: sqlite.prepare<[number, number], Row>(`SELECT ${columns} WHERE n.user_id = ? AND n.read_at IS NOT NULL ORDER BY n.id DESC LIMIT ?`),
+    unread: sqlite.prepare<[number, number], Row>(INBOX_LISTS.unread),
+    read: sqlite.prepare<[number, number], Row>(INBOX_LISTS.read),
     one: sqlite.prepare<[number, number], { id: number; link: string; readAt: string | null }>('SELECT id, link, read_at AS readAt FROM notifications WHERE id = ? AND user_id = ?'),
     markIds: sqlite.prepare<[string, number, string]>('UPDATE notifications SET read_at = ? WHERE user_id = ? AND read_at IS NULL AND id IN (SELECT value FROM json_each(?))'),
     markAll: sqlite.prepare<[string, number]>('UPDATE notifications SET read_at = ? WHERE user_id = ? AND read_at IS NULL'),

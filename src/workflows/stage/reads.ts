@@ -23,7 +23,7 @@ export const stageReads = perDatabase((db: Db) => {
   const allOfProgramme = sqlite.prepare<[number], StageRow>(`SELECT ${STAGE_COLUMNS} FROM stages WHERE programme_id = ? ORDER BY no`);
   const byStream = sqlite.prepare<[string], StageRow>(`SELECT ${STAGE_COLUMNS} FROM stages WHERE stream_id = ?`);
   const byKey = sqlite.prepare<[number, string], StageRow>(`SELECT ${STAGE_COLUMNS} FROM stages WHERE programme_id = ? AND key = ?`);
-  const countsByState = sqlite.prepare<[number], { state: string; count: number }>('SELECT state, count(*) AS count FROM applications WHERE programme_id = ? GROUP BY state');
+  const countsByState = sqlite.prepare<[number], { state: string; count: number }>(APPLICATION_STATE_COUNTS_SQL);
   const programme = sqlite.prepare<[number], { fundKopecks: number; capKopecks: number }>('SELECT fund_kopecks AS fundKopecks, cap_kopecks AS capKopecks FROM programmes WHERE id = ?');
   const applicationCounts = (programmeId: number): Record<string, number> => Object.fromEntries(countsByState.all(programmeId).map((row) => [row.state, row.count]));
   return {
@@ -48,6 +48,9 @@ export const stageReads = perDatabase((db: Db) => {
     },
   };
 });
+
+/** A programme's applications per state, from the counter the triggers of migrations/0015 keep (issue 18.3): no pass over the applications. */
+export const APPLICATION_STATE_COUNTS_SQL = 'SELECT state, sum(count) AS count FROM application_counts WHERE programme_id = ? AND count > 0 GROUP BY state';
 
 export function findStage(db: Db, programmeId: number, no: number): StageRow {
   const row = stageReads(db).stageOfStream(stageStreamId(programmeId, no));
