@@ -22,9 +22,11 @@ describe.skipIf(!hasChromium)('the commission in a real browser', () => {
     expect(unscored).toBeGreaterThan(1);
     const row = page.locator('#scoring tr.unscored').first();
     const id = (await row.getAttribute('id'))!.replace('score-', '');
+    // The notice names the application by its registration number (issue 13), as the row does.
+    const label = demo.server.db.$client.prepare<[number], { label: string }>('SELECT COALESCE(registration_no, id) AS label FROM applications WHERE id = ?').get(Number(id))!.label;
     await row.locator('select[name="significance"]').selectOption('5');
     await row.getByRole('button').click();
-    await expect.poll(async () => page.locator('.notice--success', { hasText: `№ ${id}` }).count()).toBe(1);
+    await expect.poll(async () => page.locator('.notice--success', { hasText: `№ ${label}` }).count()).toBe(1);
     // The ranking also refreshes itself while members score: wait for the swap, do not race it.
     await expect.poll(async () => page.locator('#scoring tr.unscored').count()).toBe(unscored - 1);
     expect(await page.locator(`#rank-${id} td`).nth(7).innerText()).toBe('1/3');

@@ -8,7 +8,7 @@ describe.skipIf(!hasChromium)('the journal in a real browser', () => {
   it('records a consultation from an application’s page and sees it there', async () => {
     const { page, errors } = await watchedPage(demo.browser);
     const application = demo.server.db.$client
-      .prepare<[], { id: number }>("SELECT id FROM applications WHERE programme_id = 2 AND state = 'under-review' ORDER BY id LIMIT 1")
+      .prepare<[], { id: number; label: string }>("SELECT id, COALESCE(registration_no, id) AS label FROM applications WHERE programme_id = 2 AND state = 'under-review' ORDER BY id LIMIT 1")
       .get()!;
     await signIn(page, demo.server, 'reviewer1');
     await page.goto(`${demo.server.url}/applications/${application.id}`);
@@ -34,7 +34,7 @@ describe.skipIf(!hasChromium)('the journal in a real browser', () => {
     await page.locator('#journal-entry').waitFor({ state: 'visible' });
     await expect.poll(() => page.locator('.notice--success').textContent()).toContain('внесена в журнал');
 
-    await page.locator('#journal-entry').getByRole('link', { name: `Заявка № ${application.id}` }).first().click();
+    await page.locator('#journal-entry').getByRole('link', { name: `Заявка № ${application.label}` }).first().click();
     await page.waitForURL(new RegExp(`/applications/${application.id}$`));
     const card = page.locator('#application-journal');
     await card.getByText('Кто согласует смету на ремонт колодца?').waitFor({ state: 'visible' });
