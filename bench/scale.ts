@@ -3,6 +3,7 @@ import { performance } from 'node:perf_hooks';
 import { openDb } from '../src/db/client.ts';
 import { hashEvent, type HashedEventRow } from '../src/engine/ledger.ts';
 import { buildApp } from '../src/http/app.ts';
+import { refillCounts } from './dashboard.ts';
 import { copyDatabase } from './throughput.ts';
 
 /**
@@ -111,19 +112,7 @@ export function scaleApplications(demoPath: string, path: string, target: number
   for (let from = 0; from < copies; from += chunk) batch(from, Math.min(copies, from + chunk));
   db.prepare("UPDATE sqlite_sequence SET seq = (SELECT MAX(position) FROM events) WHERE name = 'events'").run();
   for (const object of saved) if (object.type === 'index') db.exec(object.sql);
-  db.exec(`
-    DELETE FROM application_counts;
-    INSERT INTO application_counts (programme_id, municipality_id, state, count, subsidy_kopecks, awarded_kopecks, awarded_count)
-      SELECT programme_id, municipality_id, state, count(*), sum(subsidy_kopecks), COALESCE(sum(awarded_kopecks), 0), count(awarded_kopecks)
-      FROM applications GROUP BY programme_id, municipality_id, state;
-    DELETE FROM review_queue_counts;
-    INSERT INTO review_queue_counts (programme_id, lane, count) SELECT programme_id, lane, count(*) FROM review_queue WHERE lane IS NOT NULL GROUP BY programme_id, lane;
-    DELETE FROM state_spell_counts;
-    INSERT INTO state_spell_counts (programme_id, state, finished, running)
-      SELECT programme_id, state, sum(left_at IS NOT NULL), sum(left_at IS NULL) FROM application_state_spells GROUP BY programme_id, state;
-    DELETE FROM state_spell_hours;
-    INSERT INTO state_spell_hours (programme_id, state, hour, count)
-      SELECT programme_id, state, CASE WHEN duration_ms < 0 THEN -1 ELSE duration_ms / 3600000 END, count(*) FROM application_state_spells WHERE left_at IS NOT NULL GROUP BY 1, 2, 3;`);
+  refillCounts(db);
   for (const object of saved) if (object.type === 'trigger') db.exec(object.sql);
   db.exec('ANALYZE');
   const applications = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM applications').get()!.n;

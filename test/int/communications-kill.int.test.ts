@@ -1,11 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openDb } from '../../src/db/client.ts';
 import { communicationsWorld, PASSWORD, TestSmtp, until } from './communications-fixture.ts';
+import { freePort } from './free-port.ts';
 
 /**
  * The outbox survives a crash (issue 12): the real server (`src/server.ts`) in a child process
@@ -23,13 +23,6 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 /** Starts `npm start`'s server on the database with these settings and waits for /readyz or /healthz. */
 async function startServer(env: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {

@@ -1,6 +1,5 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,6 +8,7 @@ import { openSession } from '../../src/accounts/sessions.ts';
 import { openDb } from '../../src/db/client.ts';
 import { verifyLedger } from '../../src/engine/verify.ts';
 import { defaultRegistry } from '../../machines/registry.ts';
+import { freePort } from './free-port.ts';
 import { smallWorld } from './small-world.ts';
 
 /**
@@ -24,16 +24,6 @@ afterEach(() => {
   for (const cleanup of cleanups.splice(0).reverse()) cleanup();
 });
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
 
 async function until(what: () => Promise<boolean>, ms: number): Promise<void> {
   const deadline = Date.now() + ms;

@@ -72,7 +72,8 @@ export function registerCsv(t: Translate, lang: Lang, timeZone: string, register
 /** The rouble format of the register's money cells: grouped, two decimals, the sign after. */
 export const roubleFormat = '#,##0.00 "₽"';
 
-function columnLetter(index: number): string {
+/** The spreadsheet's letters of a column: 1 → A, 27 → AA. */
+export function columnLetter(index: number): string {
   let n = index;
   let letters = '';
   while (n > 0) {

@@ -2,22 +2,13 @@ import ExcelJS from 'exceljs';
 import type { Translate } from '../../i18n/index.ts';
 import type { ReportTable, ReportView } from '../report-view.ts';
 import { neutralise } from './ranking.ts';
+import { columnLetter } from './register.ts';
 
 /**
  * The analytical report as XLSX (issue 13), the programme's open data: one sheet per table of
  * the page, a frozen header, roubles as numbers in a rouble format, counts and ratios as numbers,
  * the totals rows as SUM formulas over the rows above, the ledger head on the summary sheet.
  */
-function columnLetter(index: number): string {
-  let n = index;
-  let letters = '';
-  while (n > 0) {
-    const rest = (n - 1) % 26;
-    letters = String.fromCharCode(65 + rest) + letters;
-    n = Math.floor((n - 1) / 26);
-  }
-  return letters;
-}
 
 /** Whole roubles shown, as on the page; the cells hold the exact sums (kopecks as the fraction). */
 export const reportRoubleFormat = '#,##0 "₽"';
