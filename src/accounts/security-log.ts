@@ -21,7 +21,10 @@ export type SecurityAction =
   | 'password-changed'
   | 'sessions-revoked'
   | 'user-deactivated'
-  | 'user-activated';
+  | 'user-activated'
+  /** A session opened (a cookie at the login form, a bearer token through the API) and closed by its user: ASVS 7.1. */
+  | 'signed-in'
+  | 'signed-out';
 
 export interface SecurityLogRow extends ChainedRow {
   action: SecurityAction;

@@ -5,6 +5,7 @@ import { perDatabase } from '../db/statements.ts';
 import { storageFaultOf } from '../db/storage-faults.ts';
 import { sessions, users } from '../db/schema.ts';
 import { sha256 } from '../engine/ledger.ts';
+import { logSecurity } from './security-log.ts';
 import type { Actor, Role } from '../domain/roles.ts';
 
 export type SessionKind = 'cookie' | 'bearer';
@@ -59,6 +60,26 @@ const sessionStatements = perDatabase((db) => ({
   ),
   touch: db.$client.prepare<[string, string]>('UPDATE sessions SET last_seen_at = ? WHERE token_hash = ?'),
 }));
+
+/**
+ * Signs a user in: a new session and its entry in the security log (issue 17.2, ASVS 7.1), one
+ * transaction. `from` is the address the request came from, as the log keeps it.
+ */
+export function signIn(db: Db, actor: Actor, kind: SessionKind, now: Date, from: string): { token: string; expiresAt: string } {
+  return db.$client.transaction(() => {
+    const opened = openSession(db, actor.id, kind, now);
+    logSecurity(db.$client, { at: now, actor, action: 'signed-in', subject: actor.id, details: { kind, from } });
+    return opened;
+  })();
+}
+
+/** Signs a session out: revoked, and its entry in the security log, one transaction. */
+export function signOut(db: Db, session: Session, now: Date, from: string): void {
+  db.$client.transaction(() => {
+    revokeSession(db, session.tokenHash, now);
+    logSecurity(db.$client, { at: now, actor: session.actor, action: 'signed-out', subject: session.actor.id, details: { kind: session.kind, from } });
+  })();
+}
 
 /** The session behind a token, if it is live: not revoked, not past its absolute or idle expiry, its user active. */
 export function findSession(db: Db, token: string, kind: SessionKind, now = new Date()): Session | undefined {

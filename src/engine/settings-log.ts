@@ -37,6 +37,8 @@ export const settingTables = {
     programme: 'programme_id',
     columns: ['programme_id', 'project_type', 'kind', 'required', 'file_types', 'max_bytes'],
   },
+  // Which kinds of an application's documents the public portal publishes (issue 15).
+  programme_public_settings: { key: 'CAST(programme_id AS TEXT)', programme: 'programme_id', columns: ['document_kinds'] },
 } as const satisfies Record<string, SettingTable>;
 
 export type SettingTableName = keyof typeof settingTables;

@@ -299,6 +299,20 @@ describe('the settings log: programmes, commission settings, deadlines and docum
     expect(found).toHaveLength(expected.length);
   });
 
+  it('the portal’s public document kinds: set through the application, logged and proven; edited behind its back, named', async () => {
+    const db = await demo();
+    const { savePublicDocumentKinds } = await import('../../src/workflows/programme/public-settings.ts');
+    const { workflowEngine } = await import('../../src/workflows/index.ts');
+    const engine = workflowEngine(db);
+    const programme = db.$client.prepare<[], { id: number }>('SELECT id FROM programmes ORDER BY id LIMIT 1').get()!;
+    savePublicDocumentKinds(engine, adminOf(db), programme.id, { documentKinds: ['object-photos'] });
+    expect(mismatches(verifyLedger(db, registry).problems)).toEqual([]);
+    db.$client.prepare(`UPDATE programme_public_settings SET document_kinds = '["meeting-minutes","object-photos"]' WHERE programme_id = ?`).run(programme.id);
+    expect(mismatches(verifyLedger(db, registry).problems)).toEqual([
+      expect.objectContaining({ table: 'programme_public_settings', key: String(programme.id), column: 'document_kinds', stored: '["meeting-minutes","object-photos"]', derived: '["object-photos"]' }),
+    ]);
+  });
+
   it('changes made through the application are logged, and verify stays clean — the facts of earlier events included', async () => {
     const db = await demo();
     const { saveDocumentRequirement, removeDocumentRequirement } = await import('../../src/workflows/documents/requirements.ts');

@@ -107,6 +107,32 @@ describe('cookie sessions', () => {
     expect(await signedIn(replay)).toBe(false);
   });
 
+  it('are in the security log: each sign-in and sign-out with its kind and address, a refused one not at all, and the log verifies', async () => {
+    const entries = () => db.$client.prepare<[], { action: string; subject: number; details: string; actor: string }>("SELECT action, subject, details, actor FROM security_log WHERE action IN ('signed-in', 'signed-out') ORDER BY position").all();
+    const before = entries().length;
+    const userId = db.$client.prepare<[], { id: number }>("SELECT id FROM users WHERE login = 'reviewer2'").get()!.id;
+    const refused = new Browser(app);
+    await refused.get('/login');
+    expect((await refused.post('/login', { login: 'reviewer2', password: 'not the password', next: '/' })).statusCode).toBe(401);
+    expect(entries()).toHaveLength(before);
+    const browser = await signIn('reviewer2');
+    await browser.get('/applications');
+    expect((await browser.post('/logout', {})).statusCode).toBe(303);
+    const token = await api(app, null, 'POST', '/api/session', { login: 'reviewer2', password: DEMO_PASSWORD });
+    expect((await app.inject({ method: 'DELETE', url: '/api/session', headers: { authorization: `Bearer ${token.body.token}` } })).statusCode).toBe(204);
+    const added = entries().slice(before);
+    expect(added.map((e) => [e.action, Number(e.subject), (JSON.parse(e.details) as { kind: string }).kind])).toEqual([
+      ['signed-in', userId, 'cookie'],
+      ['signed-out', userId, 'cookie'],
+      ['signed-in', userId, 'bearer'],
+      ['signed-out', userId, 'bearer'],
+    ]);
+    expect(added.every((e) => (JSON.parse(e.details) as { from: string }).from === '127.0.0.1' && (JSON.parse(e.actor) as { login: string }).login === 'reviewer2')).toBe(true);
+    const { verifySecurityLog } = await import('../../src/accounts/security-log.ts');
+    const verified = verifySecurityLog(db);
+    expect([verified.problems, verified.differences]).toEqual([[], []]);
+  });
+
   it('are stored only as hashes', async () => {
     const browser = await signIn('auditor1');
     const sid = browser.cookies.get('sid')!;

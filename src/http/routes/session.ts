@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { authenticate } from '../../accounts/users.ts';
-import { openSession, revokeSession, SESSION_ABSOLUTE_MS } from '../../accounts/sessions.ts';
+import { revokeSession, SESSION_ABSOLUTE_MS, signIn, signOut } from '../../accounts/sessions.ts';
 import { isLang } from '../../i18n/index.ts';
 import { ValidationError } from '../../engine/errors.ts';
 import { SESSION_COOKIE } from '../plugins/auth.ts';
@@ -101,7 +101,7 @@ export async function sessionRoutes(app: FastifyInstance) {
     }
     if (request.session) revokeSession(app.db, request.session.tokenHash, app.engine.now());
     // A new session id at every login: a planted cookie never becomes a signed-in session.
-    const { token } = openSession(app.db, actor.id, 'cookie', app.engine.now());
+    const { token } = signIn(app.db, actor, 'cookie', app.engine.now(), request.ip);
     reply.setCookie(SESSION_COOKIE, token, {
       httpOnly: true,
       sameSite: 'lax',
@@ -115,7 +115,7 @@ export async function sessionRoutes(app: FastifyInstance) {
 
   // Signed in only: an expired session goes to the login page instead of failing its CSRF check.
   app.post('/logout', signedIn, async (request, reply) => {
-    if (request.session) revokeSession(app.db, request.session.tokenHash, app.engine.now());
+    if (request.session) signOut(app.db, request.session, app.engine.now(), request.ip);
     request.log.info({ user: request.actor?.login, ip: request.ip }, 'logout');
     reply.clearCookie(SESSION_COOKIE, { path: '/', httpOnly: true, sameSite: 'lax', secure: app.secureCookies || request.protocol === 'https' });
     return reply.redirect('/login', 303);
@@ -146,7 +146,7 @@ export async function sessionRoutes(app: FastifyInstance) {
     async (request, reply) => {
       const actor = await checkCredentials(request, request.body);
       if (!actor) return reply.code(401).send({ error: 'unauthorized', message: 'wrong login or password' });
-      const { token, expiresAt } = openSession(app.db, actor.id, 'bearer', app.engine.now());
+      const { token, expiresAt } = signIn(app.db, actor, 'bearer', app.engine.now(), request.ip);
       // The user's e-mail address (issue 12) travels with the user, never inside an event's actor.
       return { token, expiresAt, user: { ...actor, email: userProfile(app.db, actor.id).email } };
     },
@@ -157,7 +157,7 @@ export async function sessionRoutes(app: FastifyInstance) {
     { ...signedIn, schema: { tags, summary: 'Sign out: the token is revoked', response: { 204: noContent, ...errors(401) } } },
     async (request, reply) => {
       if (!request.session) return reply.code(401).send({ error: 'unauthorized', message: 'authentication required' });
-      revokeSession(app.db, request.session.tokenHash, app.engine.now());
+      signOut(app.db, request.session, app.engine.now(), request.ip);
       return reply.code(204).send();
     },
   );

@@ -65,6 +65,8 @@ export const audit: Record<keyof typeof ruAudit, string> = {
   'audit.security.action.password-reset': "password reset by an admin",
   'audit.security.action.password-changed': "password changed by its owner",
   'audit.security.action.sessions-revoked': "sessions ended",
+  'audit.security.action.signed-in': 'signed in',
+  'audit.security.action.signed-out': 'signed out',
   'audit.security.action.user-deactivated': "account deactivated",
   'audit.security.action.user-activated': "account activated",
   'audit.security.link': "Security log",

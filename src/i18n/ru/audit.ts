@@ -67,6 +67,8 @@ export const audit = {
   'audit.security.action.password-reset': "пароль сброшен администратором",
   'audit.security.action.password-changed': "пароль изменён владельцем",
   'audit.security.action.sessions-revoked': "сеансы завершены",
+  'audit.security.action.signed-in': 'вход в систему',
+  'audit.security.action.signed-out': 'выход из системы',
   'audit.security.action.user-deactivated': "учётная запись отключена",
   'audit.security.action.user-activated': "учётная запись включена",
   'audit.security.link': "Журнал безопасности",

@@ -6,6 +6,7 @@ import { zodProblems } from '../../domain/problems.ts';
 import type { Actor } from '../../domain/roles.ts';
 import type { Engine } from '../../engine/engine.ts';
 import { ForbiddenError, NotFoundError, ValidationError } from '../../engine/errors.ts';
+import { recordSetting } from '../../engine/settings-log.ts';
 import { canonicalJson } from '../../engine/ledger.ts';
 
 /**
@@ -43,7 +44,10 @@ export function savePublicDocumentKinds(engine: Engine, actor: Actor, programmeI
   const kinds = documentKinds.filter((kind) => parsed.data.documentKinds.includes(kind));
   return engine.transaction(() => {
     if (!statements(engine.db).programme.get(programmeId)) throw new NotFoundError(`programme ${programmeId} not found`);
-    statements(engine.db).save.run({ programmeId, documentKinds: canonicalJson(kinds), updatedAt: engine.now().toISOString(), updatedBy: actor.login });
+    const at = engine.now();
+    statements(engine.db).save.run({ programmeId, documentKinds: canonicalJson(kinds), updatedAt: at.toISOString(), updatedBy: actor.login });
+    // In the settings log beside the other settings, so that verify proves what the portal publishes (issue 17.2).
+    recordSetting(engine.db.$client, 'programme_public_settings', programmeId, at, actor);
     return kinds;
   });
 }
