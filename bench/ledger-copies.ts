@@ -13,6 +13,17 @@ import { EVENT_COLUMNS } from '../src/engine/replay.ts';
  * stage of each number). Registration numbers are left empty on the copies (they are unique, and
  * verify does not derive them).
  */
+/** The INSERT of an event row with every column: what the copies of the bench write. */
+export const INSERT_EVENT_SQL = `INSERT INTO events (position, stream_id, seq, type, payload, facts, actor, at, from_state, to_state, machine_id, machine_version, prev_hash, hash)
+     VALUES (@position, @streamId, @seq, @type, @payload, @facts, @actor, @at, @fromState, @toState, @machineId, @machineVersion, @prevHash, @hash)`;
+
+/** An engine-made event as the copy of it in another stream, at another position, after another hash: its own hash again. */
+export function rechained(row: HashedEventRow & { hash?: string }, streamId: string, position: number, prevHash: string): HashedEventRow & { hash: string } {
+  const { hash: _hash, ...rest } = row;
+  const copy: HashedEventRow = { ...rest, position, streamId, prevHash };
+  return { ...copy, hash: hashEvent(copy) };
+}
+
 export function copyStreams(path: string, copies: number): { events: number; ms: number } {
   const db = new Database(path);
   db.pragma('journal_mode = OFF');
@@ -24,10 +35,7 @@ export function copyStreams(path: string, copies: number): { events: number; ms:
     `SELECT ${EVENT_COLUMNS} FROM events WHERE stream_id IN (SELECT id FROM streams WHERE machine_id IN ${kinds}) ORDER BY position`,
   ).all();
   const streamsOf = db.prepare<[], { id: string }>(`SELECT id FROM streams WHERE machine_id IN ${kinds}`).all();
-  const insertEvent = db.prepare(
-    `INSERT INTO events (position, stream_id, seq, type, payload, facts, actor, at, from_state, to_state, machine_id, machine_version, prev_hash, hash)
-     VALUES (@position, @streamId, @seq, @type, @payload, @facts, @actor, @at, @fromState, @toState, @machineId, @machineVersion, @prevHash, @hash)`,
-  );
+  const insertEvent = db.prepare(INSERT_EVENT_SQL);
   const insertStream = db.prepare(
     `INSERT INTO streams (id, kind, machine_id, machine_version, state, snapshot, version, head_hash, updated_at)
      SELECT @to, kind, machine_id, machine_version, state, snapshot, version, @head, updated_at FROM streams WHERE id = @from`,
@@ -41,11 +49,9 @@ export function copyStreams(path: string, copies: number): { events: number; ms:
       for (const row of source) {
         position += 1;
         const streamId = `${row.streamId}~${k}`;
-        const { hash: _hash, ...rest } = row;
-        const copy: HashedEventRow = { ...rest, position, streamId, prevHash: heads.get(streamId) ?? '0'.repeat(64) };
-        const hash = hashEvent(copy);
-        heads.set(streamId, hash);
-        insertEvent.run({ ...copy, hash });
+        const copy = rechained(row, streamId, position, heads.get(streamId) ?? '0'.repeat(64));
+        heads.set(streamId, copy.hash);
+        insertEvent.run(copy);
         added += 1;
       }
       for (const { id } of streamsOf) insertStream.run({ to: `${id}~${k}`, from: id, head: heads.get(`${id}~${k}`) ?? '0'.repeat(64) });

@@ -1,9 +1,10 @@
 import Database from 'better-sqlite3';
 import { performance } from 'node:perf_hooks';
 import { openDb } from '../src/db/client.ts';
-import { hashEvent, type HashedEventRow } from '../src/engine/ledger.ts';
+import type { HashedEventRow } from '../src/engine/ledger.ts';
 import { buildApp } from '../src/http/app.ts';
 import { refillCounts } from './dashboard.ts';
+import { INSERT_EVENT_SQL, rechained } from './ledger-copies.ts';
 import { copyDatabase } from './throughput.ts';
 
 /**
@@ -73,10 +74,7 @@ export function scaleApplications(demoPath: string, path: string, target: number
     .all();
   for (const object of saved) db.exec(`DROP ${object.type.toUpperCase()} "${object.name}"`);
 
-  const insertEvent = db.prepare(
-    `INSERT INTO events (position, stream_id, seq, type, payload, facts, actor, at, from_state, to_state, machine_id, machine_version, prev_hash, hash)
-     VALUES (@position, @streamId, @seq, @type, @payload, @facts, @actor, @at, @fromState, @toState, @machineId, @machineVersion, @prevHash, @hash)`,
-  );
+  const insertEvent = db.prepare(INSERT_EVENT_SQL);
   const copyStream = db.prepare(
     `INSERT INTO streams (id, kind, machine_id, machine_version, state, snapshot, version, head_hash, updated_at)
      SELECT @streamId, kind, machine_id, machine_version, state, snapshot, version, @head, updated_at FROM streams WHERE id = @template`,
@@ -95,11 +93,9 @@ export function scaleApplications(demoPath: string, path: string, target: number
       let prevHash = '0'.repeat(64);
       for (const event of template.events) {
         position += 1;
-        const row: HashedEventRow = { ...event, position, streamId, prevHash };
-        delete (row as { hash?: string }).hash;
-        const hash = hashEvent(row);
-        insertEvent.run({ ...row, hash });
-        prevHash = hash;
+        const copy = rechained(event, streamId, position, prevHash);
+        insertEvent.run(copy);
+        prevHash = copy.hash;
         events += 1;
       }
       copyStream.run({ streamId, head: prevHash, template: template.streamId });

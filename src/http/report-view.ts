@@ -1,8 +1,9 @@
+import { fundSources } from '../domain/implementation.ts';
 import { localeOf, numberFormat } from '../domain/intl.ts';
 import { formatWholeRoubles } from '../domain/money.ts';
 import { formatDateTime } from '../domain/time.ts';
 import type { Lang, Translate } from '../i18n/index.ts';
-import { reportSources, type Funnel, type GroupFigures, type ProgrammeFigures, type ProgrammeReport, type SourceFigures } from '../read/report.ts';
+import { type Funnel, type GroupFigures, type ProgrammeFigures, type ProgrammeReport, type SourceFigures } from '../read/report.ts';
 import { renderFundsChart } from './charts/implementation.ts';
 import { escapeXml } from './charts/svg.ts';
 
@@ -77,7 +78,7 @@ export function reportView(t: Translate, lang: Lang, timeZone: string, report: P
     caption: t('report.section.funds'),
     note: 'planned',
     columns: [t('report.col.source'), t('report.col.planned'), t('report.col.plannedAwarded'), t('report.col.agreed'), t('report.col.received'), t('report.col.spent')],
-    rows: reportSources.map((source) => fundsRow(source, sourceLabel(source), (s) => s[source])),
+    rows: fundSources.map((source) => fundsRow(source, sourceLabel(source), (s) => s[source])),
     // The totals are sums of the exact kopecks: the rounding note says why they may differ by a rouble from the rows shown.
     totals: { ...fundsRow('total', t('report.col.total'), (s) => s.total), note: 'rounding' },
   };
@@ -176,7 +177,7 @@ export function reportView(t: Translate, lang: Lang, timeZone: string, report: P
     ledgerLine: t('report.ledger', { events: numberFormat(locale).format(report.ledger.events), head: report.ledger.head }),
     tables,
     fundsChart: renderFundsChart(
-      reportSources.map((source) => ({ key: source, label: sourceLabel(source), agreed: current.agreements > 0 ? current.agreed[source] : null, received: current.received[source], spent: current.spent[source] })),
+      fundSources.map((source) => ({ key: source, label: sourceLabel(source), agreed: current.agreements > 0 ? current.agreed[source] : null, received: current.received[source], spent: current.spent[source] })),
       { title: t('report.chart.funds'), description: t('report.chart.fundsDesc'), agreed: t('report.col.agreed'), received: t('report.col.received'), spent: t('report.col.spent'), money: roubles },
     ),
     funnelChart: renderFunnelChart(

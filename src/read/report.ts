@@ -1,6 +1,6 @@
 import type { Db } from '../db/client.ts';
 import { statement } from '../db/statements.ts';
-import { fundSources, implementationOf, implementationSummary, type Amounts, type FundSource } from '../domain/implementation.ts';
+import { fundSources, implementationOf, implementationSummary, type Amounts } from '../domain/implementation.ts';
 import { ledgerHeadOf } from '../engine/verify.ts';
 import type { ApplicationContext } from '../../machines/application.ts';
 import { recommendationsStage, type Recommendations, type StageContext } from '../../machines/stage.ts';
@@ -265,4 +265,3 @@ export function programmeReport(db: Db, programmeId: number): ProgrammeReport | 
   }).deferred();
 }
 
-export const reportSources: readonly FundSource[] = fundSources;

@@ -205,21 +205,6 @@ function compare(a: Key, b: Key): number {
   return typeof a === 'number' && typeof b === 'number' ? a - b : collator.compare(String(a), String(b));
 }
 
-export function registerTotals(rows: readonly RegisterRow[]): RegisterTotals {
-  const sum = (pick: (r: RegisterRow) => number | null) => rows.reduce((s, r) => s + (pick(r) ?? 0), 0);
-  return {
-    count: rows.length,
-    subsidyKopecks: sum((r) => r.subsidyKopecks),
-    localBudgetKopecks: sum((r) => r.localBudgetKopecks),
-    residentsKopecks: sum((r) => r.residentsKopecks),
-    businessKopecks: sum((r) => r.businessKopecks),
-    totalKopecks: sum((r) => r.totalKopecks),
-    awardedKopecks: sum((r) => r.awardedKopecks),
-    receivedKopecks: sum((r) => r.receivedKopecks),
-    spentKopecks: sum((r) => r.spentKopecks),
-  };
-}
-
 const filterOf = (programmeId: number, query: RegisterQuery): Filter => ({ programmeId, municipalityId: query.municipalityId ?? null, state: query.state ?? null });
 
 function finish(rows: Row[], scores: Map<number, number>): RegisterRow[] {
